@@ -1,0 +1,17 @@
+package dev.ljasync;
+
+/**
+ * A Java function that Lua code can call, registered with {@link LuaState#register(String, JavaFunction)}.
+ *
+ * <p>Arguments arrive converted as {@link LuaState} describes (nil as null, booleans, numbers as {@link Long} or
+ * {@link Double}, strings as {@link String} or {@code byte[]}, light userdata as
+ * {@link java.lang.foreign.MemorySegment}). The return value converts back the same way; an {@code Object[]} is
+ * several results ({@code return a, b}), an empty one none. Whatever it throws becomes a Lua error carrying the
+ * exception's class and message, which Lua code may catch with {@code pcall}.
+ */
+@FunctionalInterface
+public interface JavaFunction {
+
+    /** Runs the function; {@code args} holds one element per Lua argument. */
+    Object call(Object[] args) throws Exception;
+}

@@ -1,0 +1,79 @@
+package dev.ljasync;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A Lua error, seen from Java: a syntax error, a runtime error (whatever value was raised), an out-of-memory
+ * error, an error in the error handler, or an exception thrown by a Java function that Lua code did not catch.
+ *
+ * <p>{@link #getMessage()} is the Lua message ({@code "name:3: attempt to call a nil value"}) followed by the Lua
+ * traceback; {@link #luaMessage()}, {@link #chunkName()}, {@link #line()} and {@link #traceback()} give the parts.
+ * A Java exception raised inside a Java function is the {@linkplain #getCause() cause}.
+ */
+public final class LuaException extends RuntimeException {
+
+    /** What kind of failure, mapped from LuaJIT's status codes. */
+    public enum Kind {
+        /** The chunk did not compile ({@code LUA_ERRSYNTAX}). */
+        SYNTAX,
+        /** Lua code raised an error ({@code LUA_ERRRUN}), including stack overflow from runaway recursion. */
+        RUNTIME,
+        /** Lua could not allocate memory ({@code LUA_ERRMEM}), for example past a state's memory limit. */
+        MEMORY,
+        /** The error handler itself failed ({@code LUA_ERRERR}), for example a {@code __tostring} that errors. */
+        ERROR_HANDLER,
+        /** A Java function called from Lua threw; the exception is the cause. */
+        JAVA
+    }
+
+    private static final long serialVersionUID = 1L;
+    // "chunk:line: message"; a chunk named by its source is shown as [string "..."], which may hold colons
+    private static final Pattern POSITION = Pattern.compile("^(\\[string \".*\"\\]|[^\\n]+?):(\\d+): ", Pattern.DOTALL);
+
+    private final Kind kind;
+    private final String luaMessage;
+    private final String chunkName;
+    private final int line;
+    private final String traceback;
+
+    LuaException(Kind kind, String luaMessage, String traceback, Throwable cause) {
+        super(traceback.isEmpty() ? luaMessage : luaMessage + "\n" + traceback, cause);
+        this.kind = kind;
+        this.luaMessage = luaMessage;
+        this.traceback = traceback;
+        Matcher m = POSITION.matcher(luaMessage);
+        if (m.find()) {
+            this.chunkName = m.group(1);
+            this.line = Integer.parseInt(m.group(2));
+        } else {
+            this.chunkName = null;
+            this.line = -1;
+        }
+    }
+
+    /** What kind of failure this is. */
+    public Kind kind() {
+        return kind;
+    }
+
+    /** The message as Lua gave it, with the position prefix when there is one ({@code "name:3: boom"}). */
+    public String luaMessage() {
+        return luaMessage;
+    }
+
+    /** The chunk the error was raised in, as Lua shows it ({@code "name"}, {@code [string "..."]}), or null. */
+    public String chunkName() {
+        return chunkName;
+    }
+
+    /** The line the error was raised at, or -1 when the message has no position. */
+    public int line() {
+        return line;
+    }
+
+    /** The Lua traceback ({@code "stack traceback:\n\t..."}), or "" when there is none (syntax, memory errors). */
+    public String traceback() {
+        return traceback;
+    }
+}

@@ -1,0 +1,630 @@
+package dev.ljasync;
+
+import dev.ljasync.internal.JavaValues;
+import dev.ljasync.internal.LuaNative;
+import dev.ljasync.internal.MemoryLimit;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+
+import static dev.ljasync.internal.LuaNative.*;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+/**
+ * One LuaJIT {@code lua_State}, owned from Java: thread-safe (calls from several threads are serialized by a lock),
+ * closed exactly once.
+ *
+ * <pre>{@code
+ * try (LuaState lua = LuaState.open()) {
+ *     lua.register("greet", args -> "hello, " + args[0]);
+ *     Object[] r = lua.run("local n = ... ; return greet('lua'), n * 2", "example", 21);
+ *     // r = {"hello, lua", 42L}
+ * }
+ * }</pre>
+ *
+ * <h2>Values</h2>
+ * Arguments and results convert as follows (one rule for every method). To Lua: null is nil, Boolean a boolean,
+ * Long/Integer/Short/Byte/Double/Float a number (a double, as in Lua 5.1; a long beyond 2^53 that a double cannot
+ * hold exactly is refused, not rounded), String its UTF-8 bytes, byte[] its bytes (Lua strings keep every byte,
+ * NUL included), a native MemorySegment a light userdata. To Java: nil is null, a boolean a Boolean, a number
+ * with an integral value in long's range a {@link Long} and any other number a {@link Double}, a string a
+ * {@link String} when it is valid UTF-8 and a {@code byte[]} otherwise, a light userdata a zero-length
+ * {@link MemorySegment}. Tables, functions, coroutines, full userdata and cdata have no Java value: a result of
+ * such a type is a {@link LuaException}.
+ *
+ * <h2>Errors</h2>
+ * Every Lua error, whatever was raised, becomes a {@link LuaException} with the message, chunk name, line and
+ * traceback; the state stays usable. Lua errors never unwind through Java frames and never reach LuaJIT's panic
+ * handler: Lua code runs only inside {@code lua_pcall}, the library's own allocations outside it are made with the
+ * collector paused (so no {@code __gc} finalizer can raise there), and a Java function reports its failure by
+ * returning, after which Lua code raises the error.
+ */
+public final class LuaState implements AutoCloseable {
+
+    /** The standard libraries of LuaJIT that a state may open. {@link #BASE} is always opened. */
+    public enum Library {
+        BASE(""), PACKAGE("package"), TABLE("table"), IO("io"), OS("os"), STRING("string"), MATH("math"),
+        DEBUG("debug"), BIT("bit"), JIT("jit"),
+        /** LuaJIT's FFI, reached with {@code require("ffi")} (as in LuaJIT; needs {@link #PACKAGE}). */
+        FFI("ffi");
+
+        private final String luaName;
+
+        Library(String luaName) {
+            this.luaName = luaName;
+        }
+    }
+
+    /** Nested calls Java -> Lua -> Java -> ... on one state deeper than this are refused (Lua's LUAI_MAXCCALLS). */
+    static final int MAX_NESTING = 200;
+    private static final byte[] SEPARATOR = "\0ljasync.traceback\0".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] BOOTSTRAP = resource("lua/state.lua");
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Arena arena = Arena.ofShared();
+    private final JavaValues values = new JavaValues(arena);
+    private final MemoryLimit memoryLimit;
+    private final MemorySegment L;
+    private final List<Registered> functions = new ArrayList<>();
+    private final int handlerRef, callRef, lookupRef, assignRef, registerRef;
+    private MemorySegment dispatcher;
+    private int nesting;
+    private Throwable javaError;
+    private String javaErrorMessage;
+    private volatile boolean closed;
+
+    private record Registered(String name, JavaFunction function) {}
+
+    /** Opens a state with all of LuaJIT's standard libraries, as {@code luaL_openlibs} does. */
+    public static LuaState open() {
+        return builder().open();
+    }
+
+    /** Opens a state with the base library and the ones given. */
+    public static LuaState open(Library... libraries) {
+        return builder().libraries(libraries).open();
+    }
+
+    /** A builder for a state with chosen libraries or a memory limit. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Chooses what a new {@link LuaState} has. Not thread-safe; each {@link #open()} makes a new state. */
+    public static final class Builder {
+        private Set<Library> libraries = EnumSet.allOf(Library.class);
+        private long memoryLimit;
+
+        private Builder() {}
+
+        /** Opens only these libraries, and the base library. */
+        public Builder libraries(Library... chosen) {
+            EnumSet<Library> set = EnumSet.of(Library.BASE);
+            set.addAll(Arrays.asList(chosen));
+            this.libraries = set;
+            return this;
+        }
+
+        /**
+         * Limits the memory Lua code may allocate in this state, in bytes; past it, allocation fails with a
+         * {@link LuaException.Kind#MEMORY} error. Costs an upcall per allocation. 0 (the default) means no limit.
+         */
+        public Builder memoryLimit(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("memory limit must be 0 (none) or positive, not " + bytes);
+            }
+            this.memoryLimit = bytes;
+            return this;
+        }
+
+        /** Creates the state ({@code luaL_newstate}, or {@code lua_newstate} with a limit) and opens the libraries. */
+        public LuaState open() {
+            return new LuaState(EnumSet.copyOf(libraries), memoryLimit);
+        }
+    }
+
+    private LuaState(Set<Library> libraries, long limit) {
+        MemorySegment state = MemorySegment.NULL;
+        try {
+            memoryLimit = limit > 0 ? new MemoryLimit(limit, arena) : null;
+            state = memoryLimit != null ? lua_newstate(memoryLimit.function(), MemorySegment.NULL) : luaL_newstate();
+            if (state.equals(MemorySegment.NULL)) {
+                throw new IllegalStateException(memoryLimit != null
+                        ? "LuaJIT refused a state with a memory limit (it needs a GC64 build) or has no memory"
+                        : "LuaJIT could not create a state: out of memory");
+            }
+            L = state;
+            openLibraries(libraries);
+            int[] refs = bootstrap(!libraries.contains(Library.DEBUG));
+            handlerRef = refs[0];
+            callRef = refs[1];
+            lookupRef = refs[2];
+            assignRef = refs[3];
+            registerRef = refs[4];
+        } catch (RuntimeException | Error e) {
+            if (!state.equals(MemorySegment.NULL)) {
+                lua_close(state);
+            }
+            arena.close();
+            throw e;
+        }
+    }
+
+    private void openLibraries(Set<Library> libraries) {
+        // The debug library is always opened for its traceback; the bootstrap hides it again when not asked for.
+        Set<Library> opened = EnumSet.copyOf(libraries);
+        opened.add(Library.DEBUG);
+        for (Library library : opened) {
+            lua_settop(L, 0);
+            boolean paused = gcPause(L);
+            try {
+                lua_pushcfunction(L, luaopen(library == Library.BASE ? "base" : library.luaName));
+                values.push(L, library.luaName);
+            } finally {
+                gcResume(L, paused);
+            }
+            int status = lua_pcall(L, 1, 0, 0);
+            if (status != LUA_OK) {
+                throw failure(status, "opening the " + library + " library");
+            }
+        }
+        lua_settop(L, 0);
+    }
+
+    private int[] bootstrap(boolean hideDebug) {
+        int status = load(BOOTSTRAP, "=ljasync.state", "t");
+        if (status != LUA_OK) {
+            throw failure(status, "loading the library's Lua code");
+        }
+        lua_pushboolean(L, hideDebug);
+        status = lua_pcall(L, 1, 5, 0);
+        if (status != LUA_OK) {
+            throw failure(status, "running the library's Lua code");
+        }
+        int[] refs = new int[5];
+        boolean paused = gcPause(L);
+        try {
+            for (int i = 4; i >= 0; i--) {
+                refs[i] = registryRef(L);
+            }
+        } finally {
+            gcResume(L, paused);
+        }
+        return refs;
+    }
+
+    // ---- the API ---------------------------------------------------------------------------------------------------
+
+    /** Runs Lua source text as a chunk named "chunk" and returns what it returns. */
+    public Object[] run(String source) {
+        return run(source, "chunk", new Object[0]);
+    }
+
+    /**
+     * Compiles and runs Lua source text ({@code luaL_loadbufferx}, text mode, then {@code lua_pcall}).
+     *
+     * @param chunkName the name errors and tracebacks show ({@code "name:3: ..."})
+     * @param args      the chunk's {@code ...}
+     * @return the chunk's results
+     * @throws LuaException of kind SYNTAX if it does not compile, or any kind if running it fails
+     */
+    public Object[] run(String source, String chunkName, Object... args) {
+        return run(source.getBytes(StandardCharsets.UTF_8), chunkName, "t", args);
+    }
+
+    /**
+     * Runs a chunk given as bytes: LuaJIT bytecode (as made by {@link #compile}) or source text. Load only bytecode
+     * you made: LuaJIT does not verify bytecode, and bytecode crafted to be malformed can crash the process.
+     */
+    public Object[] run(byte[] chunk, String chunkName, Object... args) {
+        return run(chunk, chunkName, "bt", args);
+    }
+
+    private Object[] run(byte[] chunk, String chunkName, String mode, Object[] args) {
+        return execute("chunk " + chunkName, L -> {
+            int status = load(chunk, chunkId(chunkName), mode);
+            if (status != LUA_OK) {
+                throw failure(status, null);
+            }
+            return 0;
+        }, args);
+    }
+
+    /**
+     * Compiles Lua source to LuaJIT bytecode without running it ({@code lua_dump}, as {@code string.dump}). The
+     * bytes can be run by any state of the same LuaJIT with {@link #run(byte[], String, Object...)}.
+     */
+    public byte[] compile(String source, String chunkName) {
+        lock.lock();
+        try {
+            checkOpen();
+            int base = lua_gettop(L);
+            try {
+                int status = load(source.getBytes(StandardCharsets.UTF_8), chunkId(chunkName), "t");
+                if (status != LUA_OK) {
+                    throw failure(status, null);
+                }
+                return Dump.of(L);
+            } finally {
+                lua_settop(L, base);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Calls a global function, or one reached through tables with a dotted name ({@code "string.format"}).
+     *
+     * @return the function's results
+     * @throws LuaException if the name is not callable or the function raises an error
+     */
+    public Object[] call(String function, Object... args) {
+        return execute(function, L -> pushHelper(L, callRef, function), args);
+    }
+
+    /** The value of a global, or of a dotted name through tables ({@code "package.path"}); indexing may run metamethods. */
+    public Object get(String name) {
+        return execute(name, L -> pushHelper(L, lookupRef, name))[0];
+    }
+
+    /** Sets a global, or a dotted name ({@code "config.size"}), making the missing tables on the way. */
+    public void set(String name, Object value) {
+        execute(name, L -> pushHelper(L, assignRef, name), value);
+    }
+
+    /**
+     * Makes a Java function callable from Lua under a global or dotted name ({@code "mylib.add"} puts it in table
+     * {@code mylib}, made if missing). It is a {@code lua_CFunction} upcall; see {@link JavaFunction} for how values
+     * and exceptions cross.
+     */
+    public void register(String name, JavaFunction function) {
+        if (function == null) {
+            throw new NullPointerException("function");
+        }
+        execute(name, L -> {
+            if (dispatcher == null) {
+                // one upcall stub per state, bound to it; the closure's upvalue says which Java function to run
+                dispatcher = cfunction(this::dispatch, arena);
+            }
+            functions.add(new Registered(name, function));
+            pushHelper(L, registerRef, name);
+            lua_pushinteger(L, functions.size() - 1);
+            lua_pushcclosure(L, dispatcher, 1);
+            return 2;
+        });
+    }
+
+    /** The memory this state's Lua heap uses, in bytes ({@code lua_gc(LUA_GCCOUNT)} and {@code LUA_GCCOUNTB}). */
+    public long memoryUsed() {
+        lock.lock();
+        try {
+            checkOpen();
+            return LuaNative.memoryUsed(L);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The loaded LuaJIT's version ({@code jit.version}), checked at load against the bound headers' 2.1. */
+    public static String luaJitVersion() {
+        return RUNTIME_VERSION;
+    }
+
+    /** True once {@link #close()} has run. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Closes the state ({@code lua_close}, which runs pending {@code __gc} finalizers) and frees its upcall stubs.
+     * Waits for a call in flight on another thread. A second close does nothing.
+     *
+     * @throws IllegalStateException when called from inside a call into this state (a Java function run by Lua)
+     */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            if (nesting > 0) {
+                throw new IllegalStateException("a LuaState cannot be closed from inside a call into it"
+                        + " (a Java function called by its Lua code); close it after that call returns");
+            }
+            closed = true;
+            lua_close(L);
+            arena.close();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "LuaState[" + (closed ? "closed" : "open") + ", " + RUNTIME_VERSION + "]";
+    }
+
+    // ---- calling into Lua --------------------------------------------------------------------------------------
+
+    /** Pushes the function to call and any leading arguments; returns how many leading arguments it pushed. */
+    @FunctionalInterface
+    private interface Callee {
+        int push(MemorySegment L);
+    }
+
+    private int pushHelper(MemorySegment L, int ref, String name) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+        values.push(L, name);
+        return 1;
+    }
+
+    /**
+     * The one path by which Lua code runs: message handler, callee and arguments pushed with the collector paused,
+     * then lua_pcall, then the results converted and the stack restored.
+     */
+    private Object[] execute(String what, Callee callee, Object... args) {
+        lock.lock();
+        try {
+            checkOpen();
+            if (nesting >= MAX_NESTING) {
+                throw new LuaException(LuaException.Kind.RUNTIME, "calls between Java and Lua nested more than "
+                        + MAX_NESTING + " deep on one state (runaway recursion?)", "", null);
+            }
+            if (nesting == 0) {
+                javaError = null;
+                javaErrorMessage = null;
+            }
+            int base = lua_gettop(L);
+            int nargs;
+            boolean paused = gcPause(L);
+            try {
+                if (!lua_checkstack(L, args.length + 8)) {
+                    throw new IllegalArgumentException("too many arguments for one Lua call: " + args.length);
+                }
+                lua_rawgeti(L, LUA_REGISTRYINDEX, handlerRef);
+                nargs = callee.push(L);
+                for (int i = 0; i < args.length; i++) {
+                    try {
+                        values.push(L, args[i]);
+                    } catch (IllegalArgumentException e) {
+                        throw new IllegalArgumentException("argument " + (i + 1) + " of " + what + ": "
+                                + e.getMessage(), e);
+                    }
+                }
+                nargs += args.length;
+            } catch (RuntimeException | Error e) {
+                lua_settop(L, base);
+                throw e;
+            } finally {
+                gcResume(L, paused);
+            }
+            int status;
+            nesting++;
+            boolean enforcing = memoryLimit != null && memoryLimit.enforce(true);
+            try {
+                status = lua_pcall(L, nargs, LUA_MULTRET, base + 1);
+            } finally {
+                nesting--;
+                if (memoryLimit != null) {
+                    memoryLimit.enforce(enforcing);
+                }
+            }
+            try {
+                if (status != LUA_OK) {
+                    throw failure(status, null);
+                }
+                return results(base + 2, what);
+            } finally {
+                lua_settop(L, base);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Object[] results(int first, String what) {
+        int top = lua_gettop(L);
+        Object[] results = new Object[top - first + 1];
+        for (int i = 0; i < results.length; i++) {
+            try {
+                results[i] = values.toJava(L, first + i);
+            } catch (IllegalArgumentException e) {
+                throw new LuaException(LuaException.Kind.RUNTIME, "result " + (i + 1) + " of " + what + " is "
+                        + e.getMessage(), "", null);
+            }
+        }
+        return results;
+    }
+
+    private int load(byte[] chunk, String chunkId, String mode) {
+        boolean paused = gcPause(L);
+        try (Arena scratch = Arena.ofConfined()) {
+            MemorySegment buffer = scratch.allocateFrom(JAVA_BYTE, chunk);
+            return luaL_loadbufferx(L, buffer, chunk.length, scratch.allocateFrom(chunkId),
+                    scratch.allocateFrom(mode));
+        } finally {
+            gcResume(L, paused);
+        }
+    }
+
+    /** Lua shows a chunk name given with '=' as it is; '@' marks a file name. */
+    private static String chunkId(String chunkName) {
+        if (chunkName == null || chunkName.isEmpty()) {
+            throw new IllegalArgumentException("a chunk needs a name (it is shown in error messages)");
+        }
+        return chunkName.startsWith("=") || chunkName.startsWith("@") ? chunkName : "=" + chunkName;
+    }
+
+    /** The LuaException for a failed status; the error value is on top of the stack. */
+    private LuaException failure(int status, String during) {
+        String message;
+        String traceback = "";
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            byte[] bytes = values.bytes(L, -1);
+            int cut = indexOf(bytes, SEPARATOR);
+            if (cut >= 0) {
+                message = new String(bytes, 0, cut, StandardCharsets.UTF_8);
+                traceback = new String(bytes, cut + SEPARATOR.length, bytes.length - cut - SEPARATOR.length,
+                        StandardCharsets.UTF_8);
+            } else {
+                message = new String(bytes, StandardCharsets.UTF_8);
+            }
+        } else {
+            message = "(error object is a " + JavaValues.typeName(lua_type(L, -1)) + " value)";
+        }
+        lua_pop(L, 1);
+        if (during != null) {
+            message = message + " (while " + during + ")";
+        }
+        LuaException.Kind kind;
+        Throwable cause = null;
+        if (status == LUA_ERRSYNTAX) {
+            kind = LuaException.Kind.SYNTAX;
+        } else if (status == LUA_ERRMEM) {
+            kind = LuaException.Kind.MEMORY;
+        } else if (status == LUA_ERRERR) {
+            kind = LuaException.Kind.ERROR_HANDLER;
+        } else if (javaError != null && message.contains(javaErrorMessage)) {
+            kind = LuaException.Kind.JAVA;
+            cause = javaError;
+        } else {
+            kind = LuaException.Kind.RUNTIME;
+        }
+        return new LuaException(kind, message, traceback, cause);
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = haystack.length - needle.length; i >= 0; i--) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) continue outer;
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    // ---- Lua calling Java ----------------------------------------------------------------------------------------
+
+    /**
+     * The body of every registered Java function: an upcall, so it never throws. It returns {@code true} and the
+     * results, or {@code false} and a message, which the Lua wrapper made by {@code register} raises as an error.
+     * {@code L} may be a coroutine of this state, so the stack is always that of {@code L}.
+     */
+    private int dispatch(MemorySegment L) {
+        boolean enforcing = memoryLimit != null && memoryLimit.enforce(false);
+        Registered registered = null;
+        try {
+            registered = functions.get((int) lua_tointeger(L, lua_upvalueindex(1)));
+            int count = lua_gettop(L);
+            Object[] args = new Object[count];
+            for (int i = 0; i < count; i++) {
+                try {
+                    args[i] = values.toJava(L, i + 1);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("bad argument #" + (i + 1) + ": " + e.getMessage());
+                }
+            }
+            Object result = registered.function().call(args);
+            Object[] results = result instanceof Object[] many ? many : new Object[] {result};
+            return reply(L, true, results);
+        } catch (Throwable t) {
+            String message = "Java function '" + (registered == null ? "?" : registered.name()) + "' threw " + t;
+            javaError = t;
+            javaErrorMessage = message;
+            try {
+                return reply(L, false, message);
+            } catch (Throwable again) {
+                return 0; // nothing sensible is left to report; the Lua wrapper raises "nil" then
+            }
+        } finally {
+            if (memoryLimit != null) {
+                memoryLimit.enforce(enforcing);
+            }
+        }
+    }
+
+    private int reply(MemorySegment L, boolean ok, Object... results) {
+        lua_settop(L, 0);
+        boolean paused = gcPause(L);
+        try {
+            if (!lua_checkstack(L, results.length + 1)) {
+                throw new IllegalArgumentException("too many results for one Lua call: " + results.length);
+            }
+            lua_pushboolean(L, ok);
+            for (int i = 0; i < results.length; i++) {
+                try {
+                    values.push(L, results[i]);
+                } catch (IllegalArgumentException e) {
+                    lua_settop(L, 0);
+                    throw new IllegalArgumentException("result " + (i + 1) + ": " + e.getMessage(), e);
+                }
+            }
+            return results.length + 1;
+        } finally {
+            gcResume(L, paused);
+        }
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------------------------
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("this LuaState is closed");
+        }
+    }
+
+    private static byte[] resource(String name) {
+        try (InputStream in = LuaState.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource dev/ljasync/" + name);
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** lua_dump through one shared lua_Writer upcall; the bytes go to a buffer of the dumping thread. */
+    private static final class Dump {
+        private static final ThreadLocal<ByteArrayOutputStream> SINK = new ThreadLocal<>();
+        private static final MemorySegment WRITER = writer(Dump::write, Arena.global());
+
+        static byte[] of(MemorySegment L) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            SINK.set(out);
+            try {
+                int status = lua_dump(L, WRITER, MemorySegment.NULL);
+                if (status != 0) {
+                    throw new IllegalStateException("lua_dump failed with status " + status);
+                }
+                return out.toByteArray();
+            } finally {
+                SINK.remove();
+            }
+        }
+
+        // An upcall: never throws; a non-zero result stops the dump.
+        private static int write(MemorySegment L, MemorySegment data, long size, MemorySegment userdata) {
+            try {
+                SINK.get().write(data.reinterpret(size).toArray(JAVA_BYTE));
+                return 0;
+            } catch (Throwable t) {
+                return 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package dev.ljasync.internal;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+import static dev.ljasync.internal.LuaNative.*;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Converts between Java objects and values on a Lua stack: the one place that decides how each Java type looks in
+ * Lua and back. One instance per state, confined to the thread that holds the state's lock.
+ *
+ * <ul>
+ *   <li>null: nil; Boolean: boolean.</li>
+ *   <li>Long, Integer, Short, Byte, Double, Float: a number (a double, as in Lua 5.1). A long that no double
+ *       represents exactly (beyond 2^53 in magnitude, and odd enough) is refused rather than rounded.</li>
+ *   <li>String: its UTF-8 bytes; byte[]: its bytes as they are (Lua strings hold any byte, NUL included).</li>
+ *   <li>MemorySegment (native): a light userdata with its address, which must fit in 47 bits (LuaJIT's limit).</li>
+ * </ul>
+ * Back to Java: nil is null; a boolean a Boolean; a number with an integral value in the range of long is a
+ * {@link Long}, any other number (fractions, -0.0, infinities, NaN) a {@link Double}; a string is a {@link String}
+ * when its bytes are valid UTF-8, else a {@code byte[]}, so no byte is ever lost; a light userdata is a
+ * zero-length {@link MemorySegment} at its address. Tables, functions, coroutines, full userdata and cdata have no
+ * Java value.
+ */
+public final class JavaValues {
+
+    /** LuaJIT (GC64) keeps light userdata addresses in 47 bits. */
+    private static final long LIGHT_USERDATA_LIMIT = 1L << 47;
+    private static final long SCRATCH_BYTES = 4096;
+
+    private final MemorySegment scratch;
+    private final MemorySegment length;
+    private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
+
+    /** Scratch memory comes from {@code arena}, which must outlive this object. */
+    public JavaValues(Arena arena) {
+        this.scratch = arena.allocate(SCRATCH_BYTES, 8);
+        this.length = arena.allocate(JAVA_LONG);
+    }
+
+    /**
+     * Pushes {@code value}. The caller has made room on the stack and paused the collector ({@link LuaNative#gcPause}).
+     *
+     * @throws IllegalArgumentException if the value has no Lua form; nothing is pushed then
+     */
+    public void push(MemorySegment L, Object value) {
+        switch (value) {
+            case null -> lua_pushnil(L);
+            case Boolean b -> lua_pushboolean(L, b);
+            case Long l -> lua_pushnumber(L, exactDouble(l));
+            case Integer i -> lua_pushnumber(L, i);
+            case Short s -> lua_pushnumber(L, s);
+            case Byte b -> lua_pushnumber(L, b);
+            case Double d -> lua_pushnumber(L, d);
+            case Float f -> lua_pushnumber(L, f);
+            case String s -> pushBytes(L, s.getBytes(StandardCharsets.UTF_8));
+            case byte[] bytes -> pushBytes(L, bytes);
+            case MemorySegment segment -> lua_pushlightuserdata(L, lightUserdata(segment));
+            default -> throw new IllegalArgumentException("a " + value.getClass().getName() + " has no Lua value;"
+                    + " pass null, Boolean, a number, String, byte[] or a native MemorySegment");
+        }
+    }
+
+    /**
+     * The Java value at {@code idx}.
+     *
+     * @throws IllegalArgumentException for a Lua type that has no Java value, naming that type
+     */
+    public Object toJava(MemorySegment L, int idx) {
+        int type = lua_type(L, idx);
+        if (type == LUA_TNIL || type == LUA_TNONE) return null;
+        if (type == LUA_TBOOLEAN) return lua_toboolean(L, idx);
+        if (type == LUA_TNUMBER) return number(lua_tonumber(L, idx));
+        if (type == LUA_TSTRING) return string(bytes(L, idx));
+        if (type == LUA_TLIGHTUSERDATA) return lua_touserdata(L, idx);
+        throw new IllegalArgumentException("a " + typeName(type) + " has no Java value (nil, booleans, numbers,"
+                + " strings and light userdata have)");
+    }
+
+    /** The bytes of the string at {@code idx}, which must be a string (not a number: that would convert in place). */
+    public byte[] bytes(MemorySegment L, int idx) {
+        MemorySegment chars = lua_tolstring(L, idx, length);
+        long size = length.get(JAVA_LONG, 0);
+        return chars.reinterpret(size).toArray(JAVA_BYTE);
+    }
+
+    /** Lua's name for a type code, as {@code type()} gives it. */
+    public static String typeName(int type) {
+        return switch (type) {
+            case -1 -> "no value";
+            case 0 -> "nil";
+            case 1 -> "boolean";
+            case 2 -> "light userdata";
+            case 3 -> "number";
+            case 4 -> "string";
+            case 5 -> "table";
+            case 6 -> "function";
+            case 7 -> "userdata";
+            case 8 -> "thread";
+            case 10 -> "cdata";
+            default -> "value of type " + type;
+        };
+    }
+
+    static Object number(double d) {
+        boolean integral = d == Math.rint(d) && d >= -0x1p63 && d < 0x1p63;
+        boolean negativeZero = d == 0 && Double.doubleToRawLongBits(d) != 0;
+        return integral && !negativeZero ? (Object) (long) d : (Object) d;
+    }
+
+    private static double exactDouble(long value) {
+        double d = value;
+        if (d >= 0x1p63 || (long) d != value) {
+            throw new IllegalArgumentException(value + " has no exact Lua number (Lua numbers are doubles:"
+                    + " integers are exact up to 2^53); pass it as a Double to round it, or as a String");
+        }
+        return d;
+    }
+
+    private static MemorySegment lightUserdata(MemorySegment segment) {
+        if (!segment.isNative()) {
+            throw new IllegalArgumentException("a heap MemorySegment has no address; pass a native segment");
+        }
+        long address = segment.address();
+        if (address < 0 || address >= LIGHT_USERDATA_LIMIT) {
+            throw new IllegalArgumentException("address 0x" + Long.toHexString(address)
+                    + " does not fit a LuaJIT light userdata (47 bits)");
+        }
+        return segment;
+    }
+
+    private void pushBytes(MemorySegment L, byte[] bytes) {
+        if (bytes.length <= SCRATCH_BYTES) {
+            MemorySegment.copy(bytes, 0, scratch, JAVA_BYTE, 0, bytes.length);
+            lua_pushlstring(L, scratch, bytes.length);
+        } else {
+            try (Arena arena = Arena.ofConfined()) {
+                lua_pushlstring(L, arena.allocateFrom(JAVA_BYTE, bytes), bytes.length);
+            }
+        }
+    }
+
+    private Object string(byte[] bytes) {
+        try {
+            return utf8.decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            return bytes;
+        }
+    }
+}

@@ -1,0 +1,302 @@
+package dev.ljasync.internal;
+
+import dev.ljasync.internal.bindings.LibLuaJit;
+import dev.ljasync.internal.bindings.lua_Alloc;
+import dev.ljasync.internal.bindings.lua_CFunction;
+import dev.ljasync.internal.bindings.lua_Writer;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * The one place that calls the jextract bindings ({@code dev.ljasync.internal.bindings}); everything else in the
+ * library goes through here. It holds the function-like macros of {@code lua.h} and {@code lauxlib.h} that jextract
+ * cannot generate, the constants the library uses, and "critical" downcall handles for leaf functions.
+ *
+ * <p>Critical handles ({@link Linker.Option#critical(boolean)}) skip the thread-state transition and save about a
+ * third of a short call. They are used only for functions that can neither run Lua code (metamethods, finalizers),
+ * nor allocate (an allocation may run a GC step, and a GC step runs {@code __gc} finalizers), nor raise an error:
+ * an upcall from inside a critical downcall is not allowed.
+ */
+public final class LuaNative {
+
+    private LuaNative() {}
+
+    // Opens the library before any binding is used: the bindings resolve symbols in what it loaded.
+    private static final java.nio.file.Path LIBRARY = LuaJitLibrary.file();
+
+    public static final int LUA_MULTRET = LibLuaJit.LUA_MULTRET();
+    public static final int LUA_REGISTRYINDEX = LibLuaJit.LUA_REGISTRYINDEX();
+    public static final int LUA_GLOBALSINDEX = LibLuaJit.LUA_GLOBALSINDEX();
+    public static final int LUA_OK = 0;
+    public static final int LUA_YIELD = LibLuaJit.LUA_YIELD();
+    public static final int LUA_ERRRUN = LibLuaJit.LUA_ERRRUN();
+    public static final int LUA_ERRSYNTAX = LibLuaJit.LUA_ERRSYNTAX();
+    public static final int LUA_ERRMEM = LibLuaJit.LUA_ERRMEM();
+    public static final int LUA_ERRERR = LibLuaJit.LUA_ERRERR();
+    public static final int LUA_TNONE = LibLuaJit.LUA_TNONE();
+    public static final int LUA_TNIL = LibLuaJit.LUA_TNIL();
+    public static final int LUA_TBOOLEAN = LibLuaJit.LUA_TBOOLEAN();
+    public static final int LUA_TLIGHTUSERDATA = LibLuaJit.LUA_TLIGHTUSERDATA();
+    public static final int LUA_TNUMBER = LibLuaJit.LUA_TNUMBER();
+    public static final int LUA_TSTRING = LibLuaJit.LUA_TSTRING();
+    public static final int LUA_MINSTACK = LibLuaJit.LUA_MINSTACK();
+    /** The most stack slots a C function may ask for (LUAI_MAXCSTACK). */
+    public static final int MAX_C_STACK = LibLuaJit.LUAI_MAXCSTACK();
+    public static final int LUAJIT_VERSION_NUM = LibLuaJit.LUAJIT_VERSION_NUM();
+    /** LUAJIT_VERSION of the headers the bindings were generated from, e.g. "LuaJIT 2.1.0-beta3". */
+    public static final String LUAJIT_VERSION = LibLuaJit.LUAJIT_VERSION().getString(0);
+
+    private static final int LUA_GCSTOP = LibLuaJit.LUA_GCSTOP();
+    private static final int LUA_GCRESTART = LibLuaJit.LUA_GCRESTART();
+    private static final int LUA_GCISRUNNING = LibLuaJit.LUA_GCISRUNNING();
+
+    /** jit.version of the loaded library, e.g. "LuaJIT 2.1.0-beta3". */
+    public static final String RUNTIME_VERSION;
+
+    static {
+        // Ask the loaded library itself (jit.version, jit.version_num): Debian's build does not export
+        // LUAJIT_VERSION_SYM, the symbol luajit.h would name the ABI by.
+        MemorySegment L = LibLuaJit.luaL_newstate();
+        if (L.equals(MemorySegment.NULL)) {
+            throw new IllegalStateException("LuaJIT could not create a state: out of memory");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            LibLuaJit.lua_pushcclosure(L, LibLuaJit.luaopen_jit$address(), 0);
+            LibLuaJit.lua_pushlstring(L, arena.allocateFrom("jit"), 3);
+            if (LibLuaJit.lua_pcall(L, 1, 0, 0) != LUA_OK) {
+                throw new IllegalStateException("LuaJIT's jit library failed to open");
+            }
+            LibLuaJit.lua_getfield(L, LUA_GLOBALSINDEX, arena.allocateFrom("jit"));
+            LibLuaJit.lua_getfield(L, -1, arena.allocateFrom("version_num"));
+            int runtimeNum = (int) LibLuaJit.lua_tointeger(L, -1);
+            LibLuaJit.lua_getfield(L, -2, arena.allocateFrom("version"));
+            RUNTIME_VERSION = LibLuaJit.lua_tolstring(L, -1, MemorySegment.NULL).reinterpret(256).getString(0);
+            if (runtimeNum / 100 != LUAJIT_VERSION_NUM / 100) {
+                throw LuaJitLibrary.failure(LuaJitLibrary.file() + " is " + RUNTIME_VERSION + ", but the bindings"
+                        + " were generated from the headers of " + LUAJIT_VERSION, null);
+            }
+        } finally {
+            LibLuaJit.lua_close(L);
+        }
+    }
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final Linker.Option CRITICAL = Linker.Option.critical(false);
+
+    private static MethodHandle critical(MemorySegment address, FunctionDescriptor descriptor) {
+        return LINKER.downcallHandle(address, descriptor, CRITICAL);
+    }
+
+    private static final MethodHandle GETTOP = critical(LibLuaJit.lua_gettop$address(), LibLuaJit.lua_gettop$descriptor());
+    private static final MethodHandle SETTOP = critical(LibLuaJit.lua_settop$address(), LibLuaJit.lua_settop$descriptor());
+    private static final MethodHandle PUSHVALUE = critical(LibLuaJit.lua_pushvalue$address(), LibLuaJit.lua_pushvalue$descriptor());
+    private static final MethodHandle TYPE = critical(LibLuaJit.lua_type$address(), LibLuaJit.lua_type$descriptor());
+    private static final MethodHandle TOBOOLEAN = critical(LibLuaJit.lua_toboolean$address(), LibLuaJit.lua_toboolean$descriptor());
+    private static final MethodHandle TONUMBER = critical(LibLuaJit.lua_tonumber$address(), LibLuaJit.lua_tonumber$descriptor());
+    private static final MethodHandle TOINTEGER = critical(LibLuaJit.lua_tointeger$address(), LibLuaJit.lua_tointeger$descriptor());
+    private static final MethodHandle TOUSERDATA = critical(LibLuaJit.lua_touserdata$address(), LibLuaJit.lua_touserdata$descriptor());
+    private static final MethodHandle PUSHNIL = critical(LibLuaJit.lua_pushnil$address(), LibLuaJit.lua_pushnil$descriptor());
+    private static final MethodHandle PUSHNUMBER = critical(LibLuaJit.lua_pushnumber$address(), LibLuaJit.lua_pushnumber$descriptor());
+    private static final MethodHandle PUSHINTEGER = critical(LibLuaJit.lua_pushinteger$address(), LibLuaJit.lua_pushinteger$descriptor());
+    private static final MethodHandle PUSHBOOLEAN = critical(LibLuaJit.lua_pushboolean$address(), LibLuaJit.lua_pushboolean$descriptor());
+    private static final MethodHandle RAWGETI = critical(LibLuaJit.lua_rawgeti$address(), LibLuaJit.lua_rawgeti$descriptor());
+    // lua_gc is critical here only for STOP, RESTART and ISRUNNING, which neither collect nor run finalizers.
+    private static final MethodHandle GC_FLAG = critical(LibLuaJit.lua_gc$address(), LibLuaJit.lua_gc$descriptor());
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) return r;
+        if (t instanceof Error e) throw e;
+        return new IllegalStateException(t);
+    }
+
+    // ---- lifecycle -------------------------------------------------------------------------------------------
+
+    /** luaL_newstate: a state with LuaJIT's own allocator, or NULL when out of memory. */
+    public static MemorySegment luaL_newstate() {
+        return LibLuaJit.luaL_newstate();
+    }
+
+    /** lua_newstate with a custom allocator; NULL when the build refuses one (x64 without GC64) or no memory. */
+    public static MemorySegment lua_newstate(MemorySegment alloc, MemorySegment userdata) {
+        return LibLuaJit.lua_newstate(alloc, userdata);
+    }
+
+    public static void lua_close(MemorySegment L) {
+        LibLuaJit.lua_close(L);
+    }
+
+    /** Makes a lua_Alloc upcall stub that lives as long as {@code arena}. */
+    public static MemorySegment allocator(lua_Alloc.Function function, Arena arena) {
+        return lua_Alloc.allocate(function, arena);
+    }
+
+    /** Makes a lua_CFunction upcall stub that lives as long as {@code arena}. */
+    public static MemorySegment cfunction(lua_CFunction.Function function, Arena arena) {
+        return lua_CFunction.allocate(function, arena);
+    }
+
+    /** Makes a lua_Writer upcall stub that lives as long as {@code arena}. */
+    public static MemorySegment writer(lua_Writer.Function function, Arena arena) {
+        return lua_Writer.allocate(function, arena);
+    }
+
+    /** The address of a standard library's luaopen_* function, by its Lua name ("base", "ffi", ...). */
+    public static MemorySegment luaopen(String library) {
+        return switch (library) {
+            case "base" -> LibLuaJit.luaopen_base$address();
+            case "package" -> LibLuaJit.luaopen_package$address();
+            case "table" -> LibLuaJit.luaopen_table$address();
+            case "io" -> LibLuaJit.luaopen_io$address();
+            case "os" -> LibLuaJit.luaopen_os$address();
+            case "string" -> LibLuaJit.luaopen_string$address();
+            case "math" -> LibLuaJit.luaopen_math$address();
+            case "debug" -> LibLuaJit.luaopen_debug$address();
+            case "bit" -> LibLuaJit.luaopen_bit$address();
+            case "jit" -> LibLuaJit.luaopen_jit$address();
+            case "ffi" -> LibLuaJit.luaopen_ffi$address();
+            default -> throw new IllegalArgumentException("no standard library named " + library);
+        };
+    }
+
+    // ---- stack (critical leaf calls) ---------------------------------------------------------------------------
+
+    public static int lua_gettop(MemorySegment L) {
+        try { return (int) GETTOP.invokeExact(L); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    public static void lua_settop(MemorySegment L, int idx) {
+        try { SETTOP.invokeExact(L, idx); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    /** lua_pop macro. */
+    public static void lua_pop(MemorySegment L, int n) {
+        lua_settop(L, -n - 1);
+    }
+
+    public static void lua_pushvalue(MemorySegment L, int idx) {
+        try { PUSHVALUE.invokeExact(L, idx); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    public static int lua_type(MemorySegment L, int idx) {
+        try { return (int) TYPE.invokeExact(L, idx); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    public static boolean lua_toboolean(MemorySegment L, int idx) {
+        try { return (int) TOBOOLEAN.invokeExact(L, idx) != 0; } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    public static double lua_tonumber(MemorySegment L, int idx) {
+        try { return (double) TONUMBER.invokeExact(L, idx); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    public static long lua_tointeger(MemorySegment L, int idx) {
+        try { return (long) TOINTEGER.invokeExact(L, idx); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    public static MemorySegment lua_touserdata(MemorySegment L, int idx) {
+        try { return (MemorySegment) TOUSERDATA.invokeExact(L, idx); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    public static void lua_pushnil(MemorySegment L) {
+        try { PUSHNIL.invokeExact(L); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    public static void lua_pushnumber(MemorySegment L, double n) {
+        try { PUSHNUMBER.invokeExact(L, n); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    public static void lua_pushinteger(MemorySegment L, long n) {
+        try { PUSHINTEGER.invokeExact(L, n); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    public static void lua_pushboolean(MemorySegment L, boolean b) {
+        try { PUSHBOOLEAN.invokeExact(L, b ? 1 : 0); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    public static void lua_rawgeti(MemorySegment L, int idx, int n) {
+        try { RAWGETI.invokeExact(L, idx, n); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    /** lua_upvalueindex macro. */
+    public static int lua_upvalueindex(int i) {
+        return LUA_GLOBALSINDEX - i;
+    }
+
+    // ---- garbage collector pause ---------------------------------------------------------------------------------
+
+    /**
+     * Stops the collector if it runs, and says whether it did. Used around every allocation made outside a protected
+     * call (pushing strings from Java, results of a Java function): an allocation may run a GC step, a GC step runs
+     * {@code __gc} finalizers, and an error in a finalizer would reach the panic handler (or unwind through Java).
+     */
+    public static boolean gcPause(MemorySegment L) {
+        try {
+            if ((int) GC_FLAG.invokeExact(L, LUA_GCISRUNNING, 0) == 0) return false;
+            int ignored = (int) GC_FLAG.invokeExact(L, LUA_GCSTOP, 0);
+            return true;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Restarts the collector that {@link #gcPause} stopped. */
+    public static void gcResume(MemorySegment L, boolean paused) {
+        if (!paused) return;
+        try { int ignored = (int) GC_FLAG.invokeExact(L, LUA_GCRESTART, 0); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    /** Bytes in use by the state's heap: lua_gc(LUA_GCCOUNT) kilobytes plus lua_gc(LUA_GCCOUNTB) bytes. */
+    public static long memoryUsed(MemorySegment L) {
+        return LibLuaJit.lua_gc(L, LibLuaJit.LUA_GCCOUNT(), 0) * 1024L + LibLuaJit.lua_gc(L, LibLuaJit.LUA_GCCOUNTB(), 0);
+    }
+
+    // ---- calls that may allocate, run Lua code or raise (never critical) ---------------------------------------
+
+    public static boolean lua_checkstack(MemorySegment L, int extra) {
+        return LibLuaJit.lua_checkstack(L, extra) != 0;
+    }
+
+    public static void lua_pushlstring(MemorySegment L, MemorySegment s, long length) {
+        LibLuaJit.lua_pushlstring(L, s, length);
+    }
+
+    public static void lua_pushlightuserdata(MemorySegment L, MemorySegment p) {
+        LibLuaJit.lua_pushlightuserdata(L, p);
+    }
+
+    public static void lua_pushcclosure(MemorySegment L, MemorySegment fn, int upvalues) {
+        LibLuaJit.lua_pushcclosure(L, fn, upvalues);
+    }
+
+    /** lua_pushcfunction macro. */
+    public static void lua_pushcfunction(MemorySegment L, MemorySegment fn) {
+        lua_pushcclosure(L, fn, 0);
+    }
+
+    /** lua_tolstring; {@code length} receives the size_t length. Call it on strings only (numbers convert in place). */
+    public static MemorySegment lua_tolstring(MemorySegment L, int idx, MemorySegment length) {
+        return LibLuaJit.lua_tolstring(L, idx, length);
+    }
+
+    public static int luaL_loadbufferx(MemorySegment L, MemorySegment buffer, long size, MemorySegment name,
+                                       MemorySegment mode) {
+        return LibLuaJit.luaL_loadbufferx(L, buffer, size, name, mode);
+    }
+
+    public static int lua_pcall(MemorySegment L, int nargs, int nresults, int errfunc) {
+        return LibLuaJit.lua_pcall(L, nargs, nresults, errfunc);
+    }
+
+    public static int lua_dump(MemorySegment L, MemorySegment writer, MemorySegment data) {
+        return LibLuaJit.lua_dump(L, writer, data);
+    }
+
+    /** luaL_ref on the registry: pops the top value and returns a reference to it. */
+    public static int registryRef(MemorySegment L) {
+        return LibLuaJit.luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+}
