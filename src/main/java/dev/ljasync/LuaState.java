@@ -70,6 +70,7 @@ public final class LuaState implements AutoCloseable {
     static final int MAX_NESTING = 200;
     private static final byte[] SEPARATOR = "\0ljasync.traceback\0".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] BOOTSTRAP = resource("lua/state.lua");
+    private static final String BOOTSTRAP_NAME = "ljasync.state";
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Arena arena = Arena.ofShared();
@@ -183,7 +184,7 @@ public final class LuaState implements AutoCloseable {
     }
 
     private int[] bootstrap(boolean hideDebug) {
-        int status = load(BOOTSTRAP, "=ljasync.state", "t");
+        int status = load(BOOTSTRAP, "=" + BOOTSTRAP_NAME, "t");
         if (status != LUA_OK) {
             throw failure(status, "loading the library's Lua code");
         }
@@ -477,8 +478,8 @@ public final class LuaState implements AutoCloseable {
             int cut = indexOf(bytes, SEPARATOR);
             if (cut >= 0) {
                 message = new String(bytes, 0, cut, StandardCharsets.UTF_8);
-                traceback = new String(bytes, cut + SEPARATOR.length, bytes.length - cut - SEPARATOR.length,
-                        StandardCharsets.UTF_8);
+                traceback = frames(new String(bytes, cut + SEPARATOR.length, bytes.length - cut - SEPARATOR.length,
+                        StandardCharsets.UTF_8));
             } else {
                 message = new String(bytes, StandardCharsets.UTF_8);
             }
@@ -504,6 +505,13 @@ public final class LuaState implements AutoCloseable {
             kind = LuaException.Kind.RUNTIME;
         }
         return new LuaException(kind, message, traceback, cause);
+    }
+
+    /** The traceback without its leading newline and without the frames of the library's own Lua code. */
+    private static String frames(String traceback) {
+        return traceback.lines()
+                .filter(line -> !line.isEmpty() && !line.startsWith("\t" + BOOTSTRAP_NAME + ":"))
+                .collect(java.util.stream.Collectors.joining("\n"));
     }
 
     private static int indexOf(byte[] haystack, byte[] needle) {

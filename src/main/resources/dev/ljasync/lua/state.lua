@@ -26,10 +26,8 @@ local function handler(e)
       message = "(error object is a " .. type(e) .. " value)"
     end
   end
-  -- with a message, traceback returns it and "\n" before the frames: "" leaves just the frames;
-  -- the frames of this file (the wrapper of a Java function) say nothing to the user
-  local frames = traceback("", 2):sub(2):gsub("\n\tljasync%.state:[^\n]*", "")
-  return message .. SEPARATOR .. frames
+  -- no string methods here: the string library may not be open
+  return message .. SEPARATOR .. traceback("", 2)
 end
 
 -- Resolves a dotted name ("string.format") through ordinary indexing, so metamethods apply.
