@@ -18,9 +18,10 @@ public class Demo {
                     local n, x, s, b, flag, none = ...
                     return n + 1, x * 2, s .. "!", b, #b, not flag, none
                     """, "values", 41L, 1.25, "hello", bytes, true, null);
+            String[] labels = {"n + 1", "x * 2", "s .. \"!\"", "b", "#b", "not flag", "none"};
             System.out.println("\n== values (chunk results) ==");
-            for (Object v : r) {
-                System.out.println("  " + describe(v));
+            for (int i = 0; i < r.length; i++) {
+                System.out.printf("  %-9s -> %s%n", labels[i], describe(r[i]));
             }
 
             // A Java function in a module table, called from Lua.

@@ -550,13 +550,16 @@ public final class LuaState implements AutoCloseable {
             Object[] results = result instanceof Object[] many ? many : new Object[] {result};
             return reply(L, true, results);
         } catch (Throwable t) {
-            String message = "Java function '" + (registered == null ? "?" : registered.name()) + "' threw " + t;
+            // A Lua error that came back through Java (a nested call) goes on as it was; anything else is named.
+            boolean relayed = t instanceof LuaException;
+            String message = relayed ? ((LuaException) t).luaMessage()
+                    : "Java function '" + (registered == null ? "?" : registered.name()) + "' threw " + t;
             javaError = t;
             javaErrorMessage = message;
             try {
-                return reply(L, false, message);
+                return reply(L, false, message, relayed ? 0 : 2);
             } catch (Throwable again) {
-                return 0; // nothing sensible is left to report; the Lua wrapper raises "nil" then
+                return 0; // nothing sensible is left to report; the Lua wrapper raises nil then
             }
         } finally {
             if (memoryLimit != null) {

@@ -81,6 +81,17 @@ class JavaFunctionTest {
     }
 
     @Test
+    void shouldPassALuaErrorBackThroughJavaUnchanged() {
+        lua.register("viaJava", args -> lua.call("inner"));
+        lua.run("function inner()\n error('original')\nend", "inner.lua");
+        var e = assertThrows(LuaException.class, () -> lua.run("viaJava()", "outer"));
+        assertEquals("inner.lua:2: original", e.luaMessage());
+        assertInstanceOf(LuaException.class, e.getCause());
+        Object[] caught = lua.run("return pcall(viaJava)");
+        assertArrayEquals(new Object[] {false, "inner.lua:2: original"}, caught);
+    }
+
+    @Test
     void shouldTurnArgumentsAndResultsWithoutAConversionIntoLuaErrors() {
         lua.register("echo", args -> args[0]);
         lua.register("weird", args -> new Object());

@@ -69,13 +69,16 @@ local function call(name, ...)
   return f(...)
 end
 
--- A Java function is a C closure that returns true and its results, or false and an error message; this Lua
--- closure raises that error after the C function has returned, so no Lua error unwinds through Java frames.
+-- A Java function is a C closure that returns true and its results, or false, an error message and the level to
+-- raise it at; this Lua closure raises that error after the C function has returned, so no Lua error unwinds
+-- through Java frames. Level 2 (the wrapper tail-calls finish) names the Lua line that called the Java function;
+-- level 0 passes on a Lua error that came back through Java as it was.
 local function finish(ok, ...)
   if ok then
     return ...
   end
-  error((...), 2) -- level 2: the Lua code that called the Java function (the wrapper tail-called finish)
+  local message, level = ...
+  error(message, level)
 end
 
 local function wrap(raw)
