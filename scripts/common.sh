@@ -53,5 +53,7 @@ ljasync_setup() {
   command -v mvn >/dev/null 2>&1 || ljasync_apt_install maven || return 1
   ljasync_find_jdk || return 1
   export PATH="$JAVA_HOME/bin:$PATH"
+  # Maven's own libraries use sun.misc.Unsafe, which JDK 24+ warns about on every run
+  [ "$(ljasync_jdk_major "$JAVA_HOME")" -ge 24 ] && export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
   echo "lj-async: JDK $(ljasync_jdk_major "$JAVA_HOME") at $JAVA_HOME" >&2
 }

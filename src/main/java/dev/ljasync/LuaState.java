@@ -299,11 +299,11 @@ public final class LuaState implements AutoCloseable {
                 // one upcall stub per state, bound to it; the closure's upvalue says which Java function to run
                 dispatcher = cfunction(this::dispatch, arena);
             }
+            int pushed = pushHelper(L, registerRef, name);
             functions.add(new Registered(name, function));
-            pushHelper(L, registerRef, name);
             lua_pushinteger(L, functions.size() - 1);
             lua_pushcclosure(L, dispatcher, 1);
-            return 2;
+            return pushed + 1;
         });
     }
 
@@ -366,10 +366,29 @@ public final class LuaState implements AutoCloseable {
         int push(MemorySegment L);
     }
 
+    /** Pushes a helper of state.lua and the name it works on, split at its dots; returns the count pushed after it. */
     private int pushHelper(MemorySegment L, int ref, String name) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
-        values.push(L, name);
-        return 1;
+        if (name.indexOf('.') < 0 && !name.isEmpty()) {
+            lua_pushinteger(L, 1);
+            values.push(L, name);
+            return 2;
+        }
+        String[] parts = name.split("\\.", -1);
+        for (String part : parts) {
+            if (part.isEmpty()) {
+                throw new IllegalArgumentException("'" + name + "' is not a name: names are parts joined by single"
+                        + " dots, like \"string.format\"");
+            }
+        }
+        if (!lua_checkstack(L, parts.length + 1)) {
+            throw new IllegalArgumentException("'" + name + "' has too many parts");
+        }
+        lua_pushinteger(L, parts.length);
+        for (String part : parts) {
+            values.push(L, part);
+        }
+        return parts.length + 1;
     }
 
     /**

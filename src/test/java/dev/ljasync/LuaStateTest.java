@@ -140,6 +140,33 @@ class LuaStateTest {
     }
 
     @Test
+    void shouldServeNamesInAStateWithoutTheStringLibrary() {
+        try (LuaState bare = LuaState.open(LuaState.Library.MATH)) {
+            bare.register("util.half", args -> (Long) args[0] / 2);
+            bare.set("settings.depth", 3);
+            assertEquals(21L, bare.call("util.half", 42)[0]);
+            assertEquals(3L, bare.get("settings.depth"));
+            assertEquals(4.0, bare.call("math.sqrt", 16)[0] instanceof Long l ? l.doubleValue() : -1);
+            var e = assertThrows(LuaException.class, () -> bare.call("util.missing"));
+            assertTrue(e.getMessage().contains("util.missing"), e.getMessage());
+        }
+    }
+
+    @Test
+    void shouldRefuseMalformedNames() {
+        for (String bad : new String[] {"", "a..b", ".a", "a."}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> lua.get(bad), bad);
+            assertTrue(e.getMessage().contains("not a name"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> lua.register(bad, args -> null), bad);
+        }
+        assertUsable();
+    }
+
+    private void assertUsable() {
+        assertEquals(2L, lua.run("return 1 + 1")[0]);
+    }
+
+    @Test
     void shouldGetSetAndCallDottedNames() {
         lua.set("config.limits.size", 10);
         lua.set("answer", 42);

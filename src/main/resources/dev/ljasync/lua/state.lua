@@ -1,7 +1,7 @@
 -- Run once in every lua_State that LuaState makes, before any user code: the globals it uses are captured here,
 -- so user code that changes them cannot break it. Returns the helpers LuaState keeps in the registry.
 local hide_debug = ...
-local _G, tostring, type, getmetatable, error, rawget = _G, tostring, type, getmetatable, error, rawget
+local _G, tostring, type, getmetatable, error, rawget, select = _G, tostring, type, getmetatable, error, rawget, select
 local traceback = debug.traceback
 
 -- The debug library was opened only for its traceback: take it away again when it was not asked for.
@@ -30,43 +30,61 @@ local function handler(e)
   return message .. SEPARATOR .. traceback("", 2)
 end
 
--- Resolves a dotted name ("string.format") through ordinary indexing, so metamethods apply.
-local function lookup(name)
-  local value = _G
-  for part in name:gmatch("[^.]+") do
+-- Names arrive from Java split at their dots: a count n, then the n parts ("string", "format"), then the rest.
+-- Nothing here uses the string library, which a state may not have opened.
+local function dotted(n, ...)
+  local name = (...)
+  for i = 2, n do
+    name = name .. "." .. select(i, ...)
+  end
+  return name
+end
+
+-- The value of a name, through ordinary indexing (so metamethods apply).
+local function lookup(n, ...)
+  local value = _G[(...)]
+  for i = 2, n do
     if type(value) ~= "table" and type(getmetatable(value)) ~= "table" then
-      error("'" .. name .. "' does not name a value: '" .. part .. "' is indexed on a " .. type(value), 0)
+      error("'" .. dotted(n, ...) .. "' does not name a value: '" .. dotted(i - 1, ...) .. "' is a "
+        .. type(value), 0)
     end
-    value = value[part]
+    value = value[(select(i, ...))]
   end
   return value
 end
 
-local function assign(name, value)
-  local parent, key = _G, name
-  local dot = name:find("%.[^.]*$")
-  if dot then
-    parent, key = _G, name:sub(dot + 1)
-    for part in name:sub(1, dot - 1):gmatch("[^.]+") do
-      local child = parent[part]
-      if child == nil then
-        child = {}
-        parent[part] = child
-      elseif type(child) ~= "table" then
-        error("'" .. name .. "' cannot be assigned: '" .. part .. "' is a " .. type(child), 0)
-      end
-      parent = child
+-- Stores a value under a name, making the missing tables on the way.
+local function store(value, n, ...)
+  local parent = _G
+  for i = 1, n - 1 do
+    local part = select(i, ...)
+    local child = parent[part]
+    if child == nil then
+      child = {}
+      parent[part] = child
+    elseif type(child) ~= "table" then
+      error("'" .. dotted(n, ...) .. "' cannot be assigned: '" .. dotted(i, ...) .. "' is a " .. type(child), 0)
     end
+    parent = child
   end
-  parent[key] = value
+  parent[(select(n, ...))] = value
 end
 
-local function call(name, ...)
-  local f = lookup(name)
-  if f == nil then
-    error("attempt to call '" .. name .. "' (a nil value)", 0)
+local function assign(n, ...)
+  store(select(n + 1, ...), n, ...)
+end
+
+local function call(n, ...)
+  local f
+  if n == 1 then
+    f = _G[(...)]
+  else
+    f = lookup(n, ...)
   end
-  return f(...)
+  if f == nil then
+    error("attempt to call '" .. dotted(n, ...) .. "' (a nil value)", 0)
+  end
+  return f(select(n + 1, ...))
 end
 
 -- A Java function is a C closure that returns true and its results, or false, an error message and the level to
@@ -87,8 +105,8 @@ local function wrap(raw)
   end
 end
 
-local function register(name, raw)
-  assign(name, wrap(raw))
+local function register(n, ...)
+  store(wrap((select(n + 1, ...))), n, ...)
 end
 
 return handler, call, lookup, assign, register
