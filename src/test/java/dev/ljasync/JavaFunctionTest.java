@@ -1,7 +1,5 @@
 package dev.ljasync;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -9,19 +7,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class JavaFunctionTest {
-
-    private LuaState lua;
-
-    @BeforeEach
-    void open() {
-        lua = LuaState.open();
-    }
-
-    @AfterEach
-    void close() {
-        lua.close();
-    }
+class JavaFunctionTest extends LuaStateFixture {
 
     @Test
     void shouldCallAJavaFunctionWithConvertedArguments() {
@@ -143,9 +129,5 @@ class JavaFunctionTest {
         // sum over i = 0..49 of 2000 calls returning 1 + i
         assertEquals(2_550_000L, lua.run("local s = 0 for i = 0, 49 do local f = _G['f' .. i]"
                 + " for j = 1, 2000 do s = s + f(1) end end return s")[0]);
-    }
-
-    private void assertUsable() {
-        assertEquals(2L, lua.run("return 1 + 1")[0]);
     }
 }

@@ -1,29 +1,11 @@
 package dev.ljasync;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Every kind of Lua failure becomes a LuaException and leaves the state usable; none reaches the panic handler. */
-class LuaErrorTest {
-
-    private LuaState lua;
-
-    @BeforeEach
-    void open() {
-        lua = LuaState.open();
-    }
-
-    @AfterEach
-    void close() {
-        lua.close();
-    }
-
-    private void assertUsable() {
-        assertEquals(2L, lua.run("return 1 + 1")[0]);
-    }
+class LuaErrorTest extends LuaStateFixture {
 
     @Test
     void shouldReportASyntaxErrorWithChunkNameAndLine() {

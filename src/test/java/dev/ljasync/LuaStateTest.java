@@ -1,7 +1,5 @@
 package dev.ljasync;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -10,19 +8,7 @@ import java.nio.charset.StandardCharsets;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class LuaStateTest {
-
-    private LuaState lua;
-
-    @BeforeEach
-    void open() {
-        lua = LuaState.open();
-    }
-
-    @AfterEach
-    void close() {
-        lua.close();
-    }
+class LuaStateTest extends LuaStateFixture {
 
     @Test
     void shouldRunAChunkWithArgumentsAndReturnEveryResult() {
@@ -160,10 +146,6 @@ class LuaStateTest {
             assertThrows(IllegalArgumentException.class, () -> lua.register(bad, args -> null), bad);
         }
         assertUsable();
-    }
-
-    private void assertUsable() {
-        assertEquals(2L, lua.run("return 1 + 1")[0]);
     }
 
     @Test

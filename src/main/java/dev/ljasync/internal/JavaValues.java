@@ -14,20 +14,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * Converts between Java objects and values on a Lua stack: the one place that decides how each Java type looks in
- * Lua and back. One instance per state, confined to the thread that holds the state's lock.
- *
- * <ul>
- *   <li>null: nil; Boolean: boolean.</li>
- *   <li>Long, Integer, Short, Byte, Double, Float: a number (a double, as in Lua 5.1). A long that no double
- *       represents exactly (beyond 2^53 in magnitude, and odd enough) is refused rather than rounded.</li>
- *   <li>String: its UTF-8 bytes; byte[]: its bytes as they are (Lua strings hold any byte, NUL included).</li>
- *   <li>MemorySegment (native): a light userdata with its address, which must fit in 47 bits (LuaJIT's limit).</li>
- * </ul>
- * Back to Java: nil is null; a boolean a Boolean; a number with an integral value in the range of long is a
- * {@link Long}, any other number (fractions, -0.0, infinities, NaN) a {@link Double}; a string is a {@link String}
- * when its bytes are valid UTF-8, else a {@code byte[]}, so no byte is ever lost; a light userdata is a
- * zero-length {@link MemorySegment} at its address. Tables, functions, coroutines, full userdata and cdata have no
- * Java value.
+ * Lua and back, by the rules documented on {@link dev.ljasync.LuaState}. One instance per state, used only by the
+ * thread that holds the state's lock.
  */
 public final class JavaValues {
 
