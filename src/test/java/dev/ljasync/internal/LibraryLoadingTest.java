@@ -69,6 +69,7 @@ class LibraryLoadingTest {
     @Test
     void shouldRefuseALibraryThatIsNotLuaJit() throws Exception {
         Path libc = Path.of("/lib/x86_64-linux-gnu/libc.so.6");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isRegularFile(libc), "needs glibc at " + libc);
         Outcome outcome = probe(libc.toString(), Map.of());
         assertEquals(3, outcome.exitCode(), outcome.output());
         assertTrue(outcome.output().contains("not LuaJIT"), outcome.output());
