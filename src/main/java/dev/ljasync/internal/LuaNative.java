@@ -221,9 +221,102 @@ public final class LuaNative {
         try { RAWGETI.invokeExact(L, idx, n); } catch (Throwable t) { throw rethrow(t); }
     }
 
+    // ---- the function-like macros of lua.h and lauxlib.h, which jextract cannot generate ---------------------------
+    // They keep LuaJIT's rules: those that index with a string or allocate may run metamethods or raise an error,
+    // so outside lua_pcall they are for states whose globals the library controls.
+
     /** lua_upvalueindex macro. */
     public static int lua_upvalueindex(int i) {
         return LUA_GLOBALSINDEX - i;
+    }
+
+    /** lua_isnil macro. */
+    public static boolean lua_isnil(MemorySegment L, int idx) {
+        return lua_type(L, idx) == LUA_TNIL;
+    }
+
+    /** lua_isnoneornil macro. */
+    public static boolean lua_isnoneornil(MemorySegment L, int idx) {
+        return lua_type(L, idx) <= 0;
+    }
+
+    /** lua_isfunction macro. */
+    public static boolean lua_isfunction(MemorySegment L, int idx) {
+        return lua_type(L, idx) == LibLuaJit.LUA_TFUNCTION();
+    }
+
+    /** lua_istable macro. */
+    public static boolean lua_istable(MemorySegment L, int idx) {
+        return lua_type(L, idx) == LibLuaJit.LUA_TTABLE();
+    }
+
+    /** lua_newtable macro: lua_createtable(L, 0, 0). */
+    public static void lua_newtable(MemorySegment L) {
+        LibLuaJit.lua_createtable(L, 0, 0);
+    }
+
+    /** lua_strlen macro: lua_objlen. */
+    public static long lua_strlen(MemorySegment L, int idx) {
+        return LibLuaJit.lua_objlen(L, idx);
+    }
+
+    /** lua_getglobal macro: lua_getfield(L, LUA_GLOBALSINDEX, name). */
+    public static void lua_getglobal(MemorySegment L, String name) {
+        getfield(L, LUA_GLOBALSINDEX, name);
+    }
+
+    /** lua_setglobal macro: lua_setfield(L, LUA_GLOBALSINDEX, name); pops the value. */
+    public static void lua_setglobal(MemorySegment L, String name) {
+        try (Arena arena = Arena.ofConfined()) {
+            LibLuaJit.lua_setfield(L, LUA_GLOBALSINDEX, arena.allocateFrom(name));
+        }
+    }
+
+    /** lua_register macro: lua_pushcfunction then lua_setglobal. */
+    public static void lua_register(MemorySegment L, String name, MemorySegment function) {
+        lua_pushcfunction(L, function);
+        lua_setglobal(L, name);
+    }
+
+    /** lua_tostring macro: lua_tolstring(L, idx, NULL), decoded as UTF-8; null when the value is no string or number. */
+    public static String lua_tostring(MemorySegment L, int idx) {
+        MemorySegment chars = LibLuaJit.lua_tolstring(L, idx, MemorySegment.NULL);
+        return chars.equals(MemorySegment.NULL) ? null : chars.reinterpret(Integer.MAX_VALUE).getString(0);
+    }
+
+    /** lua_getregistry macro. */
+    public static void lua_getregistry(MemorySegment L) {
+        lua_pushvalue(L, LUA_REGISTRYINDEX);
+    }
+
+    /** lua_getgccount macro: kilobytes in use. */
+    public static int lua_getgccount(MemorySegment L) {
+        return LibLuaJit.lua_gc(L, LibLuaJit.LUA_GCCOUNT(), 0);
+    }
+
+    /** luaL_typename macro: the name of the type of the value at idx. */
+    public static String luaL_typename(MemorySegment L, int idx) {
+        return LibLuaJit.lua_typename(L, lua_type(L, idx)).reinterpret(64).getString(0);
+    }
+
+    /** luaL_getmetatable macro: pushes the metatable registered under name. */
+    public static void luaL_getmetatable(MemorySegment L, String name) {
+        getfield(L, LUA_REGISTRYINDEX, name);
+    }
+
+    /** luaL_dostring macro: luaL_loadstring, then lua_pcall with LUA_MULTRET; 0 when both succeed. */
+    public static int luaL_dostring(MemorySegment L, String source) {
+        int status;
+        try (Arena arena = Arena.ofConfined()) {
+            status = LibLuaJit.luaL_loadstring(L, arena.allocateFrom(source));
+        }
+        return status != LUA_OK ? status : lua_pcall(L, 0, LUA_MULTRET, 0);
+    }
+
+    private static void getfield(MemorySegment L, int idx, String name) {
+        try (Arena arena = Arena.ofConfined()) {
+            LibLuaJit.lua_getfield(L, idx, arena.allocateFrom(name));
+        }
     }
 
     // ---- garbage collector pause ---------------------------------------------------------------------------------
