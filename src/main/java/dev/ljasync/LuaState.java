@@ -54,9 +54,27 @@ public final class LuaState implements AutoCloseable {
 
     /** The standard libraries of LuaJIT that a state may open. {@link #BASE} is always opened. */
     public enum Library {
-        BASE(""), PACKAGE("package"), TABLE("table"), IO("io"), OS("os"), STRING("string"), MATH("math"),
-        DEBUG("debug"), BIT("bit"), JIT("jit"),
-        /** LuaJIT's FFI, reached with {@code require("ffi")} (as in LuaJIT; needs {@link #PACKAGE}). */
+        /** The base functions ({@code print}, {@code pcall}, {@code tostring}, ...); always opened. */
+        BASE(""),
+        /** {@code require} and {@code package}. */
+        PACKAGE("package"),
+        /** {@code table}. */
+        TABLE("table"),
+        /** {@code io}: files and processes. */
+        IO("io"),
+        /** {@code os}: time, environment, files. */
+        OS("os"),
+        /** {@code string}, and the methods of string values. */
+        STRING("string"),
+        /** {@code math}. */
+        MATH("math"),
+        /** {@code debug}. Errors carry a traceback without it too. */
+        DEBUG("debug"),
+        /** LuaJIT's {@code bit} operations. */
+        BIT("bit"),
+        /** LuaJIT's {@code jit} control ({@code jit.on}, {@code jit.off}, {@code jit.version}). */
+        JIT("jit"),
+        /** LuaJIT's FFI, reached with {@code require("ffi")} as in LuaJIT, so it needs {@link #PACKAGE}. */
         FFI("ffi");
 
         private final String luaName;
