@@ -384,7 +384,10 @@ public final class LuaState implements AutoCloseable {
         int push(MemorySegment L);
     }
 
-    /** Pushes a helper of state.lua and the name it works on, split at its dots; returns the count pushed after it. */
+    /**
+     * Pushes a helper of state.lua and the name it works on, split at its dots; returns the count pushed after it.
+     * Leaves room for at least two more pushes.
+     */
     private int pushHelper(MemorySegment L, int ref, String name) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
         if (name.indexOf('.') < 0 && !name.isEmpty()) {
@@ -399,7 +402,7 @@ public final class LuaState implements AutoCloseable {
                         + " dots, like \"string.format\"");
             }
         }
-        if (!lua_checkstack(L, parts.length + 1)) {
+        if (!lua_checkstack(L, parts.length + 4)) {
             throw new IllegalArgumentException("'" + name + "' has too many parts");
         }
         lua_pushinteger(L, parts.length);
@@ -429,11 +432,15 @@ public final class LuaState implements AutoCloseable {
             int nargs;
             boolean paused = gcPause(L);
             try {
-                if (!lua_checkstack(L, args.length + 8)) {
-                    throw new IllegalArgumentException("too many arguments for one Lua call: " + args.length);
+                // Room first, always: a push that grows the stack allocates, which a critical downcall must not.
+                if (!lua_checkstack(L, 8)) {
+                    throw new IllegalStateException("the Lua stack is full");
                 }
                 lua_rawgeti(L, LUA_REGISTRYINDEX, handlerRef);
                 nargs = callee.push(L);
+                if (!lua_checkstack(L, args.length + 1)) {
+                    throw new IllegalArgumentException("too many arguments for one Lua call: " + args.length);
+                }
                 for (int i = 0; i < args.length; i++) {
                     try {
                         values.push(L, args[i]);

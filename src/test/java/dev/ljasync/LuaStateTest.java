@@ -139,6 +139,24 @@ class LuaStateTest extends LuaStateFixture {
     }
 
     @Test
+    void shouldPassManyArgumentsAndLongNames() {
+        Object[] args = new Object[5001];
+        args[0] = "#";
+        for (int i = 1; i < args.length; i++) {
+            args[i] = i;
+        }
+        assertEquals(5000L, lua.call("select", args)[0]);
+        Object[] many = lua.run("local t = {} for i = 1, 3000 do t[i] = i end return unpack(t)");
+        assertEquals(3000, many.length);
+        assertEquals(3000L, many[2999]);
+        String name = String.join(".", java.util.Collections.nCopies(60, "deep"));
+        lua.set(name, "bottom");
+        assertEquals("bottom", lua.get(name));
+        lua.register(name + "Fn", a -> a.length);
+        assertEquals(3L, lua.call(name + "Fn", 1, 2, 3)[0]);
+    }
+
+    @Test
     void shouldRefuseMalformedNames() {
         for (String bad : new String[] {"", "a..b", ".a", "a."}) {
             var e = assertThrows(IllegalArgumentException.class, () -> lua.get(bad), bad);
