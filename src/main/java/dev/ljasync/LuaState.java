@@ -49,6 +49,8 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * handler: Lua code runs only inside {@code lua_pcall}, the library's own allocations outside it are made with the
  * collector paused (so no {@code __gc} finalizer can raise there), and a Java function reports its failure by
  * returning, after which Lua code raises the error.
+ *
+ * <p>A state holds native memory until {@link #close()}: an unclosed state is not freed by the garbage collector.
  */
 public final class LuaState implements AutoCloseable {
 
@@ -306,7 +308,9 @@ public final class LuaState implements AutoCloseable {
     /**
      * Makes a Java function callable from Lua under a global or dotted name ({@code "mylib.add"} puts it in table
      * {@code mylib}, made if missing). It is a {@code lua_CFunction} upcall; see {@link JavaFunction} for how values
-     * and exceptions cross.
+     * and exceptions cross. A Java function may call back into its state; calls nested that way are refused past
+     * 200 levels, and each level takes about 1.3 KB of the thread's stack, so a thread that nests deeply needs a
+     * stack of 256 KB or more (the JVM's default is 1 MB).
      */
     public void register(String name, JavaFunction function) {
         if (function == null) {
