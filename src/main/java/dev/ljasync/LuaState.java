@@ -97,6 +97,10 @@ public final class LuaState implements AutoCloseable {
     private final JavaValues values = new JavaValues(arena);
     private final MemoryLimit memoryLimit;
     private final MemorySegment L;
+    // The Lua thread that calls from Java run on: L, or the coroutine whose Java function is calling back in
+    // (a C function may call into its own lua_State; entering another one while a coroutine runs would leave
+    // LuaJIT's current-thread pointer on the wrong thread).
+    private MemorySegment running;
     private final List<Registered> functions = new ArrayList<>();
     private final int handlerRef, callRef, lookupRef, assignRef, registerRef;
     private MemorySegment dispatcher;
@@ -166,6 +170,7 @@ public final class LuaState implements AutoCloseable {
                         : "LuaJIT could not create a state: out of memory");
             }
             L = state;
+            running = state;
             openLibraries(libraries);
             int[] refs = bootstrap(!libraries.contains(Library.DEBUG));
             handlerRef = refs[0];
@@ -197,21 +202,21 @@ public final class LuaState implements AutoCloseable {
             }
             int status = lua_pcall(L, 1, 0, 0);
             if (status != LUA_OK) {
-                throw failure(status, "opening the " + library + " library");
+                throw failure(L, status, "opening the " + library + " library");
             }
         }
         lua_settop(L, 0);
     }
 
     private int[] bootstrap(boolean hideDebug) {
-        int status = load(BOOTSTRAP, "=" + BOOTSTRAP_NAME, "t");
+        int status = load(L, BOOTSTRAP, "=" + BOOTSTRAP_NAME, "t");
         if (status != LUA_OK) {
-            throw failure(status, "loading the library's Lua code");
+            throw failure(L, status, "loading the library's Lua code");
         }
         lua_pushboolean(L, hideDebug);
         status = lua_pcall(L, 1, 5, 0);
         if (status != LUA_OK) {
-            throw failure(status, "running the library's Lua code");
+            throw failure(L, status, "running the library's Lua code");
         }
         int[] refs = new int[5];
         boolean paused = gcPause(L);
@@ -254,9 +259,9 @@ public final class LuaState implements AutoCloseable {
 
     private Object[] run(byte[] chunk, String chunkName, String mode, Object[] args) {
         return execute("chunk " + chunkName, L -> {
-            int status = load(chunk, chunkId(chunkName), mode);
+            int status = load(L, chunk, chunkId(chunkName), mode);
             if (status != LUA_OK) {
-                throw failure(status, null);
+                throw failure(L, status, null);
             }
             return 0;
         }, args);
@@ -270,11 +275,12 @@ public final class LuaState implements AutoCloseable {
         lock.lock();
         try {
             checkOpen();
+            MemorySegment L = running;
             int base = lua_gettop(L);
             try {
-                int status = load(source.getBytes(StandardCharsets.UTF_8), chunkId(chunkName), "t");
+                int status = load(L, source.getBytes(StandardCharsets.UTF_8), chunkId(chunkName), "t");
                 if (status != LUA_OK) {
-                    throw failure(status, null);
+                    throw failure(L, status, null);
                 }
                 return Dump.of(L);
             } finally {
@@ -432,6 +438,7 @@ public final class LuaState implements AutoCloseable {
                 javaError = null;
                 javaErrorMessage = null;
             }
+            MemorySegment L = running;
             int base = lua_gettop(L);
             int nargs;
             boolean paused = gcPause(L);
@@ -473,9 +480,9 @@ public final class LuaState implements AutoCloseable {
             }
             try {
                 if (status != LUA_OK) {
-                    throw failure(status, null);
+                    throw failure(L, status, null);
                 }
-                return results(base + 2, what);
+                return results(L, base + 2, what);
             } finally {
                 lua_settop(L, base);
             }
@@ -484,7 +491,7 @@ public final class LuaState implements AutoCloseable {
         }
     }
 
-    private Object[] results(int first, String what) {
+    private Object[] results(MemorySegment L, int first, String what) {
         int top = lua_gettop(L);
         Object[] results = new Object[top - first + 1];
         for (int i = 0; i < results.length; i++) {
@@ -498,7 +505,7 @@ public final class LuaState implements AutoCloseable {
         return results;
     }
 
-    private int load(byte[] chunk, String chunkId, String mode) {
+    private int load(MemorySegment L, byte[] chunk, String chunkId, String mode) {
         boolean paused = gcPause(L);
         try (Arena scratch = Arena.ofConfined()) {
             MemorySegment buffer = scratch.allocateFrom(JAVA_BYTE, chunk);
@@ -518,7 +525,7 @@ public final class LuaState implements AutoCloseable {
     }
 
     /** The LuaException for a failed status; the error value is on top of the stack. */
-    private LuaException failure(int status, String during) {
+    private LuaException failure(MemorySegment L, int status, String during) {
         String message;
         String traceback = "";
         if (lua_type(L, -1) == LUA_TSTRING) {
@@ -582,6 +589,8 @@ public final class LuaState implements AutoCloseable {
      */
     private int dispatch(MemorySegment L) {
         boolean enforcing = memoryLimit != null && memoryLimit.enforce(false);
+        MemorySegment outer = running;
+        running = L;
         Registered registered = null;
         try {
             registered = functions.get((int) lua_tointeger(L, lua_upvalueindex(1)));
@@ -610,6 +619,7 @@ public final class LuaState implements AutoCloseable {
                 return 0; // nothing sensible is left to report; the Lua wrapper raises nil then
             }
         } finally {
+            running = outer;
             if (memoryLimit != null) {
                 memoryLimit.enforce(enforcing);
             }

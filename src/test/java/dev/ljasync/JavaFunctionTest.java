@@ -109,6 +109,31 @@ class JavaFunctionTest extends LuaStateFixture {
     }
 
     @Test
+    void shouldCallBackIntoTheStateFromACoroutine() {
+        lua.register("viaJava", args -> lua.call("plusOne", args[0])[0]);
+        lua.run("function plusOne(x) local s = 0 for i = 1, 20 do s = s + i end return x + 1 end");
+        // many rounds, so that traces are compiled and exited while coroutines switch
+        Object[] r = lua.run("""
+                local total = 0
+                for round = 1, 500 do
+                  local co = coroutine.wrap(function(n)
+                    local acc = 0
+                    for i = 1, n do
+                      acc = viaJava(acc)
+                      if i % 5 == 0 then coroutine.yield(acc) end
+                    end
+                    return -acc
+                  end)
+                  local v = co(20)
+                  while v > 0 do v = co() end
+                  total = total - v
+                end
+                return total
+                """, "coroutines");
+        assertEquals(500L * 20, r[0]);
+    }
+
+    @Test
     void shouldRefuseToCloseTheStateFromInsideAJavaFunction() {
         lua.register("closeMe", args -> {
             lua.close();
