@@ -195,7 +195,7 @@ public final class LuaState implements AutoCloseable {
             lua_settop(L, 0);
             boolean paused = gcPause(L);
             try {
-                lua_pushcfunction(L, luaopen(library == Library.BASE ? "base" : library.luaName));
+                lua_pushcfunction(L, luaopen(library.luaName));
                 values.push(L, library.luaName);
             } finally {
                 gcResume(L, paused);
@@ -272,9 +272,7 @@ public final class LuaState implements AutoCloseable {
      * bytes can be run by any state of the same LuaJIT with {@link #run(byte[], String, Object...)}.
      */
     public byte[] compile(String source, String chunkName) {
-        lock.lock();
-        try {
-            checkOpen();
+        return locked(() -> {
             MemorySegment L = running;
             int base = lua_gettop(L);
             try {
@@ -286,9 +284,7 @@ public final class LuaState implements AutoCloseable {
             } finally {
                 lua_settop(L, base);
             }
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     /**
@@ -337,13 +333,7 @@ public final class LuaState implements AutoCloseable {
 
     /** The memory this state's Lua heap uses, in bytes ({@code lua_gc(LUA_GCCOUNT)} and {@code LUA_GCCOUNTB}). */
     public long memoryUsed() {
-        lock.lock();
-        try {
-            checkOpen();
-            return LuaNative.memoryUsed(L);
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> LuaNative.memoryUsed(L));
     }
 
     /** The loaded LuaJIT's version ({@code jit.version}), checked at load against the bound headers' 2.1. */
@@ -427,9 +417,7 @@ public final class LuaState implements AutoCloseable {
      * then lua_pcall, then the results converted and the stack restored.
      */
     private Object[] execute(String what, Callee callee, Object... args) {
-        lock.lock();
-        try {
-            checkOpen();
+        return locked(() -> {
             if (nesting >= MAX_NESTING) {
                 throw new LuaException(LuaException.Kind.RUNTIME, "calls between Java and Lua nested more than "
                         + MAX_NESTING + " deep on one state (runaway recursion?)", "", null);
@@ -486,9 +474,7 @@ public final class LuaState implements AutoCloseable {
             } finally {
                 lua_settop(L, base);
             }
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     private Object[] results(MemorySegment L, int first, String what) {
@@ -649,6 +635,17 @@ public final class LuaState implements AutoCloseable {
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------------
+
+    /** Runs {@code body} holding the state's lock, on an open state. */
+    private <T> T locked(java.util.function.Supplier<T> body) {
+        lock.lock();
+        try {
+            checkOpen();
+            return body.get();
+        } finally {
+            lock.unlock();
+        }
+    }
 
     private void checkOpen() {
         if (closed) {

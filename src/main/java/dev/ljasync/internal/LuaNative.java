@@ -64,17 +64,16 @@ public final class LuaNative {
         if (L.equals(MemorySegment.NULL)) {
             throw new IllegalStateException("LuaJIT could not create a state: out of memory");
         }
-        try (Arena arena = Arena.ofConfined()) {
-            LibLuaJit.lua_pushcclosure(L, LibLuaJit.luaopen_jit$address(), 0);
-            LibLuaJit.lua_pushlstring(L, arena.allocateFrom("jit"), 3);
-            if (LibLuaJit.lua_pcall(L, 1, 0, 0) != LUA_OK) {
+        try {
+            lua_pushcfunction(L, luaopen("jit"));
+            if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
                 throw new IllegalStateException("LuaJIT's jit library failed to open");
             }
-            LibLuaJit.lua_getfield(L, LUA_GLOBALSINDEX, arena.allocateFrom("jit"));
-            LibLuaJit.lua_getfield(L, -1, arena.allocateFrom("version_num"));
-            int runtimeNum = (int) LibLuaJit.lua_tointeger(L, -1);
-            LibLuaJit.lua_getfield(L, -2, arena.allocateFrom("version"));
-            RUNTIME_VERSION = LibLuaJit.lua_tolstring(L, -1, MemorySegment.NULL).reinterpret(256).getString(0);
+            lua_getglobal(L, "jit");
+            getfield(L, -1, "version_num");
+            int runtimeNum = Integer.parseInt(lua_tostring(L, -1));
+            getfield(L, -2, "version");
+            RUNTIME_VERSION = lua_tostring(L, -1);
             if (runtimeNum / 100 != LUAJIT_VERSION_NUM / 100) {
                 throw LuaJitLibrary.failure(LuaJitLibrary.file() + " is " + RUNTIME_VERSION + ", but the bindings"
                         + " were generated from the headers of " + LUAJIT_VERSION, null);
@@ -144,10 +143,10 @@ public final class LuaNative {
         return lua_Writer.allocate(function, arena);
     }
 
-    /** The address of a standard library's luaopen_* function, by its Lua name ("base", "ffi", ...). */
+    /** The address of a standard library's luaopen_* function, by its Lua name ("" for the base library, "ffi", ...). */
     public static MemorySegment luaopen(String library) {
         return switch (library) {
-            case "base" -> LibLuaJit.luaopen_base$address();
+            case "" -> LibLuaJit.luaopen_base$address();
             case "package" -> LibLuaJit.luaopen_package$address();
             case "table" -> LibLuaJit.luaopen_table$address();
             case "io" -> LibLuaJit.luaopen_io$address();

@@ -17,7 +17,7 @@ class LuaNativeMacrosTest {
     @BeforeEach
     void open() {
         L = luaL_newstate();
-        lua_pushcfunction(L, luaopen("base"));
+        lua_pushcfunction(L, luaopen(""));
         lua_pcall(L, 0, 0, 0);
         lua_pushcfunction(L, luaopen("string"));
         lua_pcall(L, 0, 0, 0);
