@@ -24,7 +24,12 @@ public final class LuaException extends RuntimeException {
         /** The error handler itself failed ({@code LUA_ERRERR}), for example a {@code __tostring} that errors. */
         ERROR_HANDLER,
         /** A Java function called from Lua threw; the exception is the cause. */
-        JAVA
+        JAVA,
+        /**
+         * A call to a {@link Callback} did not run: the callback was closing, or the call re-entered it on a thread
+         * already inside it while no other state was free. No Lua code ran; the native caller got the fallback.
+         */
+        REFUSED
     }
 
     private static final long serialVersionUID = 1L;

@@ -91,6 +91,9 @@ public final class LuaState implements AutoCloseable {
     private static final byte[] SEPARATOR = "\0ljasync.traceback\0".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] BOOTSTRAP = resource("lua/state.lua");
     private static final String BOOTSTRAP_NAME = "ljasync.state";
+    private static final byte[] CALLBACK_SETUP = resource("lua/callback.lua");
+    // Tracebacks leave out the frames of the library's own chunks, which are all named "ljasync.*".
+    private static final String OWN_FRAME = "\tljasync.";
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Arena arena = Arena.ofShared();
@@ -551,7 +554,7 @@ public final class LuaState implements AutoCloseable {
     /** The traceback without its leading newline and without the frames of the library's own Lua code. */
     private static String frames(String traceback) {
         return traceback.lines()
-                .filter(line -> !line.isEmpty() && !line.startsWith("\t" + BOOTSTRAP_NAME + ":"))
+                .filter(line -> !line.isEmpty() && !line.startsWith(OWN_FRAME))
                 .collect(java.util.stream.Collectors.joining("\n"));
     }
 
@@ -631,6 +634,120 @@ public final class LuaState implements AutoCloseable {
             return results.length + 1;
         } finally {
             gcResume(L, paused);
+        }
+    }
+
+    // ---- a callback's state: one pinned entry function, called with no arguments -----------------------------------
+    // Used only by Callback, which owns the state and gives each call exclusive use of it; nothing else runs here.
+
+    /** The stack index of the message handler and of the entry while the state serves a callback. */
+    private static final int PINNED_HANDLER = 1, PINNED_ENTRY = 2;
+
+    /**
+     * Makes this state serve a callback: runs callback.lua with {@code setupArgs}, then the user's chunk with
+     * {@code initArgs}; the chunk's result must be a function, which callback.lua turns into the entry. Leaves the
+     * stack as [message handler, entry].
+     *
+     * @throws IllegalArgumentException when the chunk is bytecode of a function with upvalues, or does not return
+     *                                  a function
+     * @throws LuaException             when the chunk does not compile or fails
+     */
+    void pinEntry(byte[] chunk, String chunkName, String mode, Object[] initArgs, Object[] setupArgs) {
+        locked(() -> {
+            lua_settop(L, 0);
+            try {
+                pushAll(new Object[0], true);
+                int status = load(L, CALLBACK_SETUP, "=ljasync.callback", "t");
+                if (status == LUA_OK) {
+                    pushAll(setupArgs, false);
+                    status = lua_pcall(L, setupArgs.length, 1, PINNED_HANDLER);
+                }
+                if (status != LUA_OK) {
+                    throw failure(L, status, "setting up the callback's state");
+                }
+                int chunkIndex = PINNED_ENTRY + 1;
+                status = load(L, chunk, chunkId(chunkName), mode);
+                if (status != LUA_OK) {
+                    throw failure(L, status, null);
+                }
+                refuseUpvalues(chunkIndex);
+                pushAll(initArgs, false);
+                status = lua_pcall(L, initArgs.length, LUA_MULTRET, PINNED_HANDLER);
+                if (status != LUA_OK) {
+                    throw failure(L, status, null);
+                }
+                if (lua_gettop(L) < chunkIndex || lua_type(L, chunkIndex) != LUA_TFUNCTION) {
+                    String got = lua_gettop(L) < chunkIndex ? "nothing"
+                            : "a " + JavaValues.typeName(lua_type(L, chunkIndex)) + " value";
+                    throw new IllegalArgumentException("a callback's chunk must return the callback function,"
+                            + " but chunk '" + chunkName + "' returned " + got);
+                }
+                lua_settop(L, chunkIndex);
+                status = lua_pcall(L, 1, 1, PINNED_HANDLER); // bind(fn) -> entry, at PINNED_ENTRY
+                if (status != LUA_OK) {
+                    throw failure(L, status, "setting up the callback's state");
+                }
+                return null;
+            } catch (RuntimeException | Error e) {
+                lua_settop(L, 0);
+                throw e;
+            }
+        });
+    }
+
+    /** Calls the pinned entry. The caller has this state to itself; the stack is back to two slots on success. */
+    int callEntry() {
+        lua_pushvalue(L, PINNED_ENTRY);
+        return lua_pcall(L, 0, 0, PINNED_HANDLER);
+    }
+
+    /** The error of a failed {@link #callEntry()}, which is left on the stack; restores the stack. */
+    LuaException entryFailure(int status) {
+        try {
+            return failure(L, status, null);
+        } finally {
+            lua_settop(L, PINNED_ENTRY);
+        }
+    }
+
+    /** Pushes values (with the message handler first when asked), the collector paused. */
+    private void pushAll(Object[] args, boolean handlerFirst) {
+        boolean paused = gcPause(L);
+        try {
+            if (!lua_checkstack(L, args.length + 2)) {
+                throw new IllegalArgumentException("too many arguments for one Lua call: " + args.length);
+            }
+            if (handlerFirst) {
+                lua_rawgeti(L, LUA_REGISTRYINDEX, handlerRef);
+            }
+            for (int i = 0; i < args.length; i++) {
+                try {
+                    values.push(L, args[i]);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("argument " + (i + 1) + ": " + e.getMessage(), e);
+                }
+            }
+        } finally {
+            gcResume(L, paused);
+        }
+    }
+
+    /**
+     * Bytecode dumped from a function that had upvalues loads with those upvalues nil: refuse it rather than let it
+     * fail later in a confusing way. (A chunk compiled from source never has any.)
+     */
+    private void refuseUpvalues(int function) {
+        List<String> names = new ArrayList<>();
+        MemorySegment name;
+        while (!(name = lua_getupvalue(L, function, names.size() + 1)).equals(MemorySegment.NULL)) {
+            String text = name.reinterpret(Long.MAX_VALUE).getString(0);
+            names.add(text.isEmpty() ? "?" : text);
+            lua_pop(L, 1);
+        }
+        if (!names.isEmpty()) {
+            throw new IllegalArgumentException("a callback's chunk must be a function without upvalues (they cannot"
+                    + " cross into a new state), but this bytecode has " + names.size() + ": " + String.join(", ", names)
+                    + "; pass such values as init args instead");
         }
     }
 

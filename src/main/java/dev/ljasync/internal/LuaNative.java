@@ -43,6 +43,7 @@ public final class LuaNative {
     public static final int LUA_TLIGHTUSERDATA = LibLuaJit.LUA_TLIGHTUSERDATA();
     public static final int LUA_TNUMBER = LibLuaJit.LUA_TNUMBER();
     public static final int LUA_TSTRING = LibLuaJit.LUA_TSTRING();
+    public static final int LUA_TFUNCTION = LibLuaJit.LUA_TFUNCTION();
     public static final int LUA_MINSTACK = LibLuaJit.LUA_MINSTACK();
     /** The most stack slots a C function may ask for (LUAI_MAXCSTACK). */
     public static final int MAX_C_STACK = LibLuaJit.LUAI_MAXCSTACK();
@@ -381,6 +382,11 @@ public final class LuaNative {
 
     public static int lua_pcall(MemorySegment L, int nargs, int nresults, int errfunc) {
         return LibLuaJit.lua_pcall(L, nargs, nresults, errfunc);
+    }
+
+    /** lua_getupvalue: the name of upvalue n (pushing its value), or NULL when there is no such upvalue. */
+    public static MemorySegment lua_getupvalue(MemorySegment L, int funcindex, int n) {
+        return LibLuaJit.lua_getupvalue(L, funcindex, n);
     }
 
     public static int lua_dump(MemorySegment L, MemorySegment writer, MemorySegment data) {

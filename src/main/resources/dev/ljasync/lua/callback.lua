@@ -1,0 +1,58 @@
+-- Run once in each state of a callback, before the user's chunk: it captures what it needs, so a chunk that
+-- changes globals cannot break it. Java passes the address of the state's frame (the memory where each call's
+-- arguments are written and its result is read), the C type of the result ("" for void), then the C type and
+-- byte offset of each parameter. Returns `bind`, which turns the user's function into the state's entry: a
+-- function of no arguments that reads the arguments from the frame, calls the user's function and stores its
+-- result, all through the FFI, so values convert exactly as they do for LuaJIT's own callbacks.
+local ffi = require("ffi")
+local load, select, error, tostring, unpack, ipairs = load, select, error, tostring, unpack, ipairs
+local concat, gmatch = table.concat, string.gmatch
+
+-- The FFI knows no struct or union tag until it is declared: declare the ones the signature points to, incomplete
+-- (the chunk may complete them with ffi.cdef to read their fields).
+local function typeof(ctype)
+  for _, kind in ipairs({"struct", "union"}) do
+    for tag in gmatch(ctype, "%f[%w_]" .. kind .. "%s+([%a_][%w_]*)") do
+      ffi.cdef(kind .. " " .. tag .. ";")
+    end
+  end
+  return ffi.typeof(ctype)
+end
+
+local function setup(address, result, ...)
+  local n = select("#", ...) / 2
+  local fields, types, args = {}, {}, {}
+  if result ~= "" then
+    fields[1] = "$ r;"
+    types[1] = typeof(result)
+  end
+  for i = 1, n do
+    fields[#fields + 1] = "$ a" .. i .. ";"
+    types[#types + 1] = typeof((select(2 * i - 1, ...)))
+    args[i] = "f.a" .. i
+  end
+  local frame_t = ffi.typeof("struct { " .. concat(fields, " ") .. " }", unpack(types))
+
+  -- Java writes the arguments at offsets it computed by the C layout rules; LuaJIT must agree, or nothing works.
+  for i = 1, n do
+    local expected = select(2 * i, ...)
+    local actual = ffi.offsetof(frame_t, "a" .. i)
+    if actual ~= expected then
+      error("frame layout mismatch: argument " .. i .. " is at offset " .. tostring(actual) .. " for LuaJIT and "
+        .. tostring(expected) .. " for Java", 0)
+    end
+  end
+  local frame = ffi.cast(ffi.typeof("$ *", frame_t), address)
+
+  -- The entry is compiled from source so that it calls the function with exactly n arguments (no varargs, no
+  -- table): LuaJIT turns it into plain loads from the frame.
+  local call = "fn(" .. concat(args, ", ") .. ")"
+  local source = "local fn, f = ...\nreturn function() " .. (result ~= "" and "f.r = " or "") .. call .. " end"
+  local make = load(source, "=ljasync.entry")
+
+  return function(fn)
+    return make(fn, frame)
+  end
+end
+
+return setup(...)
