@@ -55,7 +55,7 @@ public final class CallbackType {
     private final CSignature signature;
     private final FunctionDescriptor descriptor;
     private final Frame frame;
-    // (Callback, parameters...) -> result: the body of every callback's upcall stub, bound to the callback
+    // (CallbackStates, parameters...) -> result: the body of every callback's upcall stub, bound to its states
     private final MethodHandle upcall;
 
     private CallbackType(CSignature signature) {
@@ -145,10 +145,10 @@ public final class CallbackType {
         static {
             try {
                 MethodHandles.Lookup lookup = MethodHandles.lookup();
-                ENTER = lookup.findVirtual(Callback.class, "enter", MethodType.methodType(Callback.Slot.class));
-                RUN = lookup.findVirtual(Callback.class, "run",
-                        MethodType.methodType(long.class, Callback.Slot.class));
-                FRAME_OF = lookup.findVirtual(Callback.Slot.class, "frame",
+                ENTER = lookup.findVirtual(CallbackStates.class, "enter", MethodType.methodType(CallbackStates.Slot.class));
+                RUN = lookup.findVirtual(CallbackStates.class, "run",
+                        MethodType.methodType(long.class, CallbackStates.Slot.class));
+                FRAME_OF = lookup.findVirtual(CallbackStates.Slot.class, "frame",
                         MethodType.methodType(MemorySegment.class));
             } catch (ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
@@ -211,16 +211,16 @@ public final class CallbackType {
         }
 
         /**
-         * (Callback, parameters...) -> result, made of method handles so that no call allocates or boxes: claim a
-         * state ({@code Callback.enter}), write each argument into its frame, run Lua ({@code Callback.run}, which
+         * (CallbackStates, parameters...) -> result, made of method handles so that no call allocates or boxes: claim
+         * a state ({@code CallbackStates.enter}), write each argument into its frame, run Lua ({@code run}, which
          * releases the state and returns the result as long bits), narrow the bits to the result type.
          */
         MethodHandle upcall(MethodType type) {
             int n = type.parameterCount();
-            // (Slot, Callback, a1..an) -> long
+            // (Slot, CallbackStates, a1..an) -> long
             MethodHandle body = MethodHandles.dropArguments(
-                    MethodHandles.permuteArguments(RUN, MethodType.methodType(long.class, Callback.Slot.class,
-                            Callback.class), 1, 0),
+                    MethodHandles.permuteArguments(RUN, MethodType.methodType(long.class, CallbackStates.Slot.class,
+                            CallbackStates.class), 1, 0),
                     2, type.parameterList());
             for (int i = 0; i < n; i++) {
                 MethodHandle write = MethodHandles.insertArguments(
@@ -228,11 +228,11 @@ public final class CallbackType {
                                 java.lang.invoke.VarHandle.AccessMode.SET), 1, offsets[i]);
                 write = MethodHandles.filterArguments(write, 0, FRAME_OF);               // (Slot, ai) -> void
                 write = MethodHandles.dropArguments(write, 1, type.parameterList().subList(0, i));
-                write = MethodHandles.dropArguments(write, 1, Callback.class);
+                write = MethodHandles.dropArguments(write, 1, CallbackStates.class);
                 write = MethodHandles.dropArguments(write, i + 3, type.parameterList().subList(i + 1, n));
                 body = MethodHandles.foldArguments(body, write);
             }
-            MethodHandle claimed = MethodHandles.foldArguments(body, ENTER);                // (Callback, a...) -> long
+            MethodHandle claimed = MethodHandles.foldArguments(body, ENTER);                // (CallbackStates, a...) -> long
             return MethodHandles.filterReturnValue(claimed, Bits.narrow(type.returnType()));
         }
     }

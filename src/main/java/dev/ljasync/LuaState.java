@@ -89,15 +89,15 @@ public final class LuaState implements AutoCloseable {
     /** Nested calls Java -> Lua -> Java -> ... on one state deeper than this are refused (Lua's LUAI_MAXCCALLS). */
     static final int MAX_NESTING = 200;
     private static final byte[] SEPARATOR = "\0ljasync.traceback\0".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] BOOTSTRAP = resource("lua/state.lua");
     private static final String BOOTSTRAP_NAME = "ljasync.state";
-    private static final byte[] CALLBACK_SETUP = resource("lua/callback.lua");
     // Tracebacks leave out the frames of the library's own chunks, which are all named "ljasync.*".
     private static final String OWN_FRAME = "\tljasync.";
 
     private final ReentrantLock lock = new ReentrantLock();
-    private final Arena arena = Arena.ofShared();
-    private final JavaValues values = new JavaValues(arena);
+    // Scratch memory for values, freed with this object. Upcall stubs (Java functions, the allocator) need an arena
+    // closed explicitly; it is made only when one is needed, since closing a shared arena costs a handshake.
+    private final JavaValues values = new JavaValues(Arena.ofAuto());
+    private Arena stubs;
     private final MemoryLimit memoryLimit;
     private final MemorySegment L;
     // The Lua thread that calls from Java run on: L, or the coroutine whose Java function is calling back in
@@ -165,7 +165,7 @@ public final class LuaState implements AutoCloseable {
     private LuaState(Set<Library> libraries, long limit) {
         MemorySegment state = MemorySegment.NULL;
         try {
-            memoryLimit = limit > 0 ? new MemoryLimit(limit, arena) : null;
+            memoryLimit = limit > 0 ? new MemoryLimit(limit, stubs()) : null;
             state = memoryLimit != null ? lua_newstate(memoryLimit.function(), MemorySegment.NULL) : luaL_newstate();
             if (state.equals(MemorySegment.NULL)) {
                 throw new IllegalStateException(memoryLimit != null
@@ -174,6 +174,9 @@ public final class LuaState implements AutoCloseable {
             }
             L = state;
             running = state;
+            // Only the library's code runs until the state is returned: the collector waits for it to finish (its
+            // finalizers cannot fail here), instead of being due for a step after every library.
+            gcPause(L);
             openLibraries(libraries);
             int[] refs = bootstrap(!libraries.contains(Library.DEBUG));
             handlerRef = refs[0];
@@ -181,11 +184,14 @@ public final class LuaState implements AutoCloseable {
             lookupRef = refs[2];
             assignRef = refs[3];
             registerRef = refs[4];
+            gcRestartPaced(L);
         } catch (RuntimeException | Error e) {
             if (!state.equals(MemorySegment.NULL)) {
                 lua_close(state);
             }
-            arena.close();
+            if (stubs != null) {
+                stubs.close();
+            }
             throw e;
         }
     }
@@ -212,7 +218,7 @@ public final class LuaState implements AutoCloseable {
     }
 
     private int[] bootstrap(boolean hideDebug) {
-        int status = load(L, BOOTSTRAP, "=" + BOOTSTRAP_NAME, "t");
+        int status = load(L, Precompiled.BOOTSTRAP, "=" + BOOTSTRAP_NAME, "b");
         if (status != LUA_OK) {
             throw failure(L, status, "loading the library's Lua code");
         }
@@ -324,7 +330,7 @@ public final class LuaState implements AutoCloseable {
         execute(name, L -> {
             if (dispatcher == null) {
                 // one upcall stub per state, bound to it; the closure's upvalue says which Java function to run
-                dispatcher = cfunction(this::dispatch, arena);
+                dispatcher = cfunction(this::dispatch, stubs());
             }
             int pushed = pushHelper(L, registerRef, name);
             functions.add(new Registered(name, function));
@@ -368,7 +374,9 @@ public final class LuaState implements AutoCloseable {
             }
             closed = true;
             lua_close(L);
-            arena.close();
+            if (stubs != null) {
+                stubs.close();
+            }
         } finally {
             lock.unlock();
         }
@@ -657,7 +665,7 @@ public final class LuaState implements AutoCloseable {
             lua_settop(L, 0);
             try {
                 pushAll(new Object[0], true);
-                int status = load(L, CALLBACK_SETUP, "=ljasync.callback", "t");
+                int status = load(L, Precompiled.CALLBACK_SETUP, "=ljasync.callback", "b");
                 if (status == LUA_OK) {
                     pushAll(setupArgs, false);
                     status = lua_pcall(L, setupArgs.length, 1, PINNED_HANDLER);
@@ -752,6 +760,41 @@ public final class LuaState implements AutoCloseable {
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------------
+
+    private Arena stubs() {
+        if (stubs == null) {
+            stubs = Arena.ofShared();
+        }
+        return stubs;
+    }
+
+    /**
+     * The library's own Lua chunks, compiled once per JVM by the loaded LuaJIT: every state loads their bytecode,
+     * which is several times faster than parsing the source again.
+     */
+    private static final class Precompiled {
+        static final byte[] BOOTSTRAP = compile("lua/state.lua", BOOTSTRAP_NAME);
+        static final byte[] CALLBACK_SETUP = compile("lua/callback.lua", "ljasync.callback");
+
+        private static byte[] compile(String resource, String chunkName) {
+            byte[] source = resource(resource);
+            MemorySegment L = luaL_newstate();
+            if (L.equals(MemorySegment.NULL)) {
+                throw new IllegalStateException("LuaJIT could not create a state: out of memory");
+            }
+            try (Arena scratch = Arena.ofConfined()) {
+                int status = luaL_loadbufferx(L, scratch.allocateFrom(JAVA_BYTE, source), source.length,
+                        scratch.allocateFrom("=" + chunkName), scratch.allocateFrom("t"));
+                if (status != LUA_OK) {
+                    throw new IllegalStateException("the library's " + resource + " does not compile: "
+                            + lua_tostring(L, -1));
+                }
+                return Dump.of(L);
+            } finally {
+                lua_close(L);
+            }
+        }
+    }
 
     /** Runs {@code body} holding the state's lock, on an open state. */
     private <T> T locked(java.util.function.Supplier<T> body) {

@@ -336,10 +336,18 @@ public final class LuaNative {
         }
     }
 
-    /** Restarts the collector that {@link #gcPause} stopped. */
+    /** Restarts the collector that {@link #gcPause} stopped; it is due for a step at the next allocation. */
     public static void gcResume(MemorySegment L, boolean paused) {
         if (!paused) return;
         try { int ignored = (int) GC_FLAG.invokeExact(L, LUA_GCRESTART, 0); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    /**
+     * Restarts the collector at its normal pace (LuaJIT's {@code LUA_GCRESTART} with -1: the next cycle when the heap
+     * has grown by the pause factor), for the end of a long stretch of work done with it stopped.
+     */
+    public static void gcRestartPaced(MemorySegment L) {
+        try { int ignored = (int) GC_FLAG.invokeExact(L, LUA_GCRESTART, -1); } catch (Throwable t) { throw rethrow(t); }
     }
 
     /** Bytes in use by the state's heap: lua_gc(LUA_GCCOUNT) kilobytes plus lua_gc(LUA_GCCOUNTB) bytes. */

@@ -1,0 +1,95 @@
+/*
+ * Native baselines for the JMH benchmarks (src/jmh/java), built by scripts/bench against the same LuaJIT as the
+ * library. Each is what a C program would do without lj-async; the benchmarks call them through plain downcalls.
+ */
+#include <stdint.h>
+#include <string.h>
+#include <lua.h>
+#include <lauxlib.h>
+#include <lualib.h>
+
+/* The native caller of the round-trip benchmarks: calls f(i) n times, as an event loop or qsort would. */
+int64_t ljb_call_loop(int (*f)(int), int n) {
+    int64_t sum = 0;
+    for (int i = 0; i < n; i++) {
+        sum += f(i);
+    }
+    return sum;
+}
+
+/* A state whose global `f` is the function the chunk returns; NULL (after closing it) if the chunk fails. */
+static lua_State *state_with(const char *chunk) {
+    lua_State *L = luaL_newstate();
+    if (L == NULL) return NULL;
+    luaL_openlibs(L);
+    if (luaL_loadbuffer(L, chunk, strlen(chunk), "baseline") != 0 || lua_pcall(L, 0, 1, 0) != 0) {
+        lua_close(L);
+        return NULL;
+    }
+    lua_setglobal(L, "f");
+    return L;
+}
+
+/* The Lua floor: C calling the Lua function f with lua_pcall, n times. */
+lua_State *ljb_pcall_open(const char *chunk) {
+    return state_with(chunk);
+}
+
+int64_t ljb_pcall_loop(lua_State *L, int n) {
+    int64_t sum = 0;
+    for (int i = 0; i < n; i++) {
+        lua_getglobal(L, "f");
+        lua_pushinteger(L, i);
+        if (lua_pcall(L, 1, 1, 0) != 0) return -1;
+        sum += lua_tointeger(L, -1);
+        lua_pop(L, 1);
+    }
+    return sum;
+}
+
+/*
+ * LuaJIT's own FFI callback, as lj-async made them: the chunk's function becomes an `int (*)(int)` with ffi.cast,
+ * and ljb_call_loop is called through the FFI from Lua in that same state. That is how LuaJIT documents callbacks:
+ * called from plain C with no Lua frame below (LuaJIT issue 1498), a callback does not set the VM's current
+ * thread and may crash when one of its traces exits.
+ */
+static const char *FFI_DRIVER =
+    "local ffi = require('ffi')\n"
+    "ffi.cdef('int64_t ljb_call_loop(int (*f)(int), int n);')\n"
+    "local lib = ffi.load(...)\n"
+    "local cb = ffi.cast('int (*)(int)', f)\n"
+    "return function(n) return tonumber(lib.ljb_call_loop(cb, n)) end\n";
+
+lua_State *ljb_ffi_open(const char *chunk, const char *self_path) {
+    lua_State *L = state_with(chunk);
+    if (L == NULL) return NULL;
+    if (luaL_loadbuffer(L, FFI_DRIVER, strlen(FFI_DRIVER), "ffi-driver") != 0) goto fail;
+    lua_pushstring(L, self_path);
+    if (lua_pcall(L, 1, 1, 0) != 0) goto fail;
+    lua_setglobal(L, "run");
+    return L;
+fail:
+    lua_close(L);
+    return NULL;
+}
+
+int64_t ljb_ffi_loop(lua_State *L, int n) {
+    lua_getglobal(L, "run");
+    lua_pushinteger(L, n);
+    if (lua_pcall(L, 1, 1, 0) != 0) return -1;
+    int64_t sum = (int64_t) lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    return sum;
+}
+
+void ljb_close(lua_State *L) {
+    lua_close(L);
+}
+
+/* Creating a callback, in C: a new state, the standard libraries, the chunk loaded and run, closed again. */
+int ljb_create_close(const char *chunk) {
+    lua_State *L = state_with(chunk);
+    if (L == NULL) return -1;
+    lua_close(L);
+    return 0;
+}
