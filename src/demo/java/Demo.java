@@ -1,16 +1,119 @@
+import dev.ljasync.Callback;
+import dev.ljasync.CallbackType;
 import dev.ljasync.LuaException;
 import dev.ljasync.LuaState;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
 
-/** A tour of lj-async for Java as it stands: one LuaState, values both ways, errors, bytecode, limits, threads. */
+import static java.lang.foreign.ValueLayout.*;
+
+/**
+ * A tour of lj-async for Java: Lua functions behind C function pointers called by native code and by many threads,
+ * then one LuaState with values both ways, errors, bytecode and limits.
+ */
 public class Demo {
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) throws Throwable {
         System.out.println("LuaJIT version: " + LuaState.luaJitVersion());
+        callbacks();
+        luaState();
+    }
 
+    /** Callbacks: a C signature string, a Lua function, a function pointer that native code calls. */
+    private static void callbacks() throws Throwable {
+        Linker linker = Linker.nativeLinker();
+
+        // libc's qsort sorts 200,000 ints with a comparator written in Lua.
+        System.out.println("\n== qsort with a Lua comparator ==");
+        MethodHandle qsort = linker.downcallHandle(linker.defaultLookup().find("qsort").orElseThrow(),
+                FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS));
+        CallbackType comparator = CallbackType.of("int (*)(const void *a, const void *b)");
+        int[] numbers = new Random(1).ints(200_000, -1_000_000, 1_000_000).toArray();
+        try (Arena arena = Arena.ofConfined();
+             Callback compare = comparator.create("""
+                     local ffi = require("ffi")
+                     return function(a, b)
+                       local x, y = ffi.cast("const int *", a)[0], ffi.cast("const int *", b)[0]
+                       return x < y and -1 or (x > y and 1 or 0)
+                     end""")) {
+            MemorySegment array = arena.allocateFrom(JAVA_INT, numbers);
+            long started = System.nanoTime();
+            qsort.invokeExact(array, (long) numbers.length, JAVA_INT.byteSize(), compare.funcptr());
+            long millis = (System.nanoTime() - started) / 1_000_000;
+            int[] sorted = array.toArray(JAVA_INT);
+            Arrays.sort(numbers);
+            System.out.println("  type " + comparator + ", " + numbers.length + " ints sorted in " + millis
+                    + " ms, same as Arrays.sort: " + Arrays.equals(sorted, numbers));
+        }
+
+        // One pointer, four threads at once: a pool of states runs the calls in parallel, nothing is shared.
+        System.out.println("\n== one function pointer, four threads ==");
+        CallbackType scale = CallbackType.of("double (*)(int64_t)");
+        try (Callback square = scale.builder().states(2).create("""
+                local factor = ...
+                return function(n) return tonumber(n) * tonumber(n) * factor end""", 0.5)) {
+            MethodHandle call = linker.downcallHandle(square.funcptr(), scale.descriptor());
+            int perThread = 250_000;
+            AtomicLong total = new AtomicLong();
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                threads.add(Thread.ofPlatform().name("caller-" + t).start(() -> {
+                    double sum = 0;
+                    for (long n = 1; n <= perThread; n++) {
+                        try {
+                            sum += (double) call.invokeExact(n);
+                        } catch (Throwable e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
+                    total.addAndGet((long) sum);
+                }));
+            }
+            for (Thread thread : threads) {
+                if (!thread.join(Duration.ofSeconds(120))) {
+                    throw new IllegalStateException(thread.getName() + " did not finish");
+                }
+            }
+            long n = perThread;
+            System.out.println("  " + square + ": 4 x " + perThread + " calls, sum = " + total.get() + " (expected "
+                    + 4 * (n * (n + 1) * (2 * n + 1) / 6 / 2) + "), errors: " + square.errorCount());
+        }
+
+        // A Lua error inside a callback: the native caller gets the fallback, Java gets the error and traceback.
+        System.out.println("\n== a Lua error in a callback ==");
+        CallbackType parse = CallbackType.of("int (*)(const char *text)");
+        try (Arena arena = Arena.ofConfined();
+             Callback toNumber = parse.builder().name("parse").fallback(-1).onError(e -> {}).create("""
+                     local ffi = require("ffi")
+                     local function parse(text)
+                       return tonumber(text) or error("not a number: '" .. text .. "'")
+                     end
+                     return function(text)
+                       return parse(ffi.string(text))
+                     end""")) {
+            MethodHandle call = linker.downcallHandle(toNumber.funcptr(), parse.descriptor());
+            int bad = (int) call.invokeExact(arena.allocateFrom("forty-two"));
+            int good = (int) call.invokeExact(arena.allocateFrom("42"));
+            LuaException e = toNumber.lastError().orElseThrow();
+            System.out.println("  \"forty-two\" -> " + bad + " (the fallback); \"42\" -> " + good);
+            System.out.println("  error: " + e.luaMessage());
+            System.out.println("  " + e.traceback().replace("\n", "\n  "));
+        }
+    }
+
+    /** One LuaState driven from Java. */
+    private static void luaState() throws InterruptedException {
         try (LuaState lua = LuaState.open()) {
             // Arguments become the chunk's "...", results come back as Java values.
             byte[] bytes = {'A', 0, (byte) 0xFF}; // a NUL, and a byte that is not UTF-8, so it stays byte[]

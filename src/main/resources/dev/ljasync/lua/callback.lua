@@ -46,8 +46,8 @@ local function setup(address, result, ...)
 
   -- The entry is compiled from source so that it calls the function with exactly n arguments (no varargs, no
   -- table): LuaJIT turns it into plain loads from the frame.
-  local call = "fn(" .. concat(args, ", ") .. ")"
-  local source = "local fn, f = ...\nreturn function() " .. (result ~= "" and "f.r = " or "") .. call .. " end"
+  local call = "callback(" .. concat(args, ", ") .. ")"
+  local source = "local callback, f = ...\nreturn function() " .. (result ~= "" and "f.r = " or "") .. call .. " end"
   local make = load(source, "=ljasync.entry")
 
   return function(fn)
