@@ -1,13 +1,10 @@
 package dev.ljasync;
 
 import dev.ljasync.internal.JavaValues;
+import dev.ljasync.internal.LibraryChunks;
 import dev.ljasync.internal.LuaNative;
 import dev.ljasync.internal.MemoryLimit;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
@@ -218,12 +215,21 @@ public final class LuaState implements AutoCloseable {
     }
 
     private int[] bootstrap(boolean hideDebug) {
-        int status = load(L, Precompiled.BOOTSTRAP, "=" + BOOTSTRAP_NAME, "b");
+        int status = load(L, LibraryChunks.STATE, "=" + BOOTSTRAP_NAME, "b");
         if (status != LUA_OK) {
             throw failure(L, status, "loading the library's Lua code");
         }
+        List<LibraryChunks.Module> modules = LibraryChunks.MODULES;
+        if (!lua_checkstack(L, 2 + 3 * modules.size())) {
+            throw new IllegalStateException("the Lua stack is full");
+        }
         lua_pushboolean(L, hideDebug);
-        status = lua_pcall(L, 1, 5, 0);
+        for (LibraryChunks.Module module : modules) {
+            values.push(L, module.name());
+            values.push(L, module.bytecode());
+            lua_pushinteger(L, module.bytecode().byteSize());
+        }
+        status = lua_pcall(L, 1 + 3 * modules.size(), 5, 0);
         if (status != LUA_OK) {
             throw failure(L, status, "running the library's Lua code");
         }
@@ -289,7 +295,7 @@ public final class LuaState implements AutoCloseable {
                 if (status != LUA_OK) {
                     throw failure(L, status, null);
                 }
-                return Dump.of(L);
+                return LibraryChunks.dump(L);
             } finally {
                 lua_settop(L, base);
             }
@@ -665,7 +671,7 @@ public final class LuaState implements AutoCloseable {
             lua_settop(L, 0);
             try {
                 pushAll(new Object[0], true);
-                int status = load(L, Precompiled.CALLBACK_SETUP, "=ljasync.callback", "b");
+                int status = load(L, LibraryChunks.CALLBACK, "=ljasync.callback", "b");
                 if (status == LUA_OK) {
                     pushAll(setupArgs, false);
                     status = lua_pcall(L, setupArgs.length, 1, PINNED_HANDLER);
@@ -768,34 +774,6 @@ public final class LuaState implements AutoCloseable {
         return stubs;
     }
 
-    /**
-     * The library's own Lua chunks, compiled once per JVM by the loaded LuaJIT: every state loads their bytecode,
-     * which is several times faster than parsing the source again.
-     */
-    private static final class Precompiled {
-        static final byte[] BOOTSTRAP = compile("lua/state.lua", BOOTSTRAP_NAME);
-        static final byte[] CALLBACK_SETUP = compile("lua/callback.lua", "ljasync.callback");
-
-        private static byte[] compile(String resource, String chunkName) {
-            byte[] source = resource(resource);
-            MemorySegment L = luaL_newstate();
-            if (L.equals(MemorySegment.NULL)) {
-                throw new IllegalStateException("LuaJIT could not create a state: out of memory");
-            }
-            try (Arena scratch = Arena.ofConfined()) {
-                int status = luaL_loadbufferx(L, scratch.allocateFrom(JAVA_BYTE, source), source.length,
-                        scratch.allocateFrom("=" + chunkName), scratch.allocateFrom("t"));
-                if (status != LUA_OK) {
-                    throw new IllegalStateException("the library's " + resource + " does not compile: "
-                            + lua_tostring(L, -1));
-                }
-                return Dump.of(L);
-            } finally {
-                lua_close(L);
-            }
-        }
-    }
-
     /** Runs {@code body} holding the state's lock, on an open state. */
     private <T> T locked(java.util.function.Supplier<T> body) {
         lock.lock();
@@ -810,47 +788,6 @@ public final class LuaState implements AutoCloseable {
     private void checkOpen() {
         if (closed) {
             throw new IllegalStateException("this LuaState is closed");
-        }
-    }
-
-    private static byte[] resource(String name) {
-        try (InputStream in = LuaState.class.getResourceAsStream(name)) {
-            if (in == null) {
-                throw new IllegalStateException("missing resource dev/ljasync/" + name);
-            }
-            return in.readAllBytes();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** lua_dump through one shared lua_Writer upcall; the bytes go to a buffer of the dumping thread. */
-    private static final class Dump {
-        private static final ThreadLocal<ByteArrayOutputStream> SINK = new ThreadLocal<>();
-        private static final MemorySegment WRITER = writer(Dump::write, Arena.global());
-
-        static byte[] of(MemorySegment L) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            SINK.set(out);
-            try {
-                int status = lua_dump(L, WRITER, MemorySegment.NULL);
-                if (status != 0) {
-                    throw new IllegalStateException("lua_dump failed with status " + status);
-                }
-                return out.toByteArray();
-            } finally {
-                SINK.remove();
-            }
-        }
-
-        // An upcall: never throws; a non-zero result stops the dump.
-        private static int write(MemorySegment L, MemorySegment data, long size, MemorySegment userdata) {
-            try {
-                SINK.get().write(data.reinterpret(size).toArray(JAVA_BYTE));
-                return 0;
-            } catch (Throwable t) {
-                return 1;
-            }
         }
     }
 }

@@ -2,12 +2,29 @@
 -- so user code that changes them cannot break it. Returns the helpers LuaState keeps in the registry.
 local hide_debug = ...
 local _G, tostring, type, getmetatable, error, rawget, select = _G, tostring, type, getmetatable, error, rawget, select
+local load, require, assert = load, require, assert
 local traceback = debug.traceback
 
 -- The debug library was opened only for its traceback: take it away again when it was not asked for.
 if hide_debug then
   debug.getregistry()._LOADED.debug = nil
   _G.debug = nil
+end
+
+-- The library's modules (name, address and length of their bytecode in native memory, which lives as long as the
+-- JVM): `require` loads one through the FFI when asked for it. States without the package library have no require.
+local preload = package and package.preload
+local function preload_modules(_, ...)
+  for i = 1, select("#", ...), 3 do
+    local name, address, length = select(i, ...)
+    preload[name] = function()
+      local ffi = require("ffi") -- the modules need it anyway; without it, require reports that ffi is missing
+      return assert(load(ffi.string(address, length), "=" .. name))(name)
+    end
+  end
+end
+if preload then
+  preload_modules(...)
 end
 
 -- Separates the message from the traceback in what `handler` returns: a Lua string may hold any byte.
