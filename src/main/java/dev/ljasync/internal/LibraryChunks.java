@@ -19,6 +19,10 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  */
 public final class LibraryChunks {
 
+    // first: the chunks below are compiled while this class initializes
+    private static final MemorySegment WRITER = writer(LibraryChunks::write, Arena.global());
+    private static final ThreadLocal<ByteArrayOutputStream> SINK = new ThreadLocal<>();
+
     /** Run in every state before any user code. */
     public static final byte[] STATE = compile("state.lua", "ljasync.state");
     /** Run in every callback state. */
@@ -32,9 +36,6 @@ public final class LibraryChunks {
      * bytecode stays in native memory for the JVM's lifetime, so a state's loader copies it only when required.
      */
     public static final List<Module> MODULES = modules();
-
-    private static final MemorySegment WRITER = writer(LibraryChunks::write, Arena.global());
-    private static final ThreadLocal<ByteArrayOutputStream> SINK = new ThreadLocal<>();
 
     private LibraryChunks() {}
 
