@@ -55,7 +55,7 @@ public final class Callback implements AutoCloseable {
         type = builder.type;
         name = builder.name;
         states = new CallbackStates(type, builder.states, name, builder.fallback, builder.onError, chunk, mode,
-                initArgs, this);
+                initArgs, builder.adapter, builder.adapterArgs, this);
         try {
             funcptr = Linker.nativeLinker().upcallStub(type.upcall().bindTo(states), type.descriptor(),
                     Arena.ofAuto());
@@ -139,6 +139,8 @@ public final class Callback implements AutoCloseable {
         private long fallback;
         private Consumer<? super LuaException> onError = Callback::warn;
         private String name = "callback";
+        private byte[] adapter;
+        private Object[] adapterArgs = new Object[0];
 
         Builder(CallbackType type) {
             this.type = type;
@@ -174,6 +176,16 @@ public final class Callback implements AutoCloseable {
          */
         public Builder onError(Consumer<? super LuaException> handler) {
             this.onError = Objects.requireNonNull(handler, "handler");
+            return this;
+        }
+
+        /**
+         * Wraps the chunk's function in each state: {@code adapter} is bytecode of the library's own Lua code, run
+         * with the function and {@code args}, returning the function calls go to (for LuaThread).
+         */
+        Builder adapter(byte[] adapter, Object... args) {
+            this.adapter = adapter;
+            this.adapterArgs = args;
             return this;
         }
 

@@ -16,6 +16,8 @@ import java.util.function.Consumer;
 final class CallbackStates {
 
     private static final VarHandle OWNER;
+    /** The owner of every slot of a closed callback: never started, it stands for no thread (see close). */
+    private static final Thread CLOSED = Thread.ofPlatform().unstarted(() -> {});
     /** How often a caller retries a busy state before it sleeps: calls are short, a sleep costs microseconds. */
     private static final int SPINS = 200;
 
@@ -50,7 +52,7 @@ final class CallbackStates {
     // What a refused call writes its arguments into; never read.
     private final Slot refusal;
     private final long fallback;
-    private final Consumer<? super LuaException> onError;
+    private volatile Consumer<? super LuaException> onError;
     private final AtomicLong errors = new AtomicLong();
     private volatile LuaException lastError;
     private final Object monitor = new Object();
@@ -65,7 +67,7 @@ final class CallbackStates {
      * them on close, and they live as long as this object, which the upcall stub holds.
      */
     CallbackStates(CallbackType type, int count, String name, long fallback, Consumer<? super LuaException> onError,
-                   byte[] chunk, String mode, Object[] initArgs, Object owner) {
+                   byte[] chunk, String mode, Object[] initArgs, byte[] adapter, Object[] adapterArgs, Object owner) {
         this.owner = owner;
         this.layout = type.frame();
         this.name = name;
@@ -78,7 +80,7 @@ final class CallbackStates {
             for (int i = 0; i < count; i++) {
                 MemorySegment frame = frames.allocate(layout.size(), layout.alignment());
                 slots[i] = new Slot(LuaState.open(), frame);
-                slots[i].state.pinEntry(chunk, name, mode, initArgs, layout.setupArgs(frame));
+                slots[i].state.pinEntry(chunk, name, mode, initArgs, layout.setupArgs(frame), adapter, adapterArgs);
             }
         } catch (RuntimeException | Error e) {
             for (Slot slot : slots) {
@@ -262,9 +264,15 @@ final class CallbackStates {
             }
             for (Slot slot : slots) {
                 slot.state.close();
+                // not the closing thread: it would keep that thread (and whatever it references) alive as long
+                // as the stub, which holds this object
+                OWNER.setVolatile(slot, CLOSED);
             }
             freed = true;
+            // The stub, a GC root until its Callback is collected, holds this object: let go of everything that
+            // might lead back to the Callback (an error handler capturing it would keep it, and the stub, forever).
             owner = null;
+            onError = error -> {};
         }
     }
 

@@ -659,14 +659,15 @@ public final class LuaState implements AutoCloseable {
 
     /**
      * Makes this state serve a callback: runs callback.lua with {@code setupArgs}, then the user's chunk with
-     * {@code initArgs}; the chunk's result must be a function, which callback.lua turns into the entry. Leaves the
-     * stack as [message handler, entry].
+     * {@code initArgs}; the chunk's result must be a function, which callback.lua turns into the entry, after the
+     * library's {@code adapter} chunk (when not null) has wrapped it. Leaves the stack as [message handler, entry].
      *
      * @throws IllegalArgumentException when the chunk is bytecode of a function with upvalues, or does not return
      *                                  a function
      * @throws LuaException             when the chunk does not compile or fails
      */
-    void pinEntry(byte[] chunk, String chunkName, String mode, Object[] initArgs, Object[] setupArgs) {
+    void pinEntry(byte[] chunk, String chunkName, String mode, Object[] initArgs, Object[] setupArgs,
+                  byte[] adapter, Object[] adapterArgs) {
         locked(() -> {
             lua_settop(L, 0);
             try {
@@ -697,6 +698,19 @@ public final class LuaState implements AutoCloseable {
                             + " but chunk '" + chunkName + "' returned " + got);
                 }
                 lua_settop(L, chunkIndex);
+                if (adapter != null) {
+                    // adapter(fn, adapterArgs...) -> the function the entry calls instead of fn
+                    status = load(L, adapter, "=ljasync.adapter", "b");
+                    if (status == LUA_OK) {
+                        lua_pushvalue(L, chunkIndex);
+                        pushAll(adapterArgs, false);
+                        status = lua_pcall(L, 1 + adapterArgs.length, 1, PINNED_HANDLER);
+                    }
+                    if (status != LUA_OK) {
+                        throw failure(L, status, "adapting the callback's function");
+                    }
+                    lua_replace(L, chunkIndex);
+                }
                 status = lua_pcall(L, 1, 1, PINNED_HANDLER); // bind(fn) -> entry, at PINNED_ENTRY
                 if (status != LUA_OK) {
                     throw failure(L, status, "setting up the callback's state");

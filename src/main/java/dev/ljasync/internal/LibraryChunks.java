@@ -27,6 +27,8 @@ public final class LibraryChunks {
     public static final byte[] STATE = compile("state.lua", "ljasync.state");
     /** Run in every callback state. */
     public static final byte[] CALLBACK = compile("callback.lua", "ljasync.callback");
+    /** Wraps the function of every LuaThread. */
+    public static final byte[] THREAD = compile("thread.lua", "ljasync.thread");
 
     /** A module that every state with the package library can {@code require}. */
     public record Module(String name, MemorySegment bytecode) {}

@@ -392,6 +392,11 @@ public final class LuaNative {
         return LibLuaJit.lua_pcall(L, nargs, nresults, errfunc);
     }
 
+    /** lua_replace: pops the top value into idx. */
+    public static void lua_replace(MemorySegment L, int idx) {
+        LibLuaJit.lua_replace(L, idx);
+    }
+
     /** lua_getupvalue: the name of upvalue n (pushing its value), or NULL when there is no such upvalue. */
     public static MemorySegment lua_getupvalue(MemorySegment L, int funcindex, int n) {
         return LibLuaJit.lua_getupvalue(L, funcindex, n);

@@ -1,0 +1,287 @@
+package dev.ljasync;
+
+import dev.ljasync.internal.LibraryChunks;
+import dev.ljasync.internal.NativeThreads;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/**
+ * A thread that runs a Lua function in a {@code lua_State} of its own, as lj-async's threads did: the chunk runs in
+ * a new state with the init args and returns the thread function, which is called with a userdata pointer. The
+ * thread is a platform thread (or, on request, a native thread made by {@code pthread_create}) whose body calls the
+ * function through its {@link Callback}'s C function pointer with a native downcall, exactly as native code would.
+ * Thread-safe.
+ *
+ * <pre>{@code
+ * try (LuaThread worker = LuaThread.start("""
+ *         local ffi = require("ffi")
+ *         return function(ud)
+ *           local n = ffi.cast("int64_t *", ud)[0]
+ *           return n * n
+ *         end""", cell)) {
+ *     if (worker.join(Duration.ofSeconds(5))) {
+ *         long square = worker.result();
+ *     }
+ * }
+ * }</pre>
+ *
+ * <h2>Results and errors</h2>
+ * The function's result, an integer or a pointer (or nothing: 0), is {@link #result()}. A Lua error ends the thread
+ * with status {@link Status#FAILED}; the {@link LuaException}, with its Lua traceback, is {@link #error()}.
+ *
+ * <h2>Cancellation</h2>
+ * A thread started with {@link Builder#cancellable(boolean) cancellable(true)} stops soon after {@link #cancel()}
+ * (in well under a second) wherever its Lua code is, endless loops included: its state runs with LuaJIT's JIT
+ * compiler off, under a count hook that checks a cancel flag every 10,000 VM instructions (LuaJIT runs no hook
+ * inside compiled code, so with the JIT on an endless loop could never be stopped). That costs the speed of
+ * compiled code: leave it off for threads that never need cancelling. Cancel cannot stop a thread that is blocked
+ * inside a native call (a {@code read}, a {@code sleep}, a lock) until that call returns, nor Lua code that catches
+ * the cancellation error with {@code pcall} and carries on.
+ *
+ * <h2>Lifetime</h2>
+ * The thread's state is freed as soon as the function returns. {@link #close()} is refused while the thread runs
+ * (join or cancel it first) and harmless afterwards.
+ */
+public final class LuaThread implements AutoCloseable {
+
+    /** Where a thread is in its life. */
+    public enum Status {
+        /** Started and not yet ended. */
+        RUNNING,
+        /** The function returned; {@link #result()} holds what it returned. */
+        FINISHED,
+        /** The function raised an error; {@link #error()} holds it. */
+        FAILED,
+        /** The thread stopped because it was cancelled. */
+        CANCELLED
+    }
+
+    private static final CallbackType TYPE = CallbackType.of("void *(*)(void *userdata)");
+    // (function pointer, userdata) -> result: the downcall that runs a thread, as native code would call it
+    private static final MethodHandle CALL = Linker.nativeLinker().downcallHandle(
+            FunctionDescriptor.of(ADDRESS, ADDRESS));
+    private static final String CANCELLED_MESSAGE = "ljasync.thread: cancelled";
+    private static final AtomicLong COUNT = new AtomicLong();
+
+    private final String name;
+    private final Callback callback;
+    private final MemorySegment userdata;
+    private final MemorySegment cancelFlag; // int32, set to 1 by cancel(); null when not cancellable
+    private final CountDownLatch ended = new CountDownLatch(1);
+    private volatile Status status = Status.RUNNING;
+    private volatile LuaException error;
+    private volatile long result;
+
+    private LuaThread(Builder builder, byte[] chunk, boolean source, MemorySegment userdata, Object[] initArgs) {
+        this.name = builder.name != null ? builder.name : "lua-thread-" + COUNT.incrementAndGet();
+        if (!Objects.requireNonNull(userdata, "userdata (use MemorySegment.NULL for none)").isNative()) {
+            throw new IllegalArgumentException("userdata must be a native segment, not " + userdata);
+        }
+        // only the address crosses, as in C: the thread may not be the segment's owner
+        this.userdata = MemorySegment.ofAddress(userdata.address());
+        this.cancelFlag = builder.cancellable ? Arena.ofAuto().allocate(JAVA_INT) : null;
+        Callback.Builder callbackBuilder = TYPE.builder().name(name).onError(e -> error = e)
+                .adapter(LibraryChunks.THREAD, cancelFlag);
+        this.callback = source ? callbackBuilder.create(new String(chunk, StandardCharsets.UTF_8), initArgs)
+                : callbackBuilder.create(chunk, initArgs);
+        try {
+            if (builder.nativeThread) {
+                NativeThreads.start(this::body);
+            } else {
+                Thread.ofPlatform().name(name).start(this::body);
+            }
+        } catch (RuntimeException | Error e) {
+            callback.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Starts a platform thread: opens a state, runs the Lua source there with {@code initArgs} as {@code ...}, and
+     * calls the function it returns with {@code userdata} (a pointer in Lua, as {@code ffi.cast} takes it).
+     *
+     * @throws LuaException             when the chunk does not compile or fails (no thread is started)
+     * @throws IllegalArgumentException when the chunk does not return a function
+     */
+    public static LuaThread start(String source, MemorySegment userdata, Object... initArgs) {
+        return builder().start(source, userdata, initArgs);
+    }
+
+    /** Starts a thread from compiled bytecode; see {@link #start(String, MemorySegment, Object...)}. */
+    public static LuaThread start(byte[] bytecode, MemorySegment userdata, Object... initArgs) {
+        return builder().start(bytecode, userdata, initArgs);
+    }
+
+    /** A builder for a thread with a name, cancellation, or a native (pthread) thread. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Chooses how a new {@link LuaThread} runs. Not thread-safe; each {@code start} starts a new thread. */
+    public static final class Builder {
+        private String name;
+        private boolean cancellable;
+        private boolean nativeThread;
+
+        private Builder() {}
+
+        /** The thread's name (also the chunk name in errors and tracebacks); default "lua-thread-N". */
+        public Builder name(String name) {
+            if (name == null || name.isEmpty()) {
+                throw new IllegalArgumentException("a thread name must not be empty");
+            }
+            this.name = name;
+            return this;
+        }
+
+        /** Whether {@link #cancel()} can stop the thread; costs the JIT compiler (see the class documentation). */
+        public Builder cancellable(boolean cancellable) {
+            this.cancellable = cancellable;
+            return this;
+        }
+
+        /**
+         * Runs the thread as a native thread made by libc's {@code pthread_create} instead of a Java platform thread;
+         * joining, results, errors and cancellation are the same.
+         */
+        public Builder nativeThread(boolean nativeThread) {
+            this.nativeThread = nativeThread;
+            return this;
+        }
+
+        /** Starts the thread; see {@link LuaThread#start(String, MemorySegment, Object...)}. */
+        public LuaThread start(String source, MemorySegment userdata, Object... initArgs) {
+            return new LuaThread(this, source.getBytes(StandardCharsets.UTF_8), true, userdata, initArgs);
+        }
+
+        /** Starts the thread from compiled bytecode; see {@link LuaThread#start(String, MemorySegment, Object...)}. */
+        public LuaThread start(byte[] bytecode, MemorySegment userdata, Object... initArgs) {
+            return new LuaThread(this, bytecode.clone(), false, userdata, initArgs);
+        }
+    }
+
+    /** The thread's body: one call through the function pointer, then the state is freed. */
+    private void body() {
+        try {
+            MemorySegment returned = (MemorySegment) CALL.invokeExact(callback.funcptr(), userdata);
+            result = returned.address();
+        } catch (Throwable t) {
+            error = new LuaException(LuaException.Kind.JAVA, "thread " + name + " failed in Java: " + t, "", t);
+        } finally {
+            LuaException failure = error;
+            status = failure == null ? Status.FINISHED
+                    : cancelFlag != null && cancelFlag.get(JAVA_INT, 0) != 0
+                      && failure.luaMessage().equals(CANCELLED_MESSAGE) ? Status.CANCELLED : Status.FAILED;
+            try {
+                callback.close();
+            } finally {
+                ended.countDown();
+            }
+        }
+    }
+
+    /** Waits for the thread to end. */
+    public void join() throws InterruptedException {
+        ended.await();
+    }
+
+    /**
+     * Waits at most {@code timeout} for the thread to end; {@link Duration#ZERO} only looks.
+     *
+     * @return true when the thread has ended, false when the timeout passed first
+     * @throws IllegalArgumentException when the timeout is negative
+     */
+    public boolean join(Duration timeout) throws InterruptedException {
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("a join timeout cannot be negative: " + timeout);
+        }
+        long nanos;
+        try {
+            nanos = timeout.toNanos();
+        } catch (ArithmeticException tooLong) {
+            nanos = Long.MAX_VALUE;
+        }
+        return ended.await(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Where the thread is in its life. */
+    public Status status() {
+        return status;
+    }
+
+    /** True while the thread runs. */
+    public boolean isAlive() {
+        return status == Status.RUNNING;
+    }
+
+    /**
+     * What the function returned: an integer, or the address of a pointer (0 for nothing or NULL).
+     *
+     * @throws IllegalStateException while the thread runs, or when it failed or was cancelled (see {@link #error()})
+     */
+    public long result() {
+        Status now = status;
+        if (now != Status.FINISHED) {
+            throw new IllegalStateException("thread " + name + " has no result: it is " + now
+                    + (now == Status.RUNNING ? " (join it first)" : ""), error);
+        }
+        return result;
+    }
+
+    /** The error that ended the thread (a {@link Status#FAILED} or {@link Status#CANCELLED} thread), if any. */
+    public Optional<LuaException> error() {
+        return status == Status.RUNNING ? Optional.empty() : Optional.ofNullable(error);
+    }
+
+    /** The thread's name. */
+    public String name() {
+        return name;
+    }
+
+    /**
+     * Asks the thread to stop; it does soon after, unless it is blocked in a native call (see the class
+     * documentation). Does nothing once the thread has ended.
+     *
+     * @throws IllegalStateException when the thread was not started {@link Builder#cancellable(boolean) cancellable}
+     */
+    public void cancel() {
+        if (cancelFlag == null) {
+            throw new IllegalStateException("thread " + name + " was not started cancellable;"
+                    + " use LuaThread.builder().cancellable(true)");
+        }
+        JAVA_INT.varHandle().setVolatile(cancelFlag, 0L, 1);
+    }
+
+    /**
+     * Frees what is left of the thread; its state was freed when the function returned. Harmless to repeat.
+     *
+     * @throws IllegalStateException while the thread runs: join it (or cancel it) first
+     */
+    @Override
+    public void close() {
+        if (status == Status.RUNNING) {
+            throw new IllegalStateException("thread " + name + " is still running: join it (or cancel and join it)"
+                    + " before closing");
+        }
+        callback.close();
+    }
+
+    @Override
+    public String toString() {
+        return "LuaThread[" + name + ", " + status + "]";
+    }
+}
