@@ -225,4 +225,58 @@ class CallbackConcurrencyTest {
         assertEquals(LuaException.Kind.REFUSED, errors.get(0).kind());
         assertTrue(errors.get(0).getMessage().contains("closed"), errors.get(0).getMessage());
     }
+
+    /**
+     * LuaJIT issue 1498: an FFI callback called from plain C (no Lua frame below it) leaves the VM's current-thread
+     * pointer stale, and crashes when one of its traces exits after other coroutines ran. These callbacks enter Lua
+     * with lua_pcall, which sets it: here qsort (plain C) calls comparators whose every call resumes a coroutine
+     * that lives across calls and takes data-dependent branches (trace exits), from four threads at once.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    @Timeout(120)
+    void shouldSurviveCoroutinesAndTraceExitsUnderPlainNativeCallers(int states) throws Throwable {
+        int n = 50_000;
+        CallbackType compare = CallbackType.of("int (*)(const void *, const void *)");
+        try (Callback cb = compare.builder().states(states).create("""
+                local ffi = require("ffi")
+                local ticks = coroutine.wrap(function()
+                  local i = 0
+                  while true do i = i + 1; coroutine.yield(i % 3) end
+                end)
+                return function(a, b)
+                  local x, y = ffi.cast("const int *", a)[0], ffi.cast("const int *", b)[0]
+                  local k = ticks()
+                  if k == 0 then x = x + 0 elseif k == 1 then y = y * 1 else x, y = x - 0, y + 0 end
+                  if (x + y) % 2 == 0 then
+                    local co = coroutine.create(function(p, q) coroutine.yield(p < q) return p > q end)
+                    local _, less = coroutine.resume(co, x, y)
+                    local _, greater = coroutine.resume(co)
+                    return less and -1 or (greater and 1 or 0)
+                  end
+                  return x < y and -1 or (x > y and 1 or 0)
+                end""")) {
+            ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                long seed = t;
+                threads.add(Thread.ofPlatform().start(() -> {
+                    try (Arena arena = Arena.ofConfined()) {
+                        int[] data = new java.util.Random(seed).ints(n).toArray();
+                        MemorySegment array = arena.allocateFrom(JAVA_INT, data);
+                        NativeCallers.qsort(array, n, JAVA_INT.byteSize(), cb.funcptr());
+                        java.util.Arrays.sort(data);
+                        assertArrayEquals(data, array.toArray(JAVA_INT));
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                }));
+            }
+            for (Thread thread : threads) {
+                assertTrue(thread.join(Duration.ofSeconds(100)));
+            }
+            assertTrue(failures.isEmpty(), () -> "failures: " + failures);
+            assertEquals(0, cb.errorCount(), () -> cb.lastError().map(Throwable::getMessage).orElse(""));
+        }
+    }
 }
