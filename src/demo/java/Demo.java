@@ -2,6 +2,7 @@ import dev.ljasync.Callback;
 import dev.ljasync.CallbackType;
 import dev.ljasync.LuaException;
 import dev.ljasync.LuaState;
+import dev.ljasync.LuaThread;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -27,6 +28,7 @@ public class Demo {
     public static void main(String[] args) throws Throwable {
         System.out.println("LuaJIT version: " + LuaState.luaJitVersion());
         callbacks();
+        threads();
         luaState();
     }
 
@@ -109,6 +111,82 @@ public class Demo {
             System.out.println("  \"forty-two\" -> " + bad + " (the fallback); \"42\" -> " + good);
             System.out.println("  error: " + e.luaMessage());
             System.out.println("  " + e.traceback().replace("\n", "\n  "));
+        }
+    }
+
+    /** LuaThreads: each runs Lua in a state of its own; joins with timeouts, results, errors, cancellation. */
+    private static void threads() throws Throwable {
+        System.out.println("\n== four threads counting primes, joined with a timeout ==");
+        String primes = """
+                local ffi = require("ffi")
+                return function(range)
+                  local from, to = ffi.cast("int64_t *", range)[0], ffi.cast("int64_t *", range)[1]
+                  local count = 0
+                  for n = math.max(2, tonumber(from)), tonumber(to) do
+                    local prime = true
+                    for d = 2, math.floor(math.sqrt(n)) do
+                      if n % d == 0 then prime = false break end
+                    end
+                    if prime then count = count + 1 end
+                  end
+                  return count
+                end""";
+        try (Arena arena = Arena.ofShared()) {
+            List<LuaThread> workers = new ArrayList<>();
+            long step = 500_000;
+            for (int t = 0; t < 4; t++) {
+                MemorySegment range = arena.allocateFrom(JAVA_LONG, t * step, (t + 1) * step - 1);
+                workers.add(LuaThread.builder().name("primes-" + t).nativeThread(t % 2 == 1).start(primes, range));
+            }
+            long total = 0;
+            for (int t = 0; t < workers.size(); t++) {
+                LuaThread worker = workers.get(t);
+                if (!worker.join(Duration.ofSeconds(60))) {
+                    throw new IllegalStateException(worker + " did not finish within 60 s");
+                }
+                System.out.println("  " + worker.name() + (t % 2 == 1 ? " (pthread)" : " (platform thread)") + ": "
+                        + worker.result() + " primes");
+                total += worker.result();
+                worker.close();
+            }
+            System.out.println("  primes below " + 4 * step + ": " + total + " (expected 148933)");
+
+            // A thread that waits for Java: the first join times out, the second returns.
+            MemorySegment go = arena.allocate(JAVA_INT);
+            try (LuaThread waiter = LuaThread.start("""
+                    local ffi = require("ffi")
+                    ffi.cdef("int usleep(unsigned int usec);")
+                    return function(flag)
+                      flag = ffi.cast("volatile int *", flag)
+                      while flag[0] == 0 do ffi.C.usleep(1000) end
+                      return flag[0]
+                    end""", go)) {
+                boolean early = waiter.join(Duration.ofMillis(100));
+                JAVA_INT.varHandle().setVolatile(go, 0L, 7);
+                boolean late = waiter.join(Duration.ofSeconds(10));
+                System.out.println("\n== join with a timeout ==");
+                System.out.println("  join(100 ms) before the flag: " + early + "; after: " + late
+                        + ", result " + waiter.result());
+            }
+        }
+
+        // An endless loop, cancelled; an error, kept with its traceback.
+        try (LuaThread spinner = LuaThread.builder().cancellable(true).start(
+                     "return function() while true do end end", MemorySegment.NULL);
+             LuaThread broken = LuaThread.builder().name("broken").start("""
+                     return function()
+                       local config = nil
+                       return config.size
+                     end""", MemorySegment.NULL)) {
+            Thread.sleep(100);
+            long asked = System.nanoTime();
+            spinner.cancel();
+            spinner.join(Duration.ofSeconds(5));
+            broken.join(Duration.ofSeconds(5));
+            System.out.println("\n== cancel and errors ==");
+            System.out.println("  endless loop: " + spinner.status() + " " + (System.nanoTime() - asked) / 1_000
+                    + " us after cancel()");
+            System.out.println("  broken: " + broken.status() + ", " + broken.error().orElseThrow().luaMessage());
         }
     }
 

@@ -59,6 +59,7 @@ class ReadmeExampleTest {
 
         assertEquals(List.of(
                 "[1, 3, 5, 7, 9]",
+                "500000500000",
                 "LUA! 42",
                 "RUNTIME at line 2: lookup:2: attempt to index field 'missing' (a nil value)"),
                 printed.lines().toList());
