@@ -211,29 +211,39 @@ public final class CallbackType {
         }
 
         /**
-         * (CallbackStates, parameters...) -> result, made of method handles so that no call allocates or boxes: claim
-         * a state ({@code CallbackStates.enter}), write each argument into its frame, run Lua ({@code run}, which
-         * releases the state and returns the result as long bits), narrow the bits to the result type.
+         * (CallbackStates, parameters...) -> result: the body of a callback's upcall stub, made of method handles
+         * so that no call allocates or boxes: claim a state ({@code CallbackStates.enter}), write each argument
+         * into its frame, run Lua ({@code run}, which releases the state and returns the result as long bits),
+         * narrow the bits to the result type.
          */
         MethodHandle upcall(MethodType type) {
+            return invoker(type, ENTER, RUN, FRAME_OF);
+        }
+
+        /**
+         * (C, parameters...) -> result for any caller of an entry: {@code enter} (C) -> S takes hold of a frame,
+         * {@code frameOf} (S) -> MemorySegment finds it, the arguments are written there, and {@code run}
+         * (C, S) -> long runs Lua and returns the result's bits.
+         */
+        MethodHandle invoker(MethodType type, MethodHandle enter, MethodHandle run, MethodHandle frameOf) {
+            Class<?> context = enter.type().parameterType(0), held = enter.type().returnType();
             int n = type.parameterCount();
-            // (Slot, CallbackStates, a1..an) -> long
+            // (S, C, a1..an) -> long
             MethodHandle body = MethodHandles.dropArguments(
-                    MethodHandles.permuteArguments(RUN, MethodType.methodType(long.class, CallbackStates.Slot.class,
-                            CallbackStates.class), 1, 0),
+                    MethodHandles.permuteArguments(run, MethodType.methodType(long.class, held, context), 1, 0),
                     2, type.parameterList());
             for (int i = 0; i < n; i++) {
                 MethodHandle write = MethodHandles.insertArguments(
                         signature.parameters().get(i).layout().varHandle().toMethodHandle(
                                 java.lang.invoke.VarHandle.AccessMode.SET), 1, offsets[i]);
-                write = MethodHandles.filterArguments(write, 0, FRAME_OF);               // (Slot, ai) -> void
+                write = MethodHandles.filterArguments(write, 0, frameOf);                  // (S, ai) -> void
                 write = MethodHandles.dropArguments(write, 1, type.parameterList().subList(0, i));
-                write = MethodHandles.dropArguments(write, 1, CallbackStates.class);
+                write = MethodHandles.dropArguments(write, 1, context);
                 write = MethodHandles.dropArguments(write, i + 3, type.parameterList().subList(i + 1, n));
                 body = MethodHandles.foldArguments(body, write);
             }
-            MethodHandle claimed = MethodHandles.foldArguments(body, ENTER);                // (CallbackStates, a...) -> long
-            return MethodHandles.filterReturnValue(claimed, Bits.narrow(type.returnType()));
+            MethodHandle held0 = MethodHandles.foldArguments(body, enter);                   // (C, a...) -> long
+            return MethodHandles.filterReturnValue(held0, Bits.narrow(type.returnType()));
         }
     }
 

@@ -6,7 +6,12 @@ import dev.ljasync.internal.LuaNative;
 import dev.ljasync.internal.MemoryLimit;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -93,7 +98,8 @@ public final class LuaState implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     // Scratch memory for values, freed with this object. Upcall stubs (Java functions, the allocator) need an arena
     // closed explicitly; it is made only when one is needed, since closing a shared arena costs a handshake.
-    private final JavaValues values = new JavaValues(Arena.ofAuto());
+    private final Arena memory = Arena.ofAuto();
+    private final JavaValues values = new JavaValues(memory, Synchronizers::luaValue);
     private Arena stubs;
     private final MemoryLimit memoryLimit;
     private final MemorySegment L;
@@ -220,7 +226,7 @@ public final class LuaState implements AutoCloseable {
             throw failure(L, status, "loading the library's Lua code");
         }
         List<LibraryChunks.Module> modules = LibraryChunks.MODULES;
-        if (!lua_checkstack(L, 2 + 3 * modules.size())) {
+        if (!lua_checkstack(L, 2 + 4 * modules.size())) {
             throw new IllegalStateException("the Lua stack is full");
         }
         lua_pushboolean(L, hideDebug);
@@ -228,8 +234,9 @@ public final class LuaState implements AutoCloseable {
             values.push(L, module.name());
             values.push(L, module.bytecode());
             lua_pushinteger(L, module.bytecode().byteSize());
+            values.push(L, module.context());
         }
-        status = lua_pcall(L, 1 + 3 * modules.size(), 5, 0);
+        status = lua_pcall(L, 1 + 4 * modules.size(), 5, 0);
         if (status != LUA_OK) {
             throw failure(L, status, "running the library's Lua code");
         }
@@ -346,6 +353,152 @@ public final class LuaState implements AutoCloseable {
         });
     }
 
+    /**
+     * A Lua function of this state as a method handle typed by a C function-pointer type, for fast calls from Java:
+     * {@code function("inc", "int64_t (*)(int64_t)")} is a {@code (long)long} handle. The name (global or dotted) is
+     * looked up once, now: later calls go straight to the function, without boxing or allocation. Values convert as
+     * for a {@link Callback} of that type (the FFI converts them: 64-bit integers reach Lua as {@code int64_t}
+     * cdata, narrower integers and doubles as numbers). Calls are serialized with the state's other calls and may be
+     * made from a Java function the state runs. A Lua error, or a result that does not convert, is thrown as a
+     * {@link LuaException}; a call after close is an {@link IllegalStateException}.
+     *
+     * @throws IllegalArgumentException when the signature is not a supported C function-pointer type
+     * @throws LuaException             when the name does not name a function
+     */
+    public MethodHandle function(String name, String signature) {
+        return function(name, CallbackType.of(signature));
+    }
+
+    /** A Lua function as a method handle typed by a Panama descriptor; see {@link #function(String, String)}. */
+    public MethodHandle function(String name, FunctionDescriptor descriptor) {
+        return function(name, CallbackType.of(descriptor));
+    }
+
+    private MethodHandle function(String name, CallbackType type) {
+        CallbackType.Frame layout = type.frame();
+        MemorySegment frame = memory.allocate(layout.size(), layout.alignment());
+        int ref = locked(() -> {
+            MemorySegment L = running;
+            int base = lua_gettop(L);
+            try {
+                pushAll(new Object[0], true);
+                int status = load(L, LibraryChunks.CALLBACK, "=ljasync.callback", "b");
+                if (status == LUA_OK) {
+                    Object[] setup = layout.setupArgs(frame);
+                    pushAll(setup, false);
+                    status = pcall(L, setup.length, 1, base + 1); // -> bind
+                }
+                if (status == LUA_OK) {
+                    boolean paused = gcPause(L);
+                    int nargs;
+                    try {
+                        nargs = pushHelper(L, lookupRef, name);
+                    } finally {
+                        gcResume(L, paused);
+                    }
+                    status = pcall(L, nargs, 1, base + 1); // -> the function
+                }
+                if (status != LUA_OK) {
+                    throw failure(L, status, "looking up '" + name + "'");
+                }
+                if (lua_type(L, -1) != LUA_TFUNCTION) {
+                    throw new LuaException(LuaException.Kind.RUNTIME, "'" + name + "' is not a function but a "
+                            + JavaValues.typeName(lua_type(L, -1)) + " value", "", null);
+                }
+                status = pcall(L, 1, 1, base + 1); // bind(function) -> entry
+                if (status != LUA_OK) {
+                    throw failure(L, status, "binding '" + name + "'");
+                }
+                boolean paused = gcPause(L);
+                try {
+                    return registryRef(L);
+                } finally {
+                    gcResume(L, paused);
+                }
+            } finally {
+                lua_settop(L, base);
+            }
+        });
+        TypedCall call = new TypedCall(this, layout, frame, ref, name);
+        return layout.invoker(type.descriptor().toMethodType(), TypedCall.ENTER, TypedCall.RUN, TypedCall.FRAME_OF)
+                .bindTo(call);
+    }
+
+    /**
+     * The per-call path of a {@link #function} handle: {@code enter} takes the state's lock, the arguments go into
+     * the frame, {@code run} calls the entry with the message handler below it and releases the lock.
+     */
+    static final class TypedCall {
+        static final MethodHandle ENTER, RUN, FRAME_OF;
+
+        static {
+            try {
+                MethodHandles.Lookup lookup = MethodHandles.lookup();
+                ENTER = lookup.findVirtual(TypedCall.class, "enter", MethodType.methodType(TypedCall.class));
+                RUN = lookup.findVirtual(TypedCall.class, "run", MethodType.methodType(long.class, TypedCall.class));
+                FRAME_OF = lookup.findVirtual(TypedCall.class, "frame", MethodType.methodType(MemorySegment.class));
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        private final LuaState state;
+        private final CallbackType.Frame layout;
+        private final MemorySegment frame;
+        private final int entryRef;
+        private final String name;
+
+        private TypedCall(LuaState state, CallbackType.Frame layout, MemorySegment frame, int entryRef, String name) {
+            this.state = state;
+            this.layout = layout;
+            this.frame = frame;
+            this.entryRef = entryRef;
+            this.name = name;
+        }
+
+        MemorySegment frame() {
+            return frame;
+        }
+
+        TypedCall enter() {
+            state.lock.lock();
+            try {
+                state.checkOpen();
+                state.beginCall();
+                return this;
+            } catch (RuntimeException | Error e) {
+                state.lock.unlock();
+                throw e;
+            }
+        }
+
+        long run(TypedCall self) {
+            LuaState s = state;
+            try {
+                MemorySegment L = s.running;
+                // Two pushes, no room check: the stack of a state between calls, and of a C function's coroutine,
+                // always has LUA_MINSTACK free slots, and these pushes do not allocate.
+                lua_rawgeti(L, LUA_REGISTRYINDEX, s.handlerRef);
+                lua_rawgeti(L, LUA_REGISTRYINDEX, entryRef);
+                int status = s.pcall(L, 0, 0, -2);
+                if (status != LUA_OK) {
+                    LuaException e = s.failure(L, status, null);
+                    lua_pop(L, 1);
+                    throw e;
+                }
+                lua_pop(L, 1);
+                return layout.readResult(frame);
+            } finally {
+                s.lock.unlock();
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "LuaState.function[" + name + "]";
+        }
+    }
+
     /** The memory this state's Lua heap uses, in bytes ({@code lua_gc(LUA_GCCOUNT)} and {@code LUA_GCCOUNTB}). */
     public long memoryUsed() {
         return locked(() -> LuaNative.memoryUsed(L));
@@ -435,14 +588,7 @@ public final class LuaState implements AutoCloseable {
      */
     private Object[] execute(String what, Callee callee, Object... args) {
         return locked(() -> {
-            if (nesting >= MAX_NESTING) {
-                throw new LuaException(LuaException.Kind.RUNTIME, "calls between Java and Lua nested more than "
-                        + MAX_NESTING + " deep on one state (runaway recursion?)", "", null);
-            }
-            if (nesting == 0) {
-                javaError = null;
-                javaErrorMessage = null;
-            }
+            beginCall();
             MemorySegment L = running;
             int base = lua_gettop(L);
             int nargs;
@@ -472,17 +618,9 @@ public final class LuaState implements AutoCloseable {
             } finally {
                 gcResume(L, paused);
             }
-            int status;
-            nesting++;
-            boolean enforcing = memoryLimit != null && memoryLimit.enforce(true);
-            try {
-                status = lua_pcall(L, nargs, LUA_MULTRET, base + 1);
-            } finally {
-                nesting--;
-                if (memoryLimit != null) {
-                    memoryLimit.enforce(enforcing);
-                }
-            }
+            int status = pcall(L, nargs, LUA_MULTRET, base + 1);
+            // A Channel or Mutex argument reached Lua as a bare handle: it stays referenced while the code runs
+            Reference.reachabilityFence(args);
             try {
                 if (status != LUA_OK) {
                     throw failure(L, status, null);
@@ -492,6 +630,32 @@ public final class LuaState implements AutoCloseable {
                 lua_settop(L, base);
             }
         });
+    }
+
+    /** Refuses a call nested too deep, and starts the error bookkeeping of an outermost call. Holding the lock. */
+    private void beginCall() {
+        if (nesting >= MAX_NESTING) {
+            throw new LuaException(LuaException.Kind.RUNTIME, "calls between Java and Lua nested more than "
+                    + MAX_NESTING + " deep on one state (runaway recursion?)", "", null);
+        }
+        if (nesting == 0) {
+            javaError = null;
+            javaErrorMessage = null;
+        }
+    }
+
+    /** lua_pcall, counted as a nesting level, with the memory limit enforced while Lua runs. Holding the lock. */
+    private int pcall(MemorySegment L, int nargs, int nresults, int errfunc) {
+        nesting++;
+        boolean enforcing = memoryLimit != null && memoryLimit.enforce(true);
+        try {
+            return lua_pcall(L, nargs, nresults, errfunc);
+        } finally {
+            nesting--;
+            if (memoryLimit != null) {
+                memoryLimit.enforce(enforcing);
+            }
+        }
     }
 
     private Object[] results(MemorySegment L, int first, String what) {
@@ -688,6 +852,7 @@ public final class LuaState implements AutoCloseable {
                 refuseUpvalues(chunkIndex);
                 pushAll(initArgs, false);
                 status = lua_pcall(L, initArgs.length, LUA_MULTRET, PINNED_HANDLER);
+                Reference.reachabilityFence(initArgs); // as in execute
                 if (status != LUA_OK) {
                     throw failure(L, status, null);
                 }

@@ -3,7 +3,7 @@
 -- a compiled trace) under a count hook that raises an error once Java has set the thread's cancel flag.
 local ffi = require("ffi")
 local type, error, cast = type, error, ffi.cast
-local fn, flag = ...
+local thread, flag = ...
 
 if flag ~= nil then
   local cancelled = cast("volatile int32_t *", flag)
@@ -16,7 +16,7 @@ if flag ~= nil then
 end
 
 return function(userdata)
-  local result = fn(userdata)
+  local result = thread(userdata)
   local kind = type(result)
   if result == nil or kind == "number" or kind == "cdata" or kind == "userdata" then
     return cast("void *", result)
