@@ -107,8 +107,9 @@ public final class Callback implements AutoCloseable {
 
     /**
      * Waits for the calls that are running, then frees the states ({@code lua_close}). Calls that arrive from then on
-     * are refused: they get the fallback result and a {@link LuaException.Kind#REFUSED} error. The upcall stub is
-     * freed when this object is no longer reachable. A second close does nothing (it waits for the first to finish).
+     * are refused: they get the fallback result and count as {@link LuaException.Kind#REFUSED} errors (the error
+     * handler is let go at close, so it is not called for them). The upcall stub is freed when this object is no
+     * longer reachable. A second close does nothing (it waits for the first to finish).
      *
      * @throws IllegalStateException when called from inside a call of this callback
      */

@@ -39,7 +39,9 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * Arguments and results convert as follows (one rule for every method). To Lua: null is nil, Boolean a boolean,
  * Long/Integer/Short/Byte/Double/Float a number (a double, as in Lua 5.1; a long beyond 2^53 that a double cannot
  * hold exactly is refused, not rounded), String its UTF-8 bytes, byte[] its bytes (Lua strings keep every byte,
- * NUL included), a native MemorySegment a light userdata. To Java: nil is null, a boolean a Boolean, a number
+ * NUL included), a native MemorySegment a light userdata, a {@link Channel}, {@link Mutex} or {@link Semaphore}
+ * its handle (a number, which {@code require("ljasync.sync").wrap} turns back into the object; the object is held
+ * while the call runs). To Java: nil is null, a boolean a Boolean, a number
  * with an integral value in long's range a {@link Long} and any other number a {@link Double}, a string a
  * {@link String} when it is valid UTF-8 and a {@code byte[]} otherwise, a light userdata a zero-length
  * {@link MemorySegment}. Tables, functions, coroutines, full userdata and cdata have no Java value: a result of

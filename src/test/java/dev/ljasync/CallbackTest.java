@@ -203,6 +203,22 @@ class CallbackTest {
     }
 
     @Test
+    void shouldRefuseCallsAfterCloseWithoutCrashing() throws Throwable {
+        List<LuaException> seen = new CopyOnWriteArrayList<>();
+        Callback cb = INT_TO_INT.builder().fallback(-1).onError(seen::add).create("return function(n) return n end");
+        MethodHandle call = NativeCallers.downcall(cb); // native code keeps the pointer it was given
+        assertEquals(5, (int) call.invokeExact(5));
+        cb.close();
+        assertEquals(-1, (int) call.invokeExact(6));
+        assertEquals(1, cb.errorCount());
+        LuaException refused = cb.lastError().orElseThrow();
+        assertEquals(LuaException.Kind.REFUSED, refused.kind());
+        assertTrue(refused.getMessage().contains("closed"), refused.getMessage());
+        assertTrue(seen.isEmpty(), "a closed callback no longer calls its error handler");
+        java.lang.ref.Reference.reachabilityFence(cb); // the stub lives as long as the Callback object
+    }
+
+    @Test
     void shouldCheckTheFallbackAgainstTheResultType() {
         assertThrows(IllegalArgumentException.class, () -> INT_TO_INT.builder().fallback("x"));
         assertThrows(IllegalArgumentException.class, () -> INT_TO_INT.builder().fallback(1L << 40));

@@ -7,6 +7,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.function.UnaryOperator;
 
 import static dev.ljasync.internal.LuaNative.*;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -25,14 +26,23 @@ public final class JavaValues {
 
     private final MemorySegment scratch;
     private final MemorySegment length;
-    private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
-            .onMalformedInput(CodingErrorAction.REPORT)
-            .onUnmappableCharacter(CodingErrorAction.REPORT);
+    private final CharsetDecoder utf8 = utf8Decoder();
+    private final UnaryOperator<Object> shared;
 
     /** Scratch memory comes from {@code arena}, which must outlive this object. */
     public JavaValues(Arena arena) {
+        this(arena, UnaryOperator.identity());
+    }
+
+    /**
+     * Scratch memory comes from {@code arena}, which must outlive this object. {@code shared} gives the value that
+     * stands in Lua for an object of the public API that has no Lua value of its own (a channel's handle, a number
+     * that ljasync.sync wraps); it returns any other object unchanged.
+     */
+    public JavaValues(Arena arena, UnaryOperator<Object> shared) {
         this.scratch = arena.allocate(SCRATCH_BYTES, 8);
         this.length = arena.allocate(JAVA_LONG);
+        this.shared = shared;
     }
 
     /**
@@ -53,8 +63,15 @@ public final class JavaValues {
             case String s -> pushBytes(L, s.getBytes(StandardCharsets.UTF_8));
             case byte[] bytes -> pushBytes(L, bytes);
             case MemorySegment segment -> lua_pushlightuserdata(L, lightUserdata(segment));
-            default -> throw new IllegalArgumentException("a " + value.getClass().getName() + " has no Lua value;"
-                    + " pass null, Boolean, a number, String, byte[] or a native MemorySegment");
+            default -> {
+                Object standIn = shared.apply(value);
+                if (standIn == value) {
+                    throw new IllegalArgumentException("a " + value.getClass().getName() + " has no Lua value;"
+                            + " pass null, Boolean, a number, String, byte[], a native MemorySegment, or a Channel,"
+                            + " Mutex or Semaphore");
+                }
+                push(L, standIn);
+            }
         }
     }
 
@@ -138,10 +155,36 @@ public final class JavaValues {
     }
 
     private Object string(byte[] bytes) {
+        return string(bytes, utf8);
+    }
+
+    /**
+     * The Java value of a Lua string's bytes: a String when they are valid UTF-8, else the bytes themselves.
+     *
+     * @param utf8 a decoder from {@link #utf8Decoder()}, used by one thread at a time
+     */
+    public static Object string(byte[] bytes, CharsetDecoder utf8) {
+        boolean ascii = true;
+        for (byte b : bytes) {
+            if (b < 0) {
+                ascii = false;
+                break;
+            }
+        }
+        if (ascii) {
+            return new String(bytes, StandardCharsets.ISO_8859_1);
+        }
         try {
             return utf8.decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
             return bytes;
         }
+    }
+
+    /** A decoder for {@link #string(byte[], CharsetDecoder)}: it reports malformed input instead of replacing it. */
+    public static CharsetDecoder utf8Decoder() {
+        return StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
     }
 }

@@ -30,8 +30,11 @@ public final class LibraryChunks {
     /** Wraps the function of every LuaThread. */
     public static final byte[] THREAD = compile("thread.lua", "ljasync.thread");
 
-    /** A module that every state with the package library can {@code require}. */
-    public record Module(String name, MemorySegment bytecode) {}
+    /**
+     * A module that every state with the package library can {@code require}: its loader is called with the
+     * module's name and its context, a light userdata (or nil when {@code context} is null).
+     */
+    public record Module(String name, MemorySegment bytecode, MemorySegment context) {}
 
     /**
      * The modules preloaded into every state ({@code package.preload}): resources {@code modules/<name>.lua}. Their
@@ -42,10 +45,12 @@ public final class LibraryChunks {
     private LibraryChunks() {}
 
     private static List<Module> modules() {
-        return List.<String>of().stream()
-                .map(name -> new Module(name, Arena.global().allocateFrom(JAVA_BYTE,
-                        compile("modules/" + name + ".lua", name))))
-                .toList();
+        return List.of(module("ljasync.sync", SyncUpcalls.ENTRY));
+    }
+
+    private static Module module(String name, MemorySegment context) {
+        byte[] bytecode = compile("modules/" + name + ".lua", name);
+        return new Module(name, Arena.global().allocateFrom(JAVA_BYTE, bytecode), context);
     }
 
     private static byte[] compile(String resource, String chunkName) {

@@ -12,14 +12,16 @@ if hide_debug then
 end
 
 -- The library's modules (name, address and length of their bytecode in native memory, which lives as long as the
--- JVM): `require` loads one through the FFI when asked for it. States without the package library have no require.
+-- JVM, and the module's context: a light userdata, such as the address of its way into Java, or nil): `require`
+-- loads one through the FFI when asked for it and runs it with its name and context. States without the package
+-- library have no require.
 local preload = package and package.preload
 local function preload_modules(_, ...)
-  for i = 1, select("#", ...), 3 do
-    local name, address, length = select(i, ...)
+  for i = 1, select("#", ...), 4 do
+    local name, address, length, context = select(i, ...)
     preload[name] = function()
       local ffi = require("ffi") -- the modules need it anyway; without it, require reports that ffi is missing
-      return assert(load(ffi.string(address, length), "=" .. name))(name)
+      return assert(load(ffi.string(address, length), "=" .. name))(name, context)
     end
   end
 end

@@ -1,0 +1,541 @@
+-- ljasync.sync: channels, mutexes and semaphores that every lua_State of the library shares with the others and
+-- with Java (dev.ljasync.Channel, Mutex and Semaphore).
+--
+--   local sync = require("ljasync.sync")
+--   local ch = sync.channel([capacity])    -- unbounded without a capacity
+--   ch:send(value [, timeout])             -- true, or false, "timeout"; raises on a closed channel
+--   local v, err = ch:receive([timeout])   -- the value (maybe nil), or nil, "timeout" / nil, "closed"
+--   ch:close(); ch:is_closed(); ch:size(); ch:handle()
+--   local m = sync.mutex()                 -- m:lock([timeout]) -> true/false; m:unlock(); m:is_locked(); m:is_held()
+--   local s = sync.semaphore([permits])    -- s:acquire([timeout]) -> true/false; s:release([n]); s:available()
+--   local x = sync.wrap(handle)            -- the object a handle names: what Java passes, or x:handle() elsewhere
+--
+-- Timeouts are in seconds; none (nil) waits as long as it takes. The objects live in Java, reached through one C
+-- function (dev.ljasync.internal.SyncUpcalls), the context this module is loaded with; a wrapper here holds a
+-- reference to its object until the wrapper is collected or its state closes. Values cross as bytes in the one
+-- encoding that dev.ljasync.internal.Messages reads and writes on the Java side.
+local modname, entry = ...
+local ffi = require("ffi")
+local type, error, next, tostring, select, pcall, require = type, error, next, tostring, select, pcall, require
+local istype, cast, copy, new, fstring, typeof, metatype = ffi.istype, ffi.cast, ffi.copy, ffi.new, ffi.string,
+  ffi.typeof, ffi.metatype
+local huge = 1 / 0
+local find = string and string.find -- the string library is optional; only error messages use it
+
+if entry == nil then
+  error(modname .. " was loaded without its way into Java; load it with require", 0)
+end
+
+-- double sync(int32_t op, int64_t handle, void *data, int64_t size, double timeout, double *out): 0 or more on
+-- success, a negated status on failure. The numbers below are also written in SyncUpcalls and Shared.
+local sync_call = cast("double (*)(int32_t, int64_t, void *, int64_t, double, double *)", entry)
+local NEW_CHANNEL, NEW_MUTEX, NEW_SEMAPHORE, RETAIN, RELEASE, SEND, RECEIVE, CLOSE, LOCK, UNLOCK, ACQUIRE,
+  RELEASE_PERMITS, QUERY, ERROR = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
+local SIZE, IS_CLOSED, IS_LOCKED, IS_HELD, AVAILABLE = 1, 2, 3, 4, 5
+local TIMEOUT, CLOSED, INTERRUPTED, NO_OBJECT, NOT_OWNER, TOO_SMALL, FAILED = -1, -2, -3, -4, -5, -6, -7
+local KIND_CHANNEL, KIND_MUTEX, KIND_SEMAPHORE = 1, 2, 3
+
+local bytes_t = typeof("uint8_t[?]")
+local double_p, int64_p, uint64_p, uint32_p = typeof("double *"), typeof("int64_t *"), typeof("uint64_t *"),
+  typeof("uint32_t *")
+local int64_t, uint64_t = typeof("int64_t"), typeof("uint64_t")
+local out = new("double[2]")
+local errbuf_size = 1024
+local errbuf = new(bytes_t, errbuf_size)
+
+-- ---- errors ---------------------------------------------------------------------------------------------------
+
+local function why(status)
+  if status == INTERRUPTED then
+    return "interrupted while waiting (the thread's interrupt flag stays set)"
+  elseif status == NO_OBJECT then
+    return "it no longer exists"
+  elseif status == FAILED then
+    local n = sync_call(ERROR, 0, errbuf, errbuf_size, 0, nil)
+    return "it failed in Java: " .. fstring(errbuf, n < errbuf_size and n or errbuf_size)
+  end
+  return "status " .. tostring(status)
+end
+
+-- Raises the error of a failed operation at `level` (1: the function that calls fail).
+local function fail(what, status, level)
+  error(modname .. ": " .. what .. ": " .. why(status), level + 1)
+end
+
+-- A timeout in seconds as the entry takes it: negative for none.
+local function seconds(timeout, level)
+  if timeout == nil then
+    return -1
+  end
+  if type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 then
+    error(modname .. ": a timeout is a number of seconds, 0 or more (or nil to wait as long as it takes), not "
+      .. tostring(timeout), level + 1)
+  end
+  return timeout
+end
+
+local function count(n, what, least, level)
+  if type(n) ~= "number" or n ~= n or n < least or n > 2147483647 or n % 1 ~= 0 then
+    error(modname .. ": " .. what .. " must be a whole number from " .. least .. " to 2147483647, not "
+      .. tostring(n), level + 1)
+  end
+  return n
+end
+
+-- ---- wrappers ---------------------------------------------------------------------------------------------------
+-- A wrapper is a cdata struct holding its object's handle in `id` (a double: handles stay below 2^53; a field named
+-- handle would hide the method), with methods in its metatable; its __gc gives its reference back. `self` is
+-- checked, so that ch.send(v) fails clearly.
+
+local Channel, Mutex, Semaphore = {}, {}, {}
+local channel_t, mutex_t, semaphore_t
+
+local function kind_of(x)
+  if istype(channel_t, x) then
+    return "channel"
+  elseif istype(mutex_t, x) then
+    return "mutex"
+  elseif istype(semaphore_t, x) then
+    return "semaphore"
+  end
+end
+
+local function wrapper(name, methods)
+  local ct = typeof("struct { const double id; }")
+  return metatype(ct, {
+    __index = methods,
+    __gc = function(self)
+      sync_call(RELEASE, self.id, nil, 0, 0, nil)
+    end,
+    __tostring = function(self)
+      return name .. " " .. tostring(self.id)
+    end,
+    __eq = function(a, b)
+      return istype(ct, a) and istype(ct, b) and a.id == b.id
+    end,
+  })
+end
+
+local function check(ct, self, name, method, level)
+  if not istype(ct, self) then
+    error(modname .. ": " .. name .. ":" .. method .. " needs a " .. name .. " (call it with a colon: x:" .. method
+      .. "(...)), not " .. (kind_of(self) or type(self)), level + 1)
+  end
+end
+
+-- ---- encoding -----------------------------------------------------------------------------------------------------
+-- A message is one value: a tag byte, then for a number the 8 bytes of its double, for a string its length (uint32)
+-- and bytes, for a table its number of pairs (uint32) and each key and value, for an int64_t/uint64_t its 8 bytes;
+-- native byte order. Written into `sbuf`, one per state, which grows as needed.
+
+local T_NIL, T_FALSE, T_TRUE, T_NUMBER, T_STRING, T_TABLE, T_INT64, T_UINT64 = 0, 1, 2, 3, 4, 5, 6, 7
+local MAX_DEPTH = 100
+local SMALL, LARGE = 256, 65536
+
+local sbuf, scap, spos = new(bytes_t, SMALL), SMALL, 0
+local path, keys = {}, {} -- the tables being encoded and the keys leading into them, outer to inner
+
+local function reserve(n)
+  local need = spos + n
+  if need > scap then
+    local cap = scap * 2
+    while cap < need do
+      cap = cap * 2
+    end
+    local grown = new(bytes_t, cap)
+    copy(grown, sbuf, spos)
+    sbuf, scap = grown, cap
+  end
+end
+
+-- Where the value being encoded sits, e.g. value.jobs[2].
+local function place(depth)
+  local s = "value"
+  for i = 1, depth - 1 do
+    local k = keys[i]
+    if type(k) == "string" and find and find(k, "^[%a_][%w_]*$") then
+      s = s .. "." .. k
+    elseif type(k) == "string" then
+      s = s .. '["' .. k .. '"]'
+    else
+      s = s .. "[" .. tostring(k) .. "]"
+    end
+  end
+  return s
+end
+
+-- Raises the error of a value that cannot be sent, at the line that called send: `depth` is the nesting of the
+-- value (1: the value itself), and `frames` the calls between refuse and the encode at that depth (0 from encode,
+-- 1 from encode_table). Below refuse are that encode, an encode_table and an encode for each table around the
+-- value, then send, then the caller: no call in the encoder is a tail call.
+local function refuse(depth, frames, problem)
+  error(modname .. ": cannot send " .. place(depth) .. ": " .. problem, 2 * depth + 2 + frames)
+end
+
+local encode_table
+
+-- Scalars here, tables in encode_table: the table path loops (and `next` is not compiled by LuaJIT 2.1.0-beta3),
+-- so it stays out of the function that a loop sending numbers or strings compiles into its trace.
+local function encode(v, depth)
+  local tv = type(v)
+  if tv == "number" then
+    reserve(9)
+    sbuf[spos] = T_NUMBER
+    cast(double_p, sbuf + spos + 1)[0] = v
+    spos = spos + 9
+  elseif tv == "string" then
+    local n = #v
+    reserve(5 + n)
+    sbuf[spos] = T_STRING
+    cast(uint32_p, sbuf + spos + 1)[0] = n
+    copy(sbuf + spos + 5, v, n)
+    spos = spos + 5 + n
+  elseif tv == "table" then
+    encode_table(v, depth)
+  elseif tv == "boolean" then
+    reserve(1)
+    sbuf[spos] = v and T_TRUE or T_FALSE
+    spos = spos + 1
+  elseif tv == "nil" then
+    reserve(1)
+    sbuf[spos] = T_NIL
+    spos = spos + 1
+  elseif tv == "cdata" and istype(int64_t, v) then
+    reserve(9)
+    sbuf[spos] = T_INT64
+    cast(int64_p, sbuf + spos + 1)[0] = v
+    spos = spos + 9
+  elseif tv == "cdata" and istype(uint64_t, v) then
+    reserve(9)
+    sbuf[spos] = T_UINT64
+    cast(uint64_p, sbuf + spos + 1)[0] = v
+    spos = spos + 9
+  elseif tv == "cdata" and kind_of(v) then
+    refuse(depth, 0, "it is a " .. kind_of(v) .. ", which is shared, not copied: send its handle() and"
+      .. " sync.wrap() it on the other side")
+  elseif tv == "cdata" then
+    refuse(depth, 0, "it is a cdata of type " .. tostring(typeof(v)) .. "; only int64_t and uint64_t cdata cross"
+      .. " (send a pointer as ffi.cast(\"uintptr_t\", p))")
+  else
+    refuse(depth, 0, "it is a " .. tv .. ", which cannot be copied into another state")
+  end
+end
+
+function encode_table(t, depth)
+  for i = 1, depth - 1 do
+    if path[i] == t then
+      refuse(depth, 1, "it is a table that contains itself (a cyclic table cannot be copied)")
+    end
+  end
+  if depth > MAX_DEPTH then
+    refuse(depth, 1, "tables nest more than " .. MAX_DEPTH .. " deep")
+  end
+  path[depth] = t
+  reserve(5)
+  sbuf[spos] = T_TABLE
+  local at = spos + 1
+  spos = spos + 5
+  local n = 0
+  local k, x = next(t)
+  while k ~= nil do
+    local tk = type(k)
+    if tk ~= "string" and tk ~= "number" and tk ~= "boolean" then
+      refuse(depth, 1, "it has a key of type " .. tk .. " (" .. tostring(k) .. "); keys are strings, numbers and"
+        .. " booleans")
+    end
+    keys[depth] = k
+    encode(k, depth + 1)
+    encode(x, depth + 1)
+    n = n + 1
+    k, x = next(t, k)
+  end
+  cast(uint32_p, sbuf + at)[0] = n -- sbuf may have grown since: `at` is an offset
+  path[depth] = nil
+end
+
+-- ---- decoding -----------------------------------------------------------------------------------------------------
+
+local rbuf, rcap = new(bytes_t, SMALL), SMALL
+
+local new_table = (function()
+  local ok, table_new = pcall(require, "table.new")
+  return ok and table_new or function() return {} end
+end)()
+
+local function corrupt()
+  error(modname .. ": a message is corrupt", 0)
+end
+
+local decode_table
+
+-- The value at p[pos] and the position after it; tables in decode_table, as for encode.
+local function decode(p, pos, limit)
+  if pos >= limit then
+    corrupt()
+  end
+  local tag = p[pos]
+  if tag == T_NUMBER then
+    return cast(double_p, p + pos + 1)[0], pos + 9
+  elseif tag == T_STRING then
+    local n = cast(uint32_p, p + pos + 1)[0]
+    if pos + 5 + n > limit then
+      corrupt()
+    end
+    return fstring(p + pos + 5, n), pos + 5 + n
+  elseif tag == T_TABLE then
+    return decode_table(p, pos, limit)
+  elseif tag == T_TRUE then
+    return true, pos + 1
+  elseif tag == T_FALSE then
+    return false, pos + 1
+  elseif tag == T_NIL then
+    return nil, pos + 1
+  elseif tag == T_INT64 then
+    return cast(int64_p, p + pos + 1)[0], pos + 9
+  elseif tag == T_UINT64 then
+    return cast(uint64_p, p + pos + 1)[0], pos + 9
+  end
+  corrupt()
+end
+
+function decode_table(p, pos, limit)
+  local n = cast(uint32_p, p + pos + 1)[0]
+  local t = new_table(0, n < 64 and n or 64)
+  pos = pos + 5
+  local k, v
+  for _ = 1, n do
+    k, pos = decode(p, pos, limit)
+    v, pos = decode(p, pos, limit)
+    t[k] = v
+  end
+  return t, pos
+end
+
+-- The value of the message in rbuf[0, n).
+local function decode_message(n)
+  local v, pos = decode(rbuf, 0, n)
+  if pos ~= n then
+    corrupt()
+  end
+  if rcap > LARGE then
+    rbuf, rcap = new(bytes_t, SMALL), SMALL -- let a buffer grown for one large message go
+  end
+  return v
+end
+
+-- ---- channels -------------------------------------------------------------------------------------------------------
+
+function Channel.send(self, value, timeout)
+  check(channel_t, self, "channel", "send", 2)
+  local t = seconds(timeout, 2)
+  spos = 0
+  encode(value, 1) -- raises at the caller's line for a value that cannot be sent: nothing is sent then
+  local r = sync_call(SEND, self.id, sbuf, spos, t, nil)
+  if scap > LARGE then
+    sbuf, scap = new(bytes_t, SMALL), SMALL
+  end
+  if r >= 0 then
+    return true
+  elseif r == TIMEOUT then
+    return false, "timeout"
+  elseif r == CLOSED then
+    error(modname .. ": send on a closed channel (" .. tostring(self) .. ")", 2)
+  end
+  fail("send", r, 2)
+end
+
+-- A message larger than rbuf stays first in the channel: grow rbuf and ask again, for what is left of the timeout
+-- (out[1]), until it fits. Out of line, so that receive itself has no loop: LuaJIT compiles no loop nested in the
+-- loop that calls receive.
+local function receive_large(id)
+  local r = TOO_SMALL
+  while r == TOO_SMALL do
+    local need, cap = out[0], rcap * 2
+    while cap < need do
+      cap = cap * 2
+    end
+    rbuf, rcap = new(bytes_t, cap), cap
+    r = sync_call(RECEIVE, id, rbuf, rcap, out[1], out)
+  end
+  return r
+end
+
+function Channel.receive(self, timeout)
+  check(channel_t, self, "channel", "receive", 2)
+  local r = sync_call(RECEIVE, self.id, rbuf, rcap, seconds(timeout, 2), out)
+  if r == TOO_SMALL then
+    r = receive_large(self.id)
+  end
+  if r >= 0 then
+    return (decode_message(r))
+  elseif r == TIMEOUT then
+    return nil, "timeout"
+  elseif r == CLOSED then
+    return nil, "closed"
+  end
+  fail("receive", r, 2)
+end
+
+function Channel.close(self)
+  check(channel_t, self, "channel", "close", 2)
+  local r = sync_call(CLOSE, self.id, nil, 0, 0, nil)
+  if r < 0 then
+    fail("close", r, 2)
+  end
+end
+
+local function query(self, what, name, level)
+  local r = sync_call(QUERY, self.id, nil, what, 0, nil)
+  if r < 0 then
+    fail(name, r, level + 1)
+  end
+  return r
+end
+
+function Channel.is_closed(self)
+  check(channel_t, self, "channel", "is_closed", 2)
+  return query(self, IS_CLOSED, "is_closed", 2) ~= 0
+end
+
+function Channel.size(self)
+  check(channel_t, self, "channel", "size", 2)
+  local n = query(self, SIZE, "size", 2)
+  return n
+end
+
+function Channel.handle(self)
+  check(channel_t, self, "channel", "handle", 2)
+  return self.id
+end
+
+-- ---- mutexes ------------------------------------------------------------------------------------------------------
+
+function Mutex.lock(self, timeout)
+  check(mutex_t, self, "mutex", "lock", 2)
+  local r = sync_call(LOCK, self.id, nil, 0, seconds(timeout, 2), nil)
+  if r >= 0 then
+    return true
+  elseif r == TIMEOUT then
+    return false
+  end
+  fail("lock", r, 2)
+end
+
+function Mutex.unlock(self)
+  check(mutex_t, self, "mutex", "unlock", 2)
+  local r = sync_call(UNLOCK, self.id, nil, 0, 0, nil)
+  if r == NOT_OWNER then
+    error(modname .. ": unlock of " .. tostring(self) .. ", which this thread does not hold", 2)
+  elseif r < 0 then
+    fail("unlock", r, 2)
+  end
+end
+
+function Mutex.is_locked(self)
+  check(mutex_t, self, "mutex", "is_locked", 2)
+  return query(self, IS_LOCKED, "is_locked", 2) ~= 0
+end
+
+function Mutex.is_held(self)
+  check(mutex_t, self, "mutex", "is_held", 2)
+  return query(self, IS_HELD, "is_held", 2) ~= 0
+end
+
+function Mutex.handle(self)
+  check(mutex_t, self, "mutex", "handle", 2)
+  return self.id
+end
+
+-- ---- semaphores ---------------------------------------------------------------------------------------------------
+
+function Semaphore.acquire(self, timeout)
+  check(semaphore_t, self, "semaphore", "acquire", 2)
+  local r = sync_call(ACQUIRE, self.id, nil, 0, seconds(timeout, 2), nil)
+  if r >= 0 then
+    return true
+  elseif r == TIMEOUT then
+    return false
+  end
+  fail("acquire", r, 2)
+end
+
+function Semaphore.release(self, n)
+  check(semaphore_t, self, "semaphore", "release", 2)
+  local r = sync_call(RELEASE_PERMITS, self.id, nil, n == nil and 1 or count(n, "a release", 1, 2), 0, nil)
+  if r < 0 then
+    fail("release", r, 2)
+  end
+end
+
+function Semaphore.available(self)
+  check(semaphore_t, self, "semaphore", "available", 2)
+  local n = query(self, AVAILABLE, "available", 2)
+  return n
+end
+
+function Semaphore.handle(self)
+  check(semaphore_t, self, "semaphore", "handle", 2)
+  return self.id
+end
+
+channel_t = wrapper("channel", Channel)
+mutex_t = wrapper("mutex", Mutex)
+semaphore_t = wrapper("semaphore", Semaphore)
+
+-- ---- the module -----------------------------------------------------------------------------------------------------
+
+local sync = {}
+
+-- A new handle's wrapper; the handle already carries the wrapper's reference.
+local function made(ct, r, what)
+  if r < 0 then
+    fail(what, r, 3)
+  end
+  local w = ct(r)
+  return w
+end
+
+--- A new channel: unbounded, or holding at most `capacity` values.
+function sync.channel(capacity)
+  local size = capacity == nil and 0 or count(capacity, "a channel's capacity", 1, 2)
+  local ch = made(channel_t, sync_call(NEW_CHANNEL, 0, nil, size, 0, nil), "channel")
+  return ch
+end
+
+--- A new, unlocked mutex.
+function sync.mutex()
+  local m = made(mutex_t, sync_call(NEW_MUTEX, 0, nil, 0, 0, nil), "mutex")
+  return m
+end
+
+--- A new semaphore with `permits` free permits (0 by default).
+function sync.semaphore(permits)
+  local n = permits == nil and 0 or count(permits, "a semaphore's permits", 0, 2)
+  local s = made(semaphore_t, sync_call(NEW_SEMAPHORE, 0, nil, n, 0, nil), "semaphore")
+  return s
+end
+
+--- The channel, mutex or semaphore that a handle names (a wrapper is returned as it is).
+function sync.wrap(handle)
+  if kind_of(handle) then
+    return handle
+  end
+  if type(handle) ~= "number" or handle < 1 or handle % 1 ~= 0 then
+    error(modname .. ": wrap takes the handle of a channel, mutex or semaphore (a whole number), not "
+      .. (type(handle) == "number" and tostring(handle) or "a " .. type(handle)), 2)
+  end
+  local kind = sync_call(RETAIN, handle, nil, 0, 0, nil)
+  if kind == KIND_CHANNEL then
+    return channel_t(handle)
+  elseif kind == KIND_MUTEX then
+    return mutex_t(handle)
+  elseif kind == KIND_SEMAPHORE then
+    return semaphore_t(handle)
+  elseif kind == NO_OBJECT then
+    error(modname .. ": no channel, mutex or semaphore has handle " .. tostring(handle) .. " (it was released"
+      .. " once nothing referred to it any more, or never existed)", 2)
+  end
+  fail("wrap", kind, 2)
+end
+
+return sync
