@@ -48,9 +48,11 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * (in well under a second) wherever its Lua code is, endless loops included: its state runs with LuaJIT's JIT
  * compiler off, under a count hook that checks a cancel flag every 10,000 VM instructions (LuaJIT runs no hook
  * inside compiled code, so with the JIT on an endless loop could never be stopped). That costs the speed of
- * compiled code: leave it off for threads that never need cancelling. Cancel cannot stop a thread that is blocked
- * inside a native call (a {@code read}, a {@code sleep}, a lock) until that call returns, nor Lua code that catches
- * the cancellation error with {@code pcall} and carries on.
+ * compiled code: leave it off for threads that never need cancelling. Cancel also interrupts the thread, which
+ * ends a wait in the library's {@code ljasync.sync} module (a channel, a mutex, a semaphore) with an error. It
+ * cannot stop a thread that is blocked inside another native call (a {@code read}, a {@code sleep}) until that
+ * call returns, nor Lua code that catches the cancellation error with {@code pcall} and carries on. A cancelled
+ * thread that ends with an error, whichever, ends {@link Status#CANCELLED}.
  *
  * <h2>Lifetime</h2>
  * The thread's state is freed as soon as the function returns. {@link #close()} is refused while the thread runs
@@ -74,7 +76,6 @@ public final class LuaThread implements AutoCloseable {
     // (function pointer, userdata) -> result: the downcall that runs a thread, as native code would call it
     private static final MethodHandle CALL = Linker.nativeLinker().downcallHandle(
             FunctionDescriptor.of(ADDRESS, ADDRESS));
-    private static final String CANCELLED_MESSAGE = "ljasync.thread: cancelled";
     private static final AtomicLong COUNT = new AtomicLong();
 
     private final String name;
@@ -85,6 +86,8 @@ public final class LuaThread implements AutoCloseable {
     private volatile Status status = Status.RUNNING;
     private volatile LuaException error;
     private volatile long result;
+    private volatile Thread runner; // the thread running the body, Java's view of it (a pthread is attached too)
+    private volatile boolean cancelled;
 
     private LuaThread(Builder builder, byte[] chunk, boolean source, MemorySegment userdata, Object[] initArgs) {
         this.name = builder.name != null ? builder.name : "lua-thread-" + COUNT.incrementAndGet();
@@ -176,16 +179,15 @@ public final class LuaThread implements AutoCloseable {
 
     /** The thread's body: one call through the function pointer, then the state is freed. */
     private void body() {
+        runner = Thread.currentThread();
         try {
             MemorySegment returned = (MemorySegment) CALL.invokeExact(callback.funcptr(), userdata);
             result = returned.address();
         } catch (Throwable t) {
             error = new LuaException(LuaException.Kind.JAVA, "thread " + name + " failed in Java: " + t, "", t);
         } finally {
-            LuaException failure = error;
-            status = failure == null ? Status.FINISHED
-                    : cancelFlag != null && cancelFlag.get(JAVA_INT, 0) != 0
-                      && failure.luaMessage().equals(CANCELLED_MESSAGE) ? Status.CANCELLED : Status.FAILED;
+            runner = null;
+            status = error == null ? Status.FINISHED : cancelled ? Status.CANCELLED : Status.FAILED;
             try {
                 callback.close();
             } finally {
@@ -263,7 +265,12 @@ public final class LuaThread implements AutoCloseable {
             throw new IllegalStateException("thread " + name + " was not started cancellable;"
                     + " use LuaThread.builder().cancellable(true)");
         }
+        cancelled = true;
         JAVA_INT.varHandle().setVolatile(cancelFlag, 0L, 1);
+        Thread running = runner;
+        if (running != null) {
+            running.interrupt(); // ends a wait in ljasync.sync (a channel, a mutex, a semaphore) with an error
+        }
     }
 
     /**

@@ -164,6 +164,25 @@ class LuaThreadTest {
     }
 
     @Test
+    @Timeout(30)
+    void shouldCancelAThreadWaitingOnAChannel() throws Exception {
+        try (Channel never = new Channel();
+             LuaThread thread = LuaThread.builder().cancellable(true).start("""
+                     local sync = require("ljasync.sync")
+                     local channel = sync.wrap((...))
+                     return function()
+                       return channel:receive()
+                     end""", MemorySegment.NULL, never)) {
+            assertFalse(thread.join(Duration.ofMillis(100)), "the thread waits for a message");
+            thread.cancel();
+            assertTrue(thread.join(Duration.ofSeconds(1)), "stopped within a second of cancel");
+            assertEquals(LuaThread.Status.CANCELLED, thread.status());
+            assertTrue(thread.error().orElseThrow().luaMessage().contains("interrupted"),
+                    thread.error().orElseThrow().luaMessage());
+        }
+    }
+
+    @Test
     void shouldRefuseToCancelAThreadStartedWithoutCancellation() throws Exception {
         try (LuaThread thread = LuaThread.start("return function() end", MemorySegment.NULL)) {
             assertThrows(IllegalStateException.class, thread::cancel);
