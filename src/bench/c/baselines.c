@@ -2,6 +2,7 @@
  * Native baselines for the JMH benchmarks (src/jmh/java), built by scripts/bench against the same LuaJIT as the
  * library. Each is what a C program would do without lj-async; the benchmarks call them through plain downcalls.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <lua.h>
@@ -13,6 +14,42 @@ int64_t ljb_call_loop(int (*f)(int), int n) {
     int64_t sum = 0;
     for (int i = 0; i < n; i++) {
         sum += f(i);
+    }
+    return sum;
+}
+
+/* One native thread of ljb_call_threads: calls f(i) n times and keeps the sum. */
+struct caller {
+    pthread_t thread;
+    int (*f)(int);
+    int n;
+    int64_t sum;
+};
+
+static void *caller_main(void *arg) {
+    struct caller *c = arg;
+    c->sum = ljb_call_loop(c->f, c->n);
+    return NULL;
+}
+
+#define LJB_MAX_CALLERS 64
+
+/*
+ * The native callers of the parallel benchmarks: k new pthreads, each calling f(i) n times, all joined; the sum of
+ * the results, or -1 if k is out of range or a thread could not start (the threads that did start are joined).
+ */
+int64_t ljb_call_threads(int (*f)(int), int k, int n) {
+    struct caller callers[LJB_MAX_CALLERS];
+    if (k < 1 || k > LJB_MAX_CALLERS) return -1;
+    int started = 0;
+    for (; started < k; started++) {
+        callers[started] = (struct caller) { .f = f, .n = n, .sum = 0 };
+        if (pthread_create(&callers[started].thread, NULL, caller_main, &callers[started]) != 0) break;
+    }
+    int64_t sum = started == k ? 0 : -1;
+    for (int i = 0; i < started; i++) {
+        pthread_join(callers[i].thread, NULL);
+        if (sum >= 0) sum += callers[i].sum;
     }
     return sum;
 }
@@ -82,6 +119,40 @@ int64_t ljb_ffi_loop(lua_State *L, int n) {
     return sum;
 }
 
+/* One native thread of ljb_pcall_threads: its own state, lua_pcall n times. */
+struct pcaller {
+    pthread_t thread;
+    lua_State *L;
+    int n;
+    int64_t sum;
+};
+
+static void *pcaller_main(void *arg) {
+    struct pcaller *c = arg;
+    c->sum = ljb_pcall_loop(c->L, c->n);
+    return NULL;
+}
+
+/*
+ * The scaling floor of the parallel benchmarks: k new pthreads, thread i calling f with lua_pcall n times in
+ * states[i] (one state each, so nothing is shared but the machine), all joined; the sum, or -1 on an error.
+ */
+int64_t ljb_pcall_threads(lua_State **states, int k, int n) {
+    struct pcaller callers[LJB_MAX_CALLERS];
+    if (k < 1 || k > LJB_MAX_CALLERS) return -1;
+    int started = 0;
+    for (; started < k; started++) {
+        callers[started] = (struct pcaller) { .L = states[started], .n = n, .sum = 0 };
+        if (pthread_create(&callers[started].thread, NULL, pcaller_main, &callers[started]) != 0) break;
+    }
+    int64_t sum = started == k ? 0 : -1;
+    for (int i = 0; i < started; i++) {
+        pthread_join(callers[i].thread, NULL);
+        if (sum >= 0 && callers[i].sum >= 0) sum += callers[i].sum; else sum = -1;
+    }
+    return sum;
+}
+
 void ljb_close(lua_State *L) {
     lua_close(L);
 }
@@ -92,4 +163,40 @@ int ljb_create_close(const char *chunk) {
     if (L == NULL) return -1;
     lua_close(L);
     return 0;
+}
+
+/*
+ * The body of ljb_thread_run's thread, as lj-async's threads (and LuaThread) run: a state of its own runs the chunk,
+ * which returns the thread function, called with a userdata pointer (NULL here); its integer result, -1 on error.
+ */
+struct lua_thread {
+    const char *chunk;
+    int64_t result;
+};
+
+static void *lua_thread_main(void *arg) {
+    struct lua_thread *t = arg;
+    t->result = -1;
+    lua_State *L = luaL_newstate();
+    if (L == NULL) return NULL;
+    luaL_openlibs(L);
+    if (luaL_loadbuffer(L, t->chunk, strlen(t->chunk), "thread") == 0 && lua_pcall(L, 0, 1, 0) == 0) {
+        lua_pushlightuserdata(L, NULL);
+        if (lua_pcall(L, 1, 1, 0) == 0) t->result = lua_tointeger(L, -1);
+    }
+    lua_close(L);
+    return NULL;
+}
+
+/*
+ * Starting a thread that runs Lua, in C: pthread_create, then in the new thread luaL_newstate + luaL_openlibs +
+ * loading and running the chunk and the function it returns + lua_close, then pthread_join. The function's
+ * integer result, -1 on error.
+ */
+int64_t ljb_thread_run(const char *chunk) {
+    struct lua_thread t = { .chunk = chunk, .result = -1 };
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, lua_thread_main, &t) != 0) return -1;
+    pthread_join(thread, NULL);
+    return t.result;
 }

@@ -6,6 +6,8 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -29,6 +31,14 @@ final class Baselines {
     static final MethodHandle FFI_LOOP = downcall("ljb_ffi_loop", FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT));
     static final MethodHandle CLOSE = downcall("ljb_close", FunctionDescriptor.ofVoid(ADDRESS));
     static final MethodHandle CREATE_CLOSE = downcall("ljb_create_close", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    /** int64_t ljb_call_threads(int (*f)(int), int k, int n): k new pthreads each calling f(i) n times, joined. */
+    static final MethodHandle CALL_THREADS = downcall("ljb_call_threads",
+            FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT, JAVA_INT));
+    /** int64_t ljb_pcall_threads(lua_State **states, int k, int n): k pthreads, each pcalls in its own state. */
+    static final MethodHandle PCALL_THREADS = downcall("ljb_pcall_threads",
+            FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT, JAVA_INT));
+    /** int64_t ljb_thread_run(const char *chunk): a pthread that opens a state, runs the chunk, closes; joined. */
+    static final MethodHandle THREAD_RUN = downcall("ljb_thread_run", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
 
     private Baselines() {}
 
@@ -45,6 +55,17 @@ final class Baselines {
         return LINKER.downcallHandle(LOOKUP.find(name).orElseThrow(), descriptor);
     }
 
+    /** The Panama floor: an upcall stub for int (*)(int) whose Java body adds one. */
+    static MemorySegment upcallStub(Arena arena) throws ReflectiveOperationException {
+        return LINKER.upcallStub(
+                MethodHandles.lookup().findStatic(Baselines.class, "inc", MethodType.methodType(int.class, int.class)),
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT), arena);
+    }
+
+    private static int inc(int n) {
+        return n + 1;
+    }
+
     /** A state with the chunk's function, called by C with lua_pcall (the Lua floor). */
     static MemorySegment pcallState(String chunk, Arena arena) throws Throwable {
         return check((MemorySegment) PCALL_OPEN.invokeExact(arena.allocateFrom(chunk)), chunk);
@@ -54,6 +75,21 @@ final class Baselines {
     static MemorySegment ffiState(String chunk, Arena arena) throws Throwable {
         return check((MemorySegment) FFI_OPEN.invokeExact(arena.allocateFrom(chunk),
                 arena.allocateFrom(LIBRARY.toString())), chunk);
+    }
+
+    /**
+     * The sum of f(i) for i in [0, n) when f adds one: what every loop of the round trips returns, checked once in
+     * each benchmark's setup so that no case or baseline measures a call that failed.
+     */
+    static long expectedSum(long n) {
+        return n * (n + 1) / 2;
+    }
+
+    /** Throws unless a setup probe gave the expected value. */
+    static void expect(String what, long expected, long actual) {
+        if (actual != expected) {
+            throw new IllegalStateException(what + " returned " + actual + ", expected " + expected);
+        }
     }
 
     private static MemorySegment check(MemorySegment L, String chunk) {

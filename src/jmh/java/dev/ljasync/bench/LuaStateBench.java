@@ -2,55 +2,129 @@ package dev.ljasync.bench;
 
 import dev.ljasync.LuaState;
 import org.openjdk.jmh.annotations.*;
+import party.iroiro.luajava.Lua;
+import party.iroiro.luajava.luajit.LuaJit;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Java calling Lua through LuaState, and Lua calling a Java function, against Lua calling a Lua function in the
- * same state (the work without any crossing). All in one run: compare them as ratios.
+ * Java calling a Lua function with an integer argument and result: through {@link LuaState}, through luajava (JNI,
+ * with the LuaJIT that its natives artifact bundles), and C calling it with lua_pcall (the floor). Also Lua calling
+ * a Java function against Lua calling a Lua function in the same state. Each benchmark sets up only its own state.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 2, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
-@State(Scope.Thread)
 public class LuaStateBench {
 
-    private LuaState lua;
-    private long n;
+    static final int LOOP = 1000;
+    static final String INC = "function inc(x) return x + 1 end";
 
-    @Setup
-    public void open() {
-        lua = LuaState.open();
-        lua.run("function inc(x) return x + 1 end");
-        lua.register("jinc", args -> (Long) args[0] + 1);
-        lua.run("function loopLua(n) local s = 0 for i = 1, n do s = inc(s) end return s end");
-        lua.run("function loopJava(n) local s = 0 for i = 1, n do s = jinc(s) end return s end");
+    /** A LuaState of this library with a global Lua function inc, and loops calling inc or a Java function. */
+    @State(Scope.Thread)
+    public static class Library {
+        LuaState lua;
+        long n;
+
+        @Setup
+        public void open() {
+            lua = LuaState.open();
+            lua.run(INC);
+            lua.register("jinc", args -> (Long) args[0] + 1);
+            lua.run("function loopLua(n) local s = 0 for i = 1, n do s = inc(s) end return s end");
+            lua.run("function loopJava(n) local s = 0 for i = 1, n do s = jinc(s) end return s end");
+            Baselines.expect("LuaState.call", 42, (Long) lua.call("inc", 41)[0]);
+        }
+
+        @TearDown
+        public void close() {
+            lua.close();
+        }
     }
 
-    @TearDown
-    public void close() {
-        lua.close();
+    /** A luajava state (JNI) with the same global inc. */
+    @State(Scope.Thread)
+    public static class Luajava {
+        Lua lua;
+        long n;
+
+        @Setup
+        public void open() {
+            lua = new LuaJit();
+            lua.run(INC);
+            Baselines.expect("luajava", 42, call(lua, 41));
+        }
+
+        @TearDown
+        public void close() {
+            lua.close();
+        }
+    }
+
+    /** A state that C drives with lua_pcall, its global f adding one. */
+    @State(Scope.Thread)
+    public static class CFloor {
+        final Arena arena = Arena.ofConfined();
+        MemorySegment state;
+
+        @Setup
+        public void open() throws Throwable {
+            state = Baselines.pcallState("return function(x) return x + 1 end", arena);
+            Baselines.expect("C lua_pcall", Baselines.expectedSum(100),
+                    (long) Baselines.PCALL_LOOP.invokeExact(state, 100));
+        }
+
+        @TearDown
+        public void close() throws Throwable {
+            Baselines.CLOSE.invokeExact(state);
+            arena.close();
+        }
+    }
+
+    /** luajava's stack verbs for one call of inc(n): the way its documentation calls a Lua function. */
+    private static long call(Lua lua, long n) {
+        lua.getGlobal("inc");
+        lua.push(n);
+        lua.pCall(1, 1);
+        long result = lua.toInteger(-1);
+        lua.pop(1);
+        return result;
     }
 
     /** Java -> Lua: one LuaState.call of a global Lua function with an integer argument and result. */
     @Benchmark
-    public Object javaCallsLua() {
-        return lua.call("inc", n++)[0];
+    public Object javaCallsLua(Library s) {
+        return s.lua.call("inc", s.n++)[0];
     }
 
-    /** Lua -> Java: one call of a registered Java function, from a Lua loop of 1000 (time per call). */
+    /** Java -> Lua with luajava over JNI: getGlobal, push, pCall, toInteger, pop. */
     @Benchmark
-    @OperationsPerInvocation(1000)
-    public Object luaCallsJava() {
-        return lua.call("loopJava", 1000)[0];
+    public long luajavaCallsLua(Luajava s) {
+        return call(s.lua, s.n++);
     }
 
-    /** Lua -> Lua: the same loop calling a Lua function, the floor of the two above. */
+    /** The floor: C calling the same Lua function with lua_pcall, LOOP times (time per call). */
     @Benchmark
-    @OperationsPerInvocation(1000)
-    public Object luaCallsLua() {
-        return lua.call("loopLua", 1000)[0];
+    @OperationsPerInvocation(LOOP)
+    public long cCallsLua(CFloor s) throws Throwable {
+        return (long) Baselines.PCALL_LOOP.invokeExact(s.state, LOOP);
+    }
+
+    /** Lua -> Java: one call of a registered Java function, from a Lua loop (time per call). */
+    @Benchmark
+    @OperationsPerInvocation(LOOP)
+    public Object luaCallsJava(Library s) {
+        return s.lua.call("loopJava", LOOP)[0];
+    }
+
+    /** Lua -> Lua: the same loop calling a Lua function, the floor of the one above. */
+    @Benchmark
+    @OperationsPerInvocation(LOOP)
+    public Object luaCallsLua(Library s) {
+        return s.lua.call("loopLua", LOOP)[0];
     }
 }

@@ -1,0 +1,60 @@
+package dev.ljasync.bench;
+
+import dev.ljasync.LuaThread;
+import org.openjdk.jmh.annotations.*;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starting a thread that runs a tiny Lua function in a state of its own, and joining it: this library's LuaThread
+ * against C doing the same with pthread_create + luaL_newstate + luaL_openlibs + the chunk and its function +
+ * lua_close + pthread_join.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 5, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 2, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+@State(Scope.Benchmark)
+public class ThreadBench {
+
+    /** The chunk returns the thread function, which gets a userdata pointer (NULL here) and returns RESULT. */
+    static final String CHUNK = "return function(ud) local n = 0 for i = 1, 10 do n = n + i end return n end";
+    static final long RESULT = 55;
+    private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(10);
+
+    private final Arena arena = Arena.ofShared();
+    private MemorySegment chunk;
+
+    @Setup
+    public void setUp() throws Throwable {
+        chunk = arena.allocateFrom(CHUNK);
+        Baselines.expect("the C thread", RESULT, (long) Baselines.THREAD_RUN.invokeExact(chunk));
+        Baselines.expect("the LuaThread", RESULT, startLuaThread());
+    }
+
+    @TearDown
+    public void tearDown() {
+        arena.close();
+    }
+
+    /** A LuaThread (a platform thread calling the function through its pointer) started, joined and closed. */
+    @Benchmark
+    public long startLuaThread() throws InterruptedException {
+        try (LuaThread thread = LuaThread.start(CHUNK, MemorySegment.NULL)) {
+            if (!thread.join(JOIN_TIMEOUT)) {
+                throw new IllegalStateException(thread + " did not end in " + JOIN_TIMEOUT);
+            }
+            return thread.result();
+        }
+    }
+
+    /** C: pthread_create; in the thread a new state, its libraries, the chunk and its function, lua_close; join. */
+    @Benchmark
+    public long startCThread() throws Throwable {
+        return (long) Baselines.THREAD_RUN.invokeExact(chunk);
+    }
+}
