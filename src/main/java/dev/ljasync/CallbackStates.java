@@ -1,12 +1,13 @@
 package dev.ljasync;
 
+import dev.ljasync.internal.Ownership;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The states of one {@link Callback} and the per-call path: the upcall stub's method handle is bound to this object
@@ -15,30 +16,24 @@ import java.util.function.Consumer;
  */
 final class CallbackStates {
 
-    private static final VarHandle OWNER;
-    /** The owner of every slot of a closed callback: never started, it stands for no thread (see close). */
-    private static final Thread CLOSED = Thread.ofPlatform().unstarted(() -> {});
-    /** How often a caller retries a busy state before it sleeps: calls are short, a sleep costs microseconds. */
-    private static final int SPINS = 200;
+    /** A slot's owner word holds the id of the thread that holds it, FREE, or CLOSED (no thread has id -1). */
+    private static final long CLOSED = -1;
+    /**
+     * Each slot's owner word and frame share a block of their own: two cache lines, so that threads running two
+     * states of a pool never write to the same line (nor to the line next to it, which x86 fetches in pairs).
+     */
+    private static final long BLOCK = 128;
 
-    static {
-        try {
-            OWNER = MethodHandles.lookup().findVarHandle(Slot.class, "owner", Thread.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
-    /** One state and its frame; owned by at most one calling thread at a time. */
+    /** One state, its owner word and its frame; held by at most one calling thread at a time. */
     static final class Slot {
         private final LuaState state;
+        private final MemorySegment owner;
         private final MemorySegment frame;
-        @SuppressWarnings("unused") // through OWNER
-        private volatile Thread owner;
 
-        private Slot(LuaState state, MemorySegment frame) {
+        private Slot(LuaState state, MemorySegment block) {
             this.state = state;
-            this.frame = frame;
+            this.owner = block.asSlice(0, JAVA_LONG.byteSize());
+            this.frame = block.asSlice(JAVA_LONG.byteSize());
         }
 
         MemorySegment frame() {
@@ -55,8 +50,8 @@ final class CallbackStates {
     private volatile Consumer<? super LuaException> onError;
     private final AtomicLong errors = new AtomicLong();
     private volatile LuaException lastError;
-    private final Object monitor = new Object();
-    private volatile int waiters;
+    private final ThreadLocal<Integer> lastSlot = ThreadLocal.withInitial(() -> 0);
+    private final Ownership ownership = new Ownership();
     private volatile boolean closed;
     private volatile boolean freed;
     // The Callback, held while open so that it (and the stub it shares with this object) is never collected then.
@@ -73,14 +68,15 @@ final class CallbackStates {
         this.name = name;
         this.fallback = fallback;
         this.onError = onError;
-        Arena frames = Arena.ofAuto();
+        Arena blocks = Arena.ofAuto();
+        long size = (JAVA_LONG.byteSize() + layout.size() + BLOCK - 1) / BLOCK * BLOCK;
         slots = new Slot[count];
-        refusal = new Slot(null, frames.allocate(layout.size(), layout.alignment()));
+        refusal = new Slot(null, blocks.allocate(size, BLOCK));
         try {
             for (int i = 0; i < count; i++) {
-                MemorySegment frame = frames.allocate(layout.size(), layout.alignment());
-                slots[i] = new Slot(LuaState.open(), frame);
-                slots[i].state.pinEntry(chunk, name, mode, initArgs, layout.setupArgs(frame), adapter, adapterArgs);
+                slots[i] = new Slot(LuaState.open(), blocks.allocate(size, BLOCK));
+                slots[i].state.pinEntry(chunk, name, mode, initArgs, layout.setupArgs(slots[i].frame), adapter,
+                        adapterArgs);
             }
         } catch (RuntimeException | Error e) {
             for (Slot slot : slots) {
@@ -113,7 +109,7 @@ final class CallbackStates {
     /** Claims a state for the calling thread, or returns {@link #refusal} after reporting why. Never throws. */
     Slot enter() {
         Thread me = Thread.currentThread();
-        Slot slot = tryClaim(me);
+        Slot slot = tryClaim(me.threadId());
         if (slot != null) {
             return slot;
         }
@@ -144,79 +140,60 @@ final class CallbackStates {
         }
     }
 
-    private Slot tryClaim(Thread me) {
+    private Slot tryClaim(long me) {
         if (closed) {
             return null;
         }
-        for (Slot slot : slots) {
-            if (slot.owner == null && OWNER.compareAndSet(slot, null, me)) {
-                if (!closed) {
-                    return slot;
+        Slot[] all = slots;
+        if (all.length == 1) {
+            return claimed(all[0], me) ? all[0] : null;
+        }
+        // A thread goes back to the state it used last: two threads that swapped states on every call would drag
+        // each state's memory (its stack, its heap, its compiled traces) from one core's cache to the other's.
+        int first = lastSlot.get();
+        for (int i = 0; i < all.length; i++) {
+            int index = (first + i) % all.length;
+            if (claimed(all[index], me)) {
+                if (index != first) {
+                    lastSlot.set(index);
                 }
-                release(slot); // close began after the check above: this call must not run
-                return null;
+                return all[index];
             }
         }
         return null;
     }
 
-    private Slot contended(Thread me) {
+    private boolean claimed(Slot slot, long me) {
+        if (!Ownership.claim(slot.owner, me)) {
+            return false;
+        }
+        if (closed) {
+            release(slot); // close began after the check above: this call must not run
+            return false;
+        }
+        return true;
+    }
+
+    private Slot contended(Thread thread) {
+        long me = thread.threadId();
         if (holds(me)) {
-            return refuse("it was called again on a thread that is already inside it (" + me.getName()
+            return refuse("it was called again on a thread that is already inside it (" + thread.getName()
                     + "), and no other state of the callback was free; LuaJIT cannot enter a state from C code"
                     + " called through its FFI");
         }
-        for (int spin = 0; spin < SPINS; spin++) {
-            Thread.onSpinWait();
+        return ownership.await(() -> {
             Slot slot = tryClaim(me);
-            if (slot != null) {
-                return slot;
-            }
-            if (closed) {
-                return refuse("the callback is closed");
-            }
-        }
-        boolean interrupted = false;
-        try {
-            while (true) {
-                synchronized (monitor) {
-                    waiters++;
-                    try {
-                        Slot slot = tryClaim(me);
-                        if (slot != null) {
-                            return slot;
-                        }
-                        if (closed) {
-                            return refuse("the callback is closed");
-                        }
-                        // Bounded: a release racing with this wait may miss the waiter count and not notify.
-                        monitor.wait(1);
-                    } catch (InterruptedException e) {
-                        interrupted = true; // the native caller cannot be told; keep waiting, restore the flag
-                    } finally {
-                        waiters--;
-                    }
-                }
-            }
-        } finally {
-            if (interrupted) {
-                me.interrupt();
-            }
-        }
+            return slot != null ? slot : closed ? refuse("the callback is closed") : null;
+        });
     }
 
     private void release(Slot slot) {
-        OWNER.setRelease(slot, null);
-        if (waiters > 0) {
-            synchronized (monitor) {
-                monitor.notify();
-            }
-        }
+        ownership.release(slot.owner);
     }
 
-    boolean holds(Thread me) {
+    private boolean holds(long me) {
         for (Slot slot : slots) {
-            if (slot.owner == me) {
+            if (Ownership.heldBy(slot.owner, me)) {
                 return true;
             }
         }
@@ -246,7 +223,7 @@ final class CallbackStates {
         if (freed) {
             return;
         }
-        Thread me = Thread.currentThread();
+        long me = Thread.currentThread().threadId();
         if (holds(me)) {
             throw new IllegalStateException("a callback cannot be closed from inside one of its own calls;"
                     + " close it after the call returns");
@@ -256,46 +233,20 @@ final class CallbackStates {
                 return;
             }
             closed = true;
-            synchronized (monitor) {
-                monitor.notifyAll(); // waiting callers see `closed` and give up
-            }
+            ownership.wakeAll(); // waiting callers see `closed` and give up
             for (Slot slot : slots) {
-                claim(slot, me); // and never release: no call may start once close has begun
+                // and never release: no call may start once close has begun
+                ownership.await(() -> Ownership.claim(slot.owner, me) ? slot : null);
             }
             for (Slot slot : slots) {
                 slot.state.close();
-                // not the closing thread: it would keep that thread (and whatever it references) alive as long
-                // as the stub, which holds this object
-                OWNER.setVolatile(slot, CLOSED);
+                Ownership.retire(slot.owner, CLOSED);
             }
             freed = true;
             // The stub, a GC root until its Callback is collected, holds this object: let go of everything that
             // might lead back to the Callback (an error handler capturing it would keep it, and the stub, forever).
             owner = null;
             onError = error -> {};
-        }
-    }
-
-    /** Claims one given slot, waiting as long as it takes. */
-    private void claim(Slot slot, Thread me) {
-        boolean interrupted = false;
-        while (!OWNER.compareAndSet(slot, null, me)) {
-            synchronized (monitor) {
-                waiters++;
-                try {
-                    if (OWNER.compareAndSet(slot, null, me)) {
-                        break;
-                    }
-                    monitor.wait(1);
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                } finally {
-                    waiters--;
-                }
-            }
-        }
-        if (interrupted) {
-            me.interrupt();
         }
     }
 }

@@ -4,6 +4,7 @@ import dev.ljasync.internal.JavaValues;
 import dev.ljasync.internal.LibraryChunks;
 import dev.ljasync.internal.LuaNative;
 import dev.ljasync.internal.MemoryLimit;
+import dev.ljasync.internal.Ownership;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -18,7 +19,6 @@ import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.locks.ReentrantLock;
 
 import static dev.ljasync.internal.LuaNative.*;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -97,10 +97,14 @@ public final class LuaState implements AutoCloseable {
     // Tracebacks leave out the frames of the library's own chunks, which are all named "ljasync.*".
     private static final String OWN_FRAME = "\tljasync.";
 
-    private final ReentrantLock lock = new ReentrantLock();
     // Scratch memory for values, freed with this object. Upcall stubs (Java functions, the allocator) need an arena
     // closed explicitly; it is made only when one is needed, since closing a shared arena costs a handshake.
     private final Arena memory = Arena.ofAuto();
+    // The state's lock: reentrant (a Java function may call back in), its owner's thread id in a word of native
+    // memory on a cache line of its own; holds counts the owner's nested acquisitions.
+    private final MemorySegment lockWord = memory.allocate(64, 64);
+    private final Ownership ownership = new Ownership();
+    private int holds;
     private final JavaValues values = new JavaValues(memory, Synchronizers::luaValue);
     private Arena stubs;
     private final MemoryLimit memoryLimit;
@@ -463,13 +467,13 @@ public final class LuaState implements AutoCloseable {
         }
 
         TypedCall enter() {
-            state.lock.lock();
+            state.lock();
             try {
                 state.checkOpen();
                 state.beginCall();
                 return this;
             } catch (RuntimeException | Error e) {
-                state.lock.unlock();
+                state.unlock();
                 throw e;
             }
         }
@@ -491,7 +495,7 @@ public final class LuaState implements AutoCloseable {
                 lua_pop(L, 1);
                 return layout.readResult(frame);
             } finally {
-                s.lock.unlock();
+                s.unlock();
             }
         }
 
@@ -524,7 +528,7 @@ public final class LuaState implements AutoCloseable {
      */
     @Override
     public void close() {
-        lock.lock();
+        lock();
         try {
             if (closed) {
                 return;
@@ -539,7 +543,7 @@ public final class LuaState implements AutoCloseable {
                 stubs.close();
             }
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 
@@ -955,14 +959,32 @@ public final class LuaState implements AutoCloseable {
         return stubs;
     }
 
+    private void lock() {
+        long me = Thread.currentThread().threadId();
+        if (Ownership.heldBy(lockWord, me)) {
+            holds++;
+            return;
+        }
+        if (!Ownership.claim(lockWord, me)) {
+            ownership.await(() -> Ownership.claim(lockWord, me) ? Boolean.TRUE : null);
+        }
+        holds = 1;
+    }
+
+    private void unlock() {
+        if (--holds == 0) {
+            ownership.release(lockWord);
+        }
+    }
+
     /** Runs {@code body} holding the state's lock, on an open state. */
     private <T> T locked(java.util.function.Supplier<T> body) {
-        lock.lock();
+        lock();
         try {
             checkOpen();
             return body.get();
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 

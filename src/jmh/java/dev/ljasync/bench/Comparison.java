@@ -21,10 +21,12 @@ enum Comparison {
     ROUND_TRIP_VS_UPCALL("Round trip, callback", "CallbackBench.roundTripCallback",
             "Panama upcall, Java body", "CallbackBench.roundTripPanamaUpcall", Ratio.TIME, Goal.NONE, null, null),
 
-    JAVA_TO_LUA_VS_LUAJAVA("Java -> Lua, LuaState.call", "LuaStateBench.javaCallsLua",
+    JAVA_TO_LUA_VS_LUAJAVA("Java -> Lua, LuaState.function", "LuaStateBench.javaCallsLuaTyped",
             "luajava (JNI)", "LuaStateBench.luajavaCallsLua", Ratio.TIME, Goal.atMost(0.4), Notes.LUAJAVA, null),
-    JAVA_TO_LUA_VS_C("Java -> Lua, LuaState.call", "LuaStateBench.javaCallsLua",
+    JAVA_TO_LUA_VS_C("Java -> Lua, LuaState.function", "LuaStateBench.javaCallsLuaTyped",
             "C lua_pcall", "LuaStateBench.cCallsLua", Ratio.TIME, Goal.atMost(2.0), null, null),
+    JAVA_TO_LUA_CALL_VS_LUAJAVA("Java -> Lua, LuaState.call", "LuaStateBench.javaCallsLua",
+            "luajava (JNI)", "LuaStateBench.luajavaCallsLua", Ratio.TIME, Goal.NONE, null, null),
     LUA_TO_JAVA("Lua -> Java function", "LuaStateBench.luaCallsJava",
             "Lua -> Lua function", "LuaStateBench.luaCallsLua", Ratio.TIME, Goal.NONE, null, null),
 

@@ -7,6 +7,7 @@ import party.iroiro.luajava.luajit.LuaJit;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -28,7 +29,9 @@ public class LuaStateBench {
     @State(Scope.Thread)
     public static class Library {
         LuaState lua;
+        MethodHandle inc;
         long n;
+        int i;
 
         @Setup
         public void open() {
@@ -38,6 +41,12 @@ public class LuaStateBench {
             lua.run("function loopLua(n) local s = 0 for i = 1, n do s = inc(s) end return s end");
             lua.run("function loopJava(n) local s = 0 for i = 1, n do s = jinc(s) end return s end");
             Baselines.expect("LuaState.call", 42, (Long) lua.call("inc", 41)[0]);
+            inc = lua.function("inc", "int (*)(int)");
+            try {
+                Baselines.expect("LuaState.function", 42, (int) inc.invokeExact(41));
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
         }
 
         @TearDown
@@ -99,6 +108,12 @@ public class LuaStateBench {
     @Benchmark
     public Object javaCallsLua(Library s) {
         return s.lua.call("inc", s.n++)[0];
+    }
+
+    /** Java -> Lua: the same function through a typed handle (LuaState.function), int (*)(int). */
+    @Benchmark
+    public int javaCallsLuaTyped(Library s) throws Throwable {
+        return (int) s.inc.invokeExact(s.i++);
     }
 
     /** Java -> Lua with luajava over JNI: getGlobal, push, pCall, toInteger, pop. */
