@@ -13,9 +13,6 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -27,8 +24,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * a new state with the init args and returns the thread function, which is called with a userdata pointer. The
  * thread is a platform thread (or, on request, a native thread made by {@code pthread_create}) whose body calls the
  * function through its {@link Callback}'s C function pointer with a native downcall, exactly as native code would.
- * Each running LuaThread has a platform thread of its own; one that has finished waits 30 s to serve the next
- * LuaThread before it exits (daemon threads named after the LuaThread while they run it). Thread-safe.
+ * Thread-safe.
  *
  * <pre>{@code
  * try (LuaThread worker = LuaThread.start("""
@@ -81,14 +77,6 @@ public final class LuaThread implements AutoCloseable {
     private static final MethodHandle CALL = Linker.nativeLinker().downcallHandle(
             FunctionDescriptor.of(ADDRESS, ADDRESS));
     private static final AtomicLong COUNT = new AtomicLong();
-    /**
-     * Platform threads, each running one LuaThread at a time: a thread whose LuaThread has ended waits 30 s for the
-     * next one before it exits, since starting a platform thread costs more than the rest of a short LuaThread.
-     * Never a queue: every LuaThread that starts gets a thread of its own at once.
-     */
-    private static final ExecutorService PLATFORM_THREADS = new ThreadPoolExecutor(0, Integer.MAX_VALUE,
-            30, TimeUnit.SECONDS, new SynchronousQueue<>(),
-            Thread.ofPlatform().name("ljasync-thread-", 1).daemon(true).factory());
 
     private final String name;
     private final Callback callback;
@@ -117,7 +105,7 @@ public final class LuaThread implements AutoCloseable {
             if (builder.nativeThread) {
                 NativeThreads.start(this::body);
             } else {
-                PLATFORM_THREADS.execute(this::body);
+                Thread.ofPlatform().name(name).start(this::body);
             }
         } catch (RuntimeException | Error e) {
             callback.close();
@@ -191,10 +179,7 @@ public final class LuaThread implements AutoCloseable {
 
     /** The thread's body: one call through the function pointer, then the state is freed. */
     private void body() {
-        Thread thread = Thread.currentThread();
-        String threadName = thread.getName();
-        thread.setName(name);
-        runner = thread;
+        runner = Thread.currentThread();
         try {
             MemorySegment returned = (MemorySegment) CALL.invokeExact(callback.funcptr(), userdata);
             result = returned.address();
@@ -206,8 +191,6 @@ public final class LuaThread implements AutoCloseable {
             try {
                 callback.close();
             } finally {
-                Thread.interrupted(); // a cancel's interrupt is this LuaThread's, not the next one's
-                thread.setName(threadName);
                 ended.countDown();
             }
         }
