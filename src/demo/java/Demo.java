@@ -1,8 +1,10 @@
 import dev.ljasync.Callback;
 import dev.ljasync.CallbackType;
+import dev.ljasync.Channel;
 import dev.ljasync.LuaException;
 import dev.ljasync.LuaState;
 import dev.ljasync.LuaThread;
+import dev.ljasync.Mutex;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -14,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -29,6 +32,7 @@ public class Demo {
         System.out.println("LuaJIT version: " + LuaState.luaJitVersion());
         callbacks();
         threads();
+        sharing();
         luaState();
     }
 
@@ -187,6 +191,61 @@ public class Demo {
             System.out.println("  endless loop: " + spinner.status() + " " + (System.nanoTime() - asked) / 1_000
                     + " us after cancel()");
             System.out.println("  broken: " + broken.status() + ", " + broken.error().orElseThrow().luaMessage());
+        }
+    }
+
+    /** Threads sharing work through channels, and a counter in native memory under a mutex. */
+    private static void sharing() throws Throwable {
+        System.out.println("\n== four Lua threads and Java sharing work through channels and a mutex ==");
+        Mutex mutex = new Mutex();
+        Channel jobs = new Channel(64); // bounded: Java waits when the workers fall behind
+        try (Arena arena = Arena.ofShared(); Channel results = new Channel()) {
+            MemorySegment done = arena.allocate(JAVA_LONG); // jobs finished, counted under the mutex
+            String worker = """
+                    local ffi, sync = require("ffi"), require("ljasync.sync")
+                    local jobs, results, mutex = sync.wrap((...)), sync.wrap((select(2, ...))), sync.wrap((select(3, ...)))
+                    return function(done)
+                      done = ffi.cast("int64_t *", done)
+                      local mine = 0
+                      while true do
+                        local job, err = jobs:receive()
+                        if err == "closed" then return mine end
+                        local words = {}
+                        for word in job.text:gmatch("%a+") do words[#words + 1] = word:upper() end
+                        results:send({id = job.id, words = #words, shout = table.concat(words, " ")})
+                        mutex:lock()
+                        done[0] = done[0] + 1
+                        mutex:unlock()
+                        mine = mine + 1
+                      end
+                    end""";
+            List<LuaThread> workers = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                workers.add(LuaThread.builder().name("worker-" + i).start(worker, done, jobs, results, mutex));
+            }
+            int count = 1000;
+            for (int id = 1; id <= count; id++) {
+                jobs.send(Map.of("id", id, "text", "job number " + id + " for the lua workers"));
+            }
+            jobs.close();
+            long words = 0;
+            Map<?, ?> last = null;
+            for (int i = 0; i < count; i++) {
+                last = (Map<?, ?>) results.receive(Duration.ofSeconds(30));
+                words += (Long) last.get("words");
+            }
+            StringBuilder shares = new StringBuilder();
+            for (LuaThread w : workers) {
+                if (!w.join(Duration.ofSeconds(30))) {
+                    throw new IllegalStateException(w + " did not finish");
+                }
+                shares.append(shares.isEmpty() ? "" : ", ").append(w.name()).append(' ').append(w.result());
+                w.close();
+            }
+            System.out.println("  " + count + " jobs, " + words + " words (expected " + 6 * count + "); done counter "
+                    + done.get(JAVA_LONG, 0) + " under the mutex");
+            System.out.println("  jobs per worker: " + shares);
+            System.out.println("  a result: " + last);
         }
     }
 

@@ -15,63 +15,79 @@ import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.spi.ToolProvider;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** The example in README.md is compiled against the library and run, so that it cannot drift from the API. */
+/** The examples in README.md are compiled against the library and run, so that they cannot drift from the API. */
 class ReadmeExampleTest {
 
     private static final Pattern JAVA_BLOCK = Pattern.compile("^```java\\R(.*?)^```", Pattern.DOTALL | Pattern.MULTILINE);
+    private static final Pattern CLASS_NAME = Pattern.compile("^public class (\\w+)", Pattern.MULTILINE);
+
+    /** What each example prints, by class name. */
+    private static final Map<String, List<String>> EXPECTED = Map.of(
+            "ReadmeExample", List.of(
+                    "[1, 3, 5, 7, 9]",
+                    "500000500000",
+                    "LUA! 42",
+                    "RUNTIME at line 2: lookup:2: attempt to index field 'missing' (a nil value)"),
+            "ReadmeWorkers", List.of("sums 330, total 330"));
 
     @Test
     @Timeout(120)
-    void shouldCompileAndRunTheReadmeExample(@TempDir Path dir) throws Exception {
-        String source = javaBlock(Files.readString(Path.of("README.md")));
+    void shouldCompileAndRunTheReadmeExamples(@TempDir Path dir) throws Exception {
+        Map<String, String> examples = javaBlocks(Files.readString(Path.of("README.md")));
+        assertEquals(EXPECTED.keySet(), examples.keySet(), "the README's examples and the ones this test expects");
         Path classes = Path.of("target", "classes").toAbsolutePath();
         assertTrue(Files.isDirectory(classes), "the library's classes are not in " + classes);
 
-        // javac, with the library on the class path: the example is an ordinary application class. The tool is
+        // javac, with the library on the class path: the examples are ordinary application classes. The tool is
         // reached through java.util.spi.ToolProvider (java.base): the tests are patched into the module dev.ljasync,
         // which does not read java.compiler, so javax.tools is not visible to them.
-        Path file = dir.resolve("ReadmeExample.java");
-        Files.writeString(file, source);
+        List<String> arguments = new ArrayList<>(List.of("--release", "22", "-Xlint:all,-restricted", "-Werror",
+                "-encoding", "UTF-8", "-cp", classes.toString(), "-d", dir.toString()));
+        for (Map.Entry<String, String> example : examples.entrySet()) {
+            Path file = dir.resolve(example.getKey() + ".java");
+            Files.writeString(file, example.getValue());
+            arguments.add(file.toString());
+        }
         ToolProvider javac = ToolProvider.findFirst("javac")
                 .orElseThrow(() -> new AssertionError("no javac in this runtime (this test needs a JDK)"));
         StringWriter messages = new StringWriter();
         PrintWriter out = new PrintWriter(messages);
-        int status = javac.run(out, out, "--release", "22", "-Xlint:all,-restricted", "-Werror", "-encoding", "UTF-8",
-                "-cp", classes.toString(), "-d", dir.toString(), file.toString());
+        int status = javac.run(out, out, arguments.toArray(String[]::new));
         out.flush();
-        assertEquals(0, status, "the README example does not compile cleanly:\n" + messages);
+        assertEquals(0, status, "the README examples do not compile cleanly:\n" + messages);
 
         // The parent loader is the one that defined the module dev.ljasync, so LuaState is the same class.
-        String printed;
         try (URLClassLoader loader = new URLClassLoader(new URL[] {dir.toUri().toURL()},
                 ReadmeExampleTest.class.getClassLoader())) {
-            Method main = loader.loadClass("ReadmeExample").getMethod("main", String[].class);
             assertSame(LuaState.class, loader.loadClass("dev.ljasync.LuaState"));
-            printed = captureStdout(() -> main.invoke(null, (Object) new String[0]));
+            for (String name : examples.keySet()) {
+                Method main = loader.loadClass(name).getMethod("main", String[].class);
+                String printed = captureStdout(() -> main.invoke(null, (Object) new String[0]));
+                assertEquals(EXPECTED.get(name), printed.lines().toList(), name);
+            }
         }
-
-        assertEquals(List.of(
-                "[1, 3, 5, 7, 9]",
-                "500000500000",
-                "LUA! 42",
-                "RUNTIME at line 2: lookup:2: attempt to index field 'missing' (a nil value)"),
-                printed.lines().toList());
     }
 
-    /** The one ```java block of the README. */
-    private static String javaBlock(String readme) {
+    /** The ```java blocks of the README, by the name of the public class each declares. */
+    private static Map<String, String> javaBlocks(String readme) {
+        Map<String, String> blocks = new LinkedHashMap<>();
         Matcher m = JAVA_BLOCK.matcher(readme);
-        assertTrue(m.find(), "README.md has no ```java block");
-        String block = m.group(1);
-        assertFalse(m.find(), "README.md has more than one ```java block");
-        return block;
+        while (m.find()) {
+            Matcher name = CLASS_NAME.matcher(m.group(1));
+            assertTrue(name.find(), "a README java block declares no public class:\n" + m.group(1));
+            blocks.put(name.group(1), m.group(1));
+        }
+        return blocks;
     }
 
     @FunctionalInterface
