@@ -34,6 +34,10 @@ enum Comparison {
             "C new state + close", "CallbackBench.createCState", Ratio.TIME, Goal.atMost(1.2), null, null),
     THREAD_START("Start + join LuaThread", "ThreadBench.startLuaThread",
             "C pthread + new state", "ThreadBench.startCThread", Ratio.TIME, Goal.atMost(1.2), null, null),
+    THREAD_START_NATIVE("Start + join LuaThread, pthread", "ThreadBench.startNativeLuaThread",
+            "C pthread + new state", "ThreadBench.startCThread", Ratio.TIME, Goal.NONE, null, null),
+    THREAD_CANCELLABLE("LuaThread, 1e6-step loop, cancellable", "ThreadBench.computeCancellableLuaThread",
+            "not cancellable", "ThreadBench.computeLuaThread", Ratio.TIME, Goal.NONE, null, null),
 
     TWO_CALLERS_SERIALIZED("2 native callers, 1 state", "ParallelBench.serializedTwoThreads",
             "1 caller", "ParallelBench.serializedOneThread", Ratio.THROUGHPUT, Goal.NONE, null, null),

@@ -34,6 +34,9 @@ public class ThreadBench {
         chunk = arena.allocateFrom(CHUNK);
         Baselines.expect("the C thread", RESULT, (long) Baselines.THREAD_RUN.invokeExact(chunk));
         Baselines.expect("the LuaThread", RESULT, startLuaThread());
+        Baselines.expect("the native LuaThread", RESULT, startNativeLuaThread());
+        Baselines.expect("the working LuaThread", WORK_RESULT, computeLuaThread());
+        Baselines.expect("the cancellable LuaThread", WORK_RESULT, computeCancellableLuaThread());
     }
 
     @TearDown
@@ -44,7 +47,34 @@ public class ThreadBench {
     /** A LuaThread (a platform thread calling the function through its pointer) started, joined and closed. */
     @Benchmark
     public long startLuaThread() throws InterruptedException {
-        try (LuaThread thread = LuaThread.start(CHUNK, MemorySegment.NULL)) {
+        return run(LuaThread.builder(), CHUNK);
+    }
+
+    /** The same LuaThread started as a native thread (pthread_create through the bindings) instead. */
+    @Benchmark
+    public long startNativeLuaThread() throws InterruptedException {
+        return run(LuaThread.builder().nativeThread(true), CHUNK);
+    }
+
+    /** A thread with real work (a loop of a million iterations with a branch and a call), as it runs normally. */
+    @Benchmark
+    public long computeLuaThread() throws InterruptedException {
+        return run(LuaThread.builder(), WORK);
+    }
+
+    /** The same work in a cancellable thread: no JIT, and a count hook every 10,000 instructions. */
+    @Benchmark
+    public long computeCancellableLuaThread() throws InterruptedException {
+        return run(LuaThread.builder().cancellable(true), WORK);
+    }
+
+    static final String WORK = """
+            local function step(n, i) if i % 3 == 0 then return n + i else return n - 1 end end
+            return function() local n = 0 for i = 1, 1e6 do n = step(n, i) end return n end""";
+    static final long WORK_RESULT = 166_666_166_666L;
+
+    private static long run(LuaThread.Builder builder, String chunk) throws InterruptedException {
+        try (LuaThread thread = builder.start(chunk, MemorySegment.NULL)) {
             if (!thread.join(JOIN_TIMEOUT)) {
                 throw new IllegalStateException(thread + " did not end in " + JOIN_TIMEOUT);
             }
