@@ -153,11 +153,7 @@ public class ChannelBench {
     @Benchmark
     @OperationsPerInvocation(BATCH)
     public long channel(LuaProducer s) throws InterruptedException {
-        long sum = 0;
-        for (int i = 0; i < BATCH; i++) {
-            sum += (Long) s.channel.receive();
-        }
-        return sum;
+        return receiveBatch(s.channel);
     }
 
     /** This library's channel between two Lua states: BATCH integers sent by a LuaThread, received in Lua. */
@@ -171,9 +167,13 @@ public class ChannelBench {
     @Benchmark
     @OperationsPerInvocation(BATCH)
     public long channelJavaToJava(JavaProducer s) throws InterruptedException {
+        return receiveBatch(s.channel);
+    }
+
+    private static long receiveBatch(Channel channel) throws InterruptedException {
         long sum = 0;
         for (int i = 0; i < BATCH; i++) {
-            sum += (Long) s.channel.receive();
+            sum += (Long) channel.receive();
         }
         return sum;
     }
