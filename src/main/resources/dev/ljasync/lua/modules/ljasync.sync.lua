@@ -410,15 +410,22 @@ end
 
 -- ---- mutexes ------------------------------------------------------------------------------------------------------
 
-function Mutex.lock(self, timeout)
-  check(mutex_t, self, "mutex", "lock", 2)
-  local r = sync_call(LOCK, self.id, nil, 0, seconds(timeout, 2), nil)
+-- A wait with an optional timeout in seconds (lock, acquire): true once done, false when the timeout passed.
+-- `level` is the error level of the caller's caller.
+local function timed_wait(op, self, timeout, name, level)
+  local r = sync_call(op, self.id, nil, 0, seconds(timeout, level + 1), nil)
   if r >= 0 then
     return true
   elseif r == TIMEOUT then
     return false
   end
-  fail("lock", r, 2)
+  fail(name, r, level + 1)
+end
+
+function Mutex.lock(self, timeout)
+  check(mutex_t, self, "mutex", "lock", 2)
+  local done = timed_wait(LOCK, self, timeout, "lock", 2) -- not a tail call: error levels count this frame
+  return done
 end
 
 function Mutex.unlock(self)
@@ -450,13 +457,8 @@ end
 
 function Semaphore.acquire(self, timeout)
   check(semaphore_t, self, "semaphore", "acquire", 2)
-  local r = sync_call(ACQUIRE, self.id, nil, 0, seconds(timeout, 2), nil)
-  if r >= 0 then
-    return true
-  elseif r == TIMEOUT then
-    return false
-  end
-  fail("acquire", r, 2)
+  local done = timed_wait(ACQUIRE, self, timeout, "acquire", 2) -- not a tail call, as in Mutex.lock
+  return done
 end
 
 function Semaphore.release(self, n)
