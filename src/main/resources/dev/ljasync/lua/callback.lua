@@ -42,7 +42,7 @@ local function setup(address, result, ...)
         .. tostring(expected) .. " for Java", 0)
     end
   end
-  local frame = ffi.cast(ffi.typeof("$ *", frame_t), address)
+  local frame_p = ffi.typeof("$ *", frame_t)
 
   -- The entry is compiled from source so that it calls the function with exactly n arguments (no varargs, no
   -- table): LuaJIT turns it into plain loads from the frame.
@@ -50,8 +50,13 @@ local function setup(address, result, ...)
   local source = "local callback, f = ...\nreturn function() " .. (result ~= "" and "f.r = " or "") .. call .. " end"
   local make = load(source, "=ljasync.entry")
 
+  local frame = ffi.cast(frame_p, address)
+  -- The second result makes the entry of a function for a frame at another address: a LuaState keeps it for the
+  -- other handles of this signature, because every struct type takes FFI ctype ids for good (LuaJIT has 65,536).
   return function(fn)
     return make(fn, frame)
+  end, function(at, fn)
+    return make(fn, ffi.cast(frame_p, at))
   end
 end
 
