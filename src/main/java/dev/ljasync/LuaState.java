@@ -61,8 +61,9 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * <h2>Lifetime</h2>
  * A state holds native memory until {@link #close()}. One that is dropped without {@code close()} is closed by the
  * garbage collector once nothing reaches it (no reference, no call in flight, no {@link #function} handle): then its
- * {@code __gc} finalizers run on a cleaner thread, and the Java functions they call fail. Close states explicitly
- * to run finalizers on a thread of your choice.
+ * {@code __gc} finalizers run on a cleaner thread, and the Java functions they call fail. Close states explicitly:
+ * the collector does not see the native memory a state holds, so dropped states may pile up before it runs, and
+ * explicit closing runs the finalizers on a thread of your choice.
  */
 public final class LuaState implements AutoCloseable {
 
@@ -389,7 +390,8 @@ public final class LuaState implements AutoCloseable {
      * for a {@link Callback} of that type (the FFI converts them: 64-bit integers reach Lua as {@code int64_t}
      * cdata, narrower integers and doubles as numbers). Calls are serialized with the state's other calls and may be
      * made from a Java function the state runs. A Lua error, or a result that does not convert, is thrown as a
-     * {@link LuaException}; a call after close is an {@link IllegalStateException}.
+     * {@link LuaException}; a call after close is an {@link IllegalStateException}. The handle keeps this state
+     * open; once it is dropped, what it holds in the state is freed by the next call into the state.
      *
      * @throws IllegalArgumentException when the signature is not a supported C function-pointer type
      * @throws LuaException             when the name does not name a function
@@ -415,8 +417,7 @@ public final class LuaState implements AutoCloseable {
             Binding binding = bindings.get(signature);
             CallbackType type = binding != null ? binding.type() : parse.get();
             CallbackType.Frame layout = type.frame();
-            // Each handle's frame has an arena of its own, kept until its entry's reference is freed (see below).
-            MemorySegment frame = Arena.ofAuto().allocate(layout.size(), layout.alignment());
+            MemorySegment frame = lifetime.frame(layout.size());
             MemorySegment L = running;
             int base = lua_gettop(L);
             int ref;
@@ -477,8 +478,8 @@ public final class LuaState implements AutoCloseable {
                 lua_settop(L, base);
             }
             TypedCall call = new TypedCall(this, layout, frame, ref, name);
-            // Once the handle is dropped, its entry's reference is freed by the next thread to take this state;
-            // the frame stays allocated until then, as the entry points into it.
+            // Once the handle is dropped, its entry's reference is freed by the next thread to take this state, and
+            // its frame is used again after that.
             lifetime.unrefWhenUnreachable(call, ref, frame);
             return binding.invoker().bindTo(call);
         });

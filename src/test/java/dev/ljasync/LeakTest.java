@@ -200,7 +200,7 @@ class LeakTest {
     @Test
     @Timeout(120)
     void shouldCloseStatesDroppedWithoutClose() throws Exception {
-        int count = 3_000;
+        int count = 1_000;
         try (Channel closed = new Channel()) {
             for (int i = 0; i < count; i++) {
                 openAndDrop(i, closed);

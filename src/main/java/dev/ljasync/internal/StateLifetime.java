@@ -4,6 +4,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
 import java.lang.ref.WeakReference;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.ToIntBiFunction;
@@ -20,6 +23,10 @@ import static dev.ljasync.internal.LuaNative.*;
  * <p>A dropped reference is not freed by the cleaner thread: {@code luaL_unref} changes the state, which only the
  * thread holding it may do (LuaJIT issue 1317 is a crash from a finalizer thread touching a state). It waits in a
  * queue until a thread holding the state calls {@link #freeDropped}.
+ *
+ * <p>The frames of typed handles (the memory a handle's Lua entry reads its arguments from) live as long as the
+ * state and are used again once their handle's reference is freed, rather than freed: Lua code that reached an
+ * entry through the registry and kept it then writes into another handle's frame, never into freed memory.
  */
 public final class StateLifetime implements Runnable {
 
@@ -30,10 +37,12 @@ public final class StateLifetime implements Runnable {
     private static final Cleaner REFERENCES = Cleaner.create(Thread.ofPlatform().daemon()
             .name("ljasync-reference-cleaner").factory());
 
-    /** A registry reference to free, and what must live until it is freed (the memory its Lua value points into). */
-    private record Dropped(int ref, Object keepAlive) {}
+    /** A registry reference to free, and the frame its Lua value points into, free once the reference is. */
+    private record Dropped(int ref, MemorySegment frame) {}
 
     private final Queue<Dropped> dropped = new ConcurrentLinkedQueue<>();
+    private final Arena frames = Arena.ofAuto();
+    private final Map<Long, ArrayDeque<MemorySegment>> freeFrames = new HashMap<>();
     // volatile: written by the thread making or using the state, read by the cleaner's
     private volatile MemorySegment state = MemorySegment.NULL;
     private volatile Arena stubs;
@@ -75,13 +84,23 @@ public final class StateLifetime implements Runnable {
     }
 
     /**
-     * Queues registry reference {@code ref} of the state to be freed once {@code owner} is unreachable, keeping
-     * {@code keepAlive} until then.
+     * A frame of {@code size} bytes, 8-aligned and zeroed, that lives as long as this object: a free one of that
+     * size, or a new one. Called by the thread holding the state.
      */
-    public void unrefWhenUnreachable(Object owner, int ref, Object keepAlive) {
+    public MemorySegment frame(long size) {
+        ArrayDeque<MemorySegment> free = freeFrames.get(size);
+        MemorySegment frame = free == null ? null : free.poll();
+        return frame != null ? frame.fill((byte) 0) : frames.allocate(size, 8);
+    }
+
+    /**
+     * Queues registry reference {@code ref} of the state to be freed once {@code owner} is unreachable, and
+     * {@code frame} (from {@link #frame}, or null) to be used again after it.
+     */
+    public void unrefWhenUnreachable(Object owner, int ref, MemorySegment frame) {
         REFERENCES.register(owner, () -> {
             if (!freed) {
-                dropped.add(new Dropped(ref, keepAlive));
+                dropped.add(new Dropped(ref, frame));
             }
         });
     }
@@ -99,6 +118,9 @@ public final class StateLifetime implements Runnable {
             Dropped next;
             while ((next = dropped.poll()) != null) {
                 registryUnref(L, next.ref());
+                if (next.frame() != null) {
+                    freeFrames.computeIfAbsent(next.frame().byteSize(), size -> new ArrayDeque<>()).add(next.frame());
+                }
             }
         } finally {
             gcResume(L, paused);

@@ -3,7 +3,8 @@
 -- arguments are written and its result is read), the C type of the result ("" for void), then the C type and
 -- byte offset of each parameter. Returns `bind`, which turns the user's function into the state's entry: a
 -- function of no arguments that reads the arguments from the frame, calls the user's function and stores its
--- result, all through the FFI, so values convert exactly as they do for LuaJIT's own callbacks.
+-- result, all through the FFI, so values convert exactly as they do for LuaJIT's own callbacks. The second result,
+-- entryAt(address, fn), does the same for a frame of this layout at another address.
 local ffi = require("ffi")
 local load, select, error, tostring, unpack, ipairs = load, select, error, tostring, unpack, ipairs
 local concat, gmatch = table.concat, string.gmatch
