@@ -63,7 +63,8 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * garbage collector once nothing reaches it (no reference, no call in flight, no {@link #function} handle): then its
  * {@code __gc} finalizers run on a cleaner thread, and the Java functions they call fail. Close states explicitly:
  * the collector does not see the native memory a state holds, so dropped states may pile up before it runs, and
- * explicit closing runs the finalizers on a thread of your choice.
+ * explicit closing runs the finalizers on a thread of your choice. Keep a state reachable while native code holds
+ * pointers into it, such as FFI callbacks made by its Lua code ({@code ffi.cast} of a Lua function).
  */
 public final class LuaState implements AutoCloseable {
 
@@ -474,6 +475,9 @@ public final class LuaState implements AutoCloseable {
                 } finally {
                     gcResume(L, paused);
                 }
+            } catch (RuntimeException | Error e) {
+                lifetime.reuse(frame);
+                throw e;
             } finally {
                 lua_settop(L, base);
             }

@@ -93,6 +93,11 @@ public final class StateLifetime implements Runnable {
         return frame != null ? frame.fill((byte) 0) : frames.allocate(size, 8);
     }
 
+    /** Takes back a frame from {@link #frame} that nothing uses any more. Called by the thread holding the state. */
+    public void reuse(MemorySegment frame) {
+        freeFrames.computeIfAbsent(frame.byteSize(), size -> new ArrayDeque<>()).add(frame);
+    }
+
     /**
      * Queues registry reference {@code ref} of the state to be freed once {@code owner} is unreachable, and
      * {@code frame} (from {@link #frame}, or null) to be used again after it.
@@ -119,7 +124,7 @@ public final class StateLifetime implements Runnable {
             while ((next = dropped.poll()) != null) {
                 registryUnref(L, next.ref());
                 if (next.frame() != null) {
-                    freeFrames.computeIfAbsent(next.frame().byteSize(), size -> new ArrayDeque<>()).add(next.frame());
+                    reuse(next.frame());
                 }
             }
         } finally {
