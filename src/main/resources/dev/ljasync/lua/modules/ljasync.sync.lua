@@ -259,7 +259,7 @@ function encode_table(t, depth)
     k, x = next(t, k)
   end
   cast(uint32_p, sbuf + at)[0] = n -- sbuf may have grown since: `at` is an offset
-  path[depth] = nil
+  path[depth], keys[depth] = nil, nil -- a sent key, however large, is not kept either
 end
 
 -- ---- decoding -----------------------------------------------------------------------------------------------------
