@@ -5,6 +5,8 @@ import dev.ljasync.internal.LibraryChunks;
 import dev.ljasync.internal.LuaNative;
 import dev.ljasync.internal.MemoryLimit;
 import dev.ljasync.internal.Ownership;
+import dev.ljasync.internal.SlotTable;
+import dev.ljasync.internal.StateLifetime;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -17,7 +19,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import static dev.ljasync.internal.LuaNative.*;
@@ -54,7 +58,13 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * collector paused (so no {@code __gc} finalizer can raise there), and a Java function reports its failure by
  * returning, after which Lua code raises the error.
  *
- * <p>A state holds native memory until {@link #close()}: an unclosed state is not freed by the garbage collector.
+ * <h2>Lifetime</h2>
+ * A state holds native memory until {@link #close()}. One that is dropped without {@code close()} is closed by the
+ * garbage collector once nothing reaches it (no reference, no call in flight, no {@link #function} handle): then its
+ * {@code __gc} finalizers run on a cleaner thread, and the Java functions they call fail. Close states explicitly:
+ * the collector does not see the native memory a state holds, so dropped states may pile up before it runs, and
+ * explicit closing runs the finalizers on a thread of your choice. Keep a state reachable while native code holds
+ * pointers into it, such as FFI callbacks made by its Lua code ({@code ffi.cast} of a Lua function).
  */
 public final class LuaState implements AutoCloseable {
 
@@ -97,25 +107,29 @@ public final class LuaState implements AutoCloseable {
     // Tracebacks leave out the frames of the library's own chunks, which are all named "ljasync.*".
     private static final String OWN_FRAME = "\tljasync.";
 
-    // Scratch memory for values, freed with this object. Upcall stubs (Java functions, the allocator) need an arena
-    // closed explicitly; it is made only when one is needed, since closing a shared arena costs a handshake.
+    // Scratch memory for values, freed with this object. The lua_State and the upcall stubs (Java functions, the
+    // allocator) are freed by close, or once this object is unreachable, by the lifetime.
     private final Arena memory = Arena.ofAuto();
+    private final StateLifetime lifetime = new StateLifetime();
     // The state's lock: reentrant (a Java function may call back in), its owner's thread id in a word of native
     // memory on a cache line of its own; holds counts the owner's nested acquisitions.
     private final MemorySegment lockWord = memory.allocate(64, 64);
     private final Ownership ownership = new Ownership();
     private int holds;
     private final JavaValues values = new JavaValues(memory, Synchronizers::luaValue);
-    private Arena stubs;
     private final MemoryLimit memoryLimit;
     private final MemorySegment L;
     // The Lua thread that calls from Java run on: L, or the coroutine whose Java function is calling back in
     // (a C function may call into its own lua_State; entering another one while a coroutine runs would leave
     // LuaJIT's current-thread pointer on the wrong thread).
     private MemorySegment running;
-    private final List<Registered> functions = new ArrayList<>();
+    private final SlotTable<Registered> functions = new SlotTable<>();
     private final int handlerRef, callRef, lookupRef, assignRef, registerRef;
     private MemorySegment dispatcher;
+    // the C closure that the finalizer of a registered function's Lua wrapper calls to release the Java function
+    private int releaseRef;
+    // per signature of function(...) handles: its type, invoker and binder, made once (see Binding)
+    private final Map<Object, Binding> bindings = new HashMap<>();
     private int nesting;
     private Throwable javaError;
     private String javaErrorMessage;
@@ -174,13 +188,14 @@ public final class LuaState implements AutoCloseable {
     private LuaState(Set<Library> libraries, long limit) {
         MemorySegment state = MemorySegment.NULL;
         try {
-            memoryLimit = limit > 0 ? new MemoryLimit(limit, stubs()) : null;
+            memoryLimit = limit > 0 ? new MemoryLimit(limit, lifetime.stubs()) : null;
             state = memoryLimit != null ? lua_newstate(memoryLimit.function(), MemorySegment.NULL) : luaL_newstate();
             if (state.equals(MemorySegment.NULL)) {
                 throw new IllegalStateException(memoryLimit != null
                         ? "LuaJIT refused a state with a memory limit (it needs a GC64 build) or has no memory"
                         : "LuaJIT could not create a state: out of memory");
             }
+            lifetime.own(state);
             L = state;
             running = state;
             // Only the library's code runs until the state is returned: the collector waits for it to finish (its
@@ -195,14 +210,10 @@ public final class LuaState implements AutoCloseable {
             registerRef = refs[4];
             gcRestartPaced(L);
         } catch (RuntimeException | Error e) {
-            if (!state.equals(MemorySegment.NULL)) {
-                lua_close(state);
-            }
-            if (stubs != null) {
-                stubs.close();
-            }
+            lifetime.free();
             throw e;
         }
+        lifetime.freeWhenUnreachable(this);
     }
 
     private void openLibraries(Set<Library> libraries) {
@@ -341,6 +352,10 @@ public final class LuaState implements AutoCloseable {
      * and exceptions cross. A Java function may call back into its state; calls nested that way are refused past
      * 200 levels, and each level takes about 1.3 KB of the thread's stack, so a thread that nests deeply needs a
      * stack of 256 KB or more (the JVM's default is 1 MB).
+     *
+     * <p>The state holds {@code function} as long as its Lua function exists: registering a name again replaces
+     * the Lua function there, and the Java function it called is let go once Lua code holds no other reference to
+     * that Lua function (which works until then) and the collector has freed it.
      */
     public void register(String name, JavaFunction function) {
         if (function == null) {
@@ -348,14 +363,24 @@ public final class LuaState implements AutoCloseable {
         }
         execute(name, L -> {
             if (dispatcher == null) {
-                // one upcall stub per state, bound to it; the closure's upvalue says which Java function to run
-                dispatcher = cfunction(this::dispatch, stubs());
+                // one upcall stub per state; the closure's upvalue says which Java function to run
+                dispatcher = lifetime.cfunction(this, LuaState::dispatch);
+                long release = functions.add(new Registered("(release)", args -> {
+                    functions.remove(((Number) args[0]).longValue());
+                    return null;
+                }));
+                lua_pushinteger(L, release);
+                lua_pushcclosure(L, dispatcher, 1);
+                releaseRef = registryRef(L);
             }
             int pushed = pushHelper(L, registerRef, name);
-            functions.add(new Registered(name, function));
-            lua_pushinteger(L, functions.size() - 1);
+            long id = functions.add(new Registered(name, function));
+            // state.lua's register(..., closure, id, release) releases id when the closure's wrapper is collected
+            lua_pushinteger(L, id);
             lua_pushcclosure(L, dispatcher, 1);
-            return pushed + 1;
+            lua_pushinteger(L, id);
+            lua_rawgeti(L, LUA_REGISTRYINDEX, releaseRef);
+            return pushed + 3;
         });
     }
 
@@ -366,33 +391,62 @@ public final class LuaState implements AutoCloseable {
      * for a {@link Callback} of that type (the FFI converts them: 64-bit integers reach Lua as {@code int64_t}
      * cdata, narrower integers and doubles as numbers). Calls are serialized with the state's other calls and may be
      * made from a Java function the state runs. A Lua error, or a result that does not convert, is thrown as a
-     * {@link LuaException}; a call after close is an {@link IllegalStateException}.
+     * {@link LuaException}; a call after close is an {@link IllegalStateException}. The handle keeps this state
+     * open; once it is dropped, what it holds in the state is freed by the next call into the state.
      *
      * @throws IllegalArgumentException when the signature is not a supported C function-pointer type
      * @throws LuaException             when the name does not name a function
      */
     public MethodHandle function(String name, String signature) {
-        return function(name, CallbackType.of(signature));
+        return function(name, signature, () -> CallbackType.of(signature));
     }
 
     /** A Lua function as a method handle typed by a Panama descriptor; see {@link #function(String, String)}. */
     public MethodHandle function(String name, FunctionDescriptor descriptor) {
-        return function(name, CallbackType.of(descriptor));
+        return function(name, descriptor, () -> CallbackType.of(descriptor));
     }
 
-    private MethodHandle function(String name, CallbackType type) {
-        CallbackType.Frame layout = type.frame();
-        MemorySegment frame = memory.allocate(layout.size(), layout.alignment());
-        int ref = locked(() -> {
+    /**
+     * What every {@link #function} handle of one signature shares in a state: its type, the invoker that the handle
+     * binds to its {@link TypedCall}, and callback.lua's {@code entryAt(frame, function)}, made once: each FFI
+     * struct type takes ctype ids for good, of which LuaJIT has 65,536.
+     */
+    private record Binding(CallbackType type, MethodHandle invoker, int entryAtRef) {}
+
+    private MethodHandle function(String name, Object signature, java.util.function.Supplier<CallbackType> parse) {
+        return locked(() -> {
+            Binding binding = bindings.get(signature);
+            CallbackType type = binding != null ? binding.type() : parse.get();
+            CallbackType.Frame layout = type.frame();
+            MemorySegment frame = lifetime.frame(layout.size());
             MemorySegment L = running;
             int base = lua_gettop(L);
+            int ref;
             try {
                 pushAll(new Object[0], true);
-                int status = load(L, LibraryChunks.CALLBACK, "=ljasync.callback", "b");
-                if (status == LUA_OK) {
-                    Object[] setup = layout.setupArgs(frame);
-                    pushAll(setup, false);
-                    status = pcall(L, setup.length, 1, base + 1); // -> bind
+                int status = LUA_OK;
+                if (binding != null) {
+                    // [handler, entryAt, frame]: entryAt(frame, function) -> entry, once the function is pushed
+                    lua_rawgeti(L, LUA_REGISTRYINDEX, binding.entryAtRef());
+                    pushAll(new Object[] {frame}, false);
+                } else {
+                    status = load(L, LibraryChunks.CALLBACK, "=ljasync.callback", "b");
+                    if (status == LUA_OK) {
+                        Object[] setup = layout.setupArgs(frame);
+                        pushAll(setup, false);
+                        status = pcall(L, setup.length, 2, base + 1); // -> bind, entryAt
+                    }
+                    if (status == LUA_OK) {
+                        MethodHandle invoker = layout.invoker(type.descriptor().toMethodType(), TypedCall.ENTER,
+                                TypedCall.RUN, TypedCall.FRAME_OF);
+                        boolean paused = gcPause(L);
+                        try {
+                            binding = new Binding(type, invoker, registryRef(L)); // [handler, bind]
+                        } finally {
+                            gcResume(L, paused);
+                        }
+                        bindings.put(signature, binding);
+                    }
                 }
                 if (status == LUA_OK) {
                     boolean paused = gcPause(L);
@@ -411,23 +465,28 @@ public final class LuaState implements AutoCloseable {
                     throw new LuaException(LuaException.Kind.RUNTIME, "'" + name + "' is not a function but a "
                             + JavaValues.typeName(lua_type(L, -1)) + " value", "", null);
                 }
-                status = pcall(L, 1, 1, base + 1); // bind(function) -> entry
+                status = pcall(L, lua_gettop(L) - base - 2, 1, base + 1); // bind or entryAt -> entry
                 if (status != LUA_OK) {
                     throw failure(L, status, "binding '" + name + "'");
                 }
                 boolean paused = gcPause(L);
                 try {
-                    return registryRef(L);
+                    ref = registryRef(L);
                 } finally {
                     gcResume(L, paused);
                 }
+            } catch (RuntimeException | Error e) {
+                lifetime.reuse(frame);
+                throw e;
             } finally {
                 lua_settop(L, base);
             }
+            TypedCall call = new TypedCall(this, layout, frame, ref, name);
+            // Once the handle is dropped, its entry's reference is freed by the next thread to take this state, and
+            // its frame is used again after that.
+            lifetime.unrefWhenUnreachable(call, ref, frame);
+            return binding.invoker().bindTo(call);
         });
-        TypedCall call = new TypedCall(this, layout, frame, ref, name);
-        return layout.invoker(type.descriptor().toMethodType(), TypedCall.ENTER, TypedCall.RUN, TypedCall.FRAME_OF)
-                .bindTo(call);
     }
 
     /**
@@ -470,6 +529,7 @@ public final class LuaState implements AutoCloseable {
             state.lock();
             try {
                 state.checkOpen();
+                state.lifetime.freeDropped(state.running);
                 state.beginCall();
                 return this;
             } catch (RuntimeException | Error e) {
@@ -538,10 +598,7 @@ public final class LuaState implements AutoCloseable {
                         + " (a Java function called by its Lua code); close it after that call returns");
             }
             closed = true;
-            lua_close(L);
-            if (stubs != null) {
-                stubs.close();
-            }
+            lifetime.free();
         } finally {
             unlock();
         }
@@ -766,7 +823,11 @@ public final class LuaState implements AutoCloseable {
         running = L;
         Registered registered = null;
         try {
-            registered = functions.get((int) lua_tointeger(L, lua_upvalueindex(1)));
+            registered = functions.get(lua_tointeger(L, lua_upvalueindex(1)));
+            if (registered == null) {
+                throw new IllegalStateException("this Java function was released: its Lua function was collected"
+                        + " (only debug.getupvalue can reach its inner closure)");
+            }
             int count = lua_gettop(L);
             Object[] args = new Object[count];
             for (int i = 0; i < count; i++) {
@@ -952,13 +1013,6 @@ public final class LuaState implements AutoCloseable {
 
     // ---- helpers ---------------------------------------------------------------------------------------------------
 
-    private Arena stubs() {
-        if (stubs == null) {
-            stubs = Arena.ofShared();
-        }
-        return stubs;
-    }
-
     private void lock() {
         long me = Thread.currentThread().threadId();
         if (Ownership.heldBy(lockWord, me)) {
@@ -982,6 +1036,7 @@ public final class LuaState implements AutoCloseable {
         lock();
         try {
             checkOpen();
+            lifetime.freeDropped(running);
             return body.get();
         } finally {
             unlock();

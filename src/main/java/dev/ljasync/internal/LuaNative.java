@@ -410,4 +410,9 @@ public final class LuaNative {
     public static int registryRef(MemorySegment L) {
         return LibLuaJit.luaL_ref(L, LUA_REGISTRYINDEX);
     }
+
+    /** luaL_unref on the registry: frees reference {@code ref}, which may then be handed out again. */
+    public static void registryUnref(MemorySegment L, int ref) {
+        LibLuaJit.luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    }
 }

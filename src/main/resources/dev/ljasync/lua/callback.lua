@@ -3,7 +3,8 @@
 -- arguments are written and its result is read), the C type of the result ("" for void), then the C type and
 -- byte offset of each parameter. Returns `bind`, which turns the user's function into the state's entry: a
 -- function of no arguments that reads the arguments from the frame, calls the user's function and stores its
--- result, all through the FFI, so values convert exactly as they do for LuaJIT's own callbacks.
+-- result, all through the FFI, so values convert exactly as they do for LuaJIT's own callbacks. The second result,
+-- entryAt(address, fn), does the same for a frame of this layout at another address.
 local ffi = require("ffi")
 local load, select, error, tostring, unpack, ipairs = load, select, error, tostring, unpack, ipairs
 local concat, gmatch = table.concat, string.gmatch
@@ -42,7 +43,7 @@ local function setup(address, result, ...)
         .. tostring(expected) .. " for Java", 0)
     end
   end
-  local frame = ffi.cast(ffi.typeof("$ *", frame_t), address)
+  local frame_p = ffi.typeof("$ *", frame_t)
 
   -- The entry is compiled from source so that it calls the function with exactly n arguments (no varargs, no
   -- table): LuaJIT turns it into plain loads from the frame.
@@ -50,8 +51,13 @@ local function setup(address, result, ...)
   local source = "local callback, f = ...\nreturn function() " .. (result ~= "" and "f.r = " or "") .. call .. " end"
   local make = load(source, "=ljasync.entry")
 
+  local frame = ffi.cast(frame_p, address)
+  -- The second result makes the entry of a function for a frame at another address: a LuaState keeps it for the
+  -- other handles of this signature, because every struct type takes FFI ctype ids for good (LuaJIT has 65,536).
   return function(fn)
     return make(fn, frame)
+  end, function(at, fn)
+    return make(fn, ffi.cast(frame_p, at))
   end
 end
 

@@ -3,6 +3,7 @@
 local hide_debug = ...
 local _G, tostring, type, getmetatable, error, rawget, select = _G, tostring, type, getmetatable, error, rawget, select
 local load, require, assert = load, require, assert
+local newproxy = newproxy
 local traceback = debug.traceback
 
 -- The debug library was opened only for its traceback: take it away again when it was not asked for.
@@ -118,14 +119,22 @@ local function finish(ok, ...)
   error(message, level)
 end
 
-local function wrap(raw)
+-- `guard` is an upvalue only to be collected with the wrapper (and `raw`, which nothing else holds): its finalizer
+-- calls `release`, which lets the Java function go.
+local function wrap(raw, guard)
   return function(...)
+    local _ = guard
     return finish(raw(...))
   end
 end
 
 local function register(n, ...)
-  store(wrap((select(n + 1, ...))), n, ...)
+  local raw, id, release = select(n + 1, ...)
+  local guard = newproxy(true)
+  getmetatable(guard).__gc = function()
+    release(id)
+  end
+  store(wrap(raw, guard), n, ...)
 end
 
 return handler, call, lookup, assign, register

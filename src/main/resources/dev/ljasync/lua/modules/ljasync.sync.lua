@@ -169,7 +169,16 @@ end
 -- 1 from encode_table). Below refuse are that encode, an encode_table and an encode for each table around the
 -- value, then send, then the caller: no call in the encoder is a tail call.
 local function refuse(depth, frames, problem)
-  error(modname .. ": cannot send " .. place(depth) .. ": " .. problem, 2 * depth + 2 + frames)
+  local where = place(depth)
+  -- nothing is sent: let go of the tables on the path and of a buffer grown for the message, rather than keep
+  -- them until the next send
+  for i = 1, depth do
+    path[i], keys[i] = nil, nil
+  end
+  if scap > LARGE then
+    sbuf, scap = new(bytes_t, SMALL), SMALL
+  end
+  error(modname .. ": cannot send " .. where .. ": " .. problem, 2 * depth + 2 + frames)
 end
 
 local encode_table
@@ -250,7 +259,7 @@ function encode_table(t, depth)
     k, x = next(t, k)
   end
   cast(uint32_p, sbuf + at)[0] = n -- sbuf may have grown since: `at` is an offset
-  path[depth] = nil
+  path[depth], keys[depth] = nil, nil -- a sent key, however large, is not kept either
 end
 
 -- ---- decoding -----------------------------------------------------------------------------------------------------
