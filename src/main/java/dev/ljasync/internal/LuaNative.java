@@ -406,6 +406,13 @@ public final class LuaNative {
         return LibLuaJit.lua_dump(L, writer, data);
     }
 
+    /** luaJIT_setmode's mode for turning the JIT compiler of the whole state off (and flushing what it compiled). */
+    public static final int LUAJIT_MODE_ENGINE_OFF = LibLuaJit.LUAJIT_MODE_ENGINE() | LibLuaJit.LUAJIT_MODE_OFF();
+
+    public static int luaJIT_setmode(MemorySegment L, int idx, int mode) {
+        return LibLuaJit.luaJIT_setmode(L, idx, mode);
+    }
+
     /** luaL_ref on the registry: pops the top value and returns a reference to it. */
     public static int registryRef(MemorySegment L) {
         return LibLuaJit.luaL_ref(L, LUA_REGISTRYINDEX);
