@@ -244,12 +244,15 @@ public final class LuaState implements AutoCloseable {
             gcPause(L);
             openLibraries(libraries);
             if (interruption != null) {
+                lua_getglobal(L, "debug"); // for interrupt.lua, below the bootstrap, which may hide the library
+            }
+            int[] refs = bootstrap(!libraries.contains(Library.DEBUG));
+            if (interruption != null) {
                 int status = interruption.install(L);
                 if (status != LUA_OK) {
                     throw failure(L, status, "making the state interruptible");
                 }
             }
-            int[] refs = bootstrap(!libraries.contains(Library.DEBUG));
             handlerRef = refs[0];
             callRef = refs[1];
             lookupRef = refs[2];

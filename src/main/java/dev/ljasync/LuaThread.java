@@ -44,14 +44,18 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
  *
  * <h2>Cancellation</h2>
  * A thread started with {@link Builder#cancellable(boolean) cancellable(true)} stops soon after {@link #cancel()}
- * (in well under a second) wherever its Lua code is, endless loops included: its state runs with LuaJIT's JIT
- * compiler off, under a count hook that checks a cancel flag every 10,000 VM instructions (LuaJIT runs no hook
- * inside compiled code, so with the JIT on an endless loop could never be stopped). That costs the speed of
- * compiled code: leave it off for threads that never need cancelling. Cancel also interrupts the thread, which
- * ends a wait in the library's {@code ljasync.sync} module (a channel, a mutex, a semaphore) with an error. It
- * cannot stop a thread that is blocked inside another native call (a {@code read}, a {@code sleep}) until that
- * call returns, nor Lua code that catches the cancellation error with {@code pcall} and carries on. A cancelled
- * thread that ends with an error, whichever, ends {@link Status#CANCELLED}.
+ * (within milliseconds) wherever its Lua code is, endless loops included, whenever cancel comes: a cancel that
+ * comes before the function starts is kept, and the function does not run. Its state is an interruptible one (see
+ * "Interruption" in {@link LuaState}): LuaJIT's JIT compiler is off, and a count hook checks the cancel flag every
+ * 10,000 VM instructions (LuaJIT runs no hook inside compiled code, so with the JIT on an endless loop could never
+ * be stopped). That costs the speed of compiled code: leave it off for threads that never need cancelling. Cancel
+ * also ends a wait in the library's {@code ljasync.sync} module (a channel, a mutex, a semaphore) with an error,
+ * whether the wait began before or after it. Lua code cannot undo a cancel: {@code jit.on} and
+ * {@code debug.sethook} are refused, and {@code pcall}, {@code xpcall} and {@code coroutine.resume} raise the
+ * cancellation again when they catch it. Cancel cannot stop a thread blocked inside another native call (a
+ * {@code read}, a {@code sleep}) until that call returns, a {@code __gc} finalizer that never ends (LuaJIT runs no
+ * hook there), nor code that uses the FFI to reach LuaJIT's C API. A cancelled thread that ends with an error,
+ * whichever, ends {@link Status#CANCELLED}, with an error of kind {@link LuaException.Kind#CANCELLED}.
  *
  * <h2>Lifetime</h2>
  * The thread's state is freed as soon as the function returns. {@link #close()} is refused while the thread runs

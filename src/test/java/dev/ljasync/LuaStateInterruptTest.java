@@ -113,6 +113,18 @@ class LuaStateInterruptTest {
     }
 
     @Test
+    @Timeout(30)
+    void shouldInterruptAStateWithOnlyTheBaseLibrary() throws Exception {
+        try (LuaState lua = LuaState.builder().libraries().interruptible(true).open()) {
+            assertEquals("nil nil", lua.run("return tostring(debug) .. ' ' .. tostring(jit)")[0]);
+            CompletableFuture<Object[]> call = runAsync(lua, "while true do end");
+            Thread.sleep(50);
+            lua.interrupt();
+            assertEquals(LuaException.Kind.CANCELLED, failure(call).kind());
+        }
+    }
+
+    @Test
     void shouldRefuseToInterruptAStateThatIsNotInterruptible() {
         try (LuaState lua = LuaState.open()) {
             assertThrows(IllegalStateException.class, lua::interrupt);

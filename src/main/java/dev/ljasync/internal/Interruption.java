@@ -57,24 +57,27 @@ public final class Interruption {
     }
 
     /**
-     * Makes a new state interruptible, before any other code runs in it: turns the JIT compiler off and runs
-     * interrupt.lua, which needs the base and debug libraries opened.
+     * Makes a new state interruptible, before any user code runs in it: turns the JIT compiler off and runs
+     * interrupt.lua with the debug library's table, which the caller pushed (the state may have hidden it since).
      *
-     * @return the status of running the chunk, with the error on the stack when it is not LUA_OK
+     * @return the status of running the chunk, with the error on the stack when it is not LUA_OK; the debug table
+     *         is popped either way
      */
     public int install(MemorySegment L) {
         luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE_OFF);
         int status = LibraryChunks.load(L, LibraryChunks.INTERRUPT, "=ljasync.interrupt");
         if (status != LUA_OK) {
+            lua_remove(L, -2);
             return status;
         }
+        lua_insert(L, -2); // chunk, debug
         lua_pushlightuserdata(L, flag);
         lua_pushcclosure(L, RAISED, 1);
         try (Arena scratch = Arena.ofConfined()) {
             byte[] text = message.getBytes(java.nio.charset.StandardCharsets.UTF_8);
             lua_pushlstring(L, scratch.allocateFrom(java.lang.foreign.ValueLayout.JAVA_BYTE, text), text.length);
         }
-        return lua_pcall(L, 2, 0, 0);
+        return lua_pcall(L, 3, 0, 0);
     }
 
     /** A time limit in nanoseconds for {@link #enter}: 0 for none (zero, or too long to count). */

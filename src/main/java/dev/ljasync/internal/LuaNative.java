@@ -413,6 +413,16 @@ public final class LuaNative {
         return LibLuaJit.luaJIT_setmode(L, idx, mode);
     }
 
+    /** lua_insert: moves the top value to idx, shifting the values above it up. */
+    public static void lua_insert(MemorySegment L, int idx) {
+        LibLuaJit.lua_insert(L, idx);
+    }
+
+    /** lua_remove: removes the value at idx, shifting the values above it down. */
+    public static void lua_remove(MemorySegment L, int idx) {
+        LibLuaJit.lua_remove(L, idx);
+    }
+
     /** luaL_ref on the registry: pops the top value and returns a reference to it. */
     public static int registryRef(MemorySegment L) {
         return LibLuaJit.luaL_ref(L, LUA_REGISTRYINDEX);

@@ -1,7 +1,8 @@
--- Run first in every interruptible lua_State (LuaState.builder().interruptible(true), cancellable LuaThreads),
--- before any other Lua code: Java turned the JIT compiler off (LuaJIT runs no hook inside compiled code); this
--- chunk sets a count hook that raises the interruption error once `raised()` (a C function reading the state's
--- flag, set from Java by another thread) says so, and makes that impossible to undo from Lua:
+-- Run in every interruptible lua_State (LuaState.builder().interruptible(true), cancellable LuaThreads) right after
+-- state.lua, before any user code, with the debug library's table (which state.lua may have hidden). Java turned
+-- the JIT compiler off (LuaJIT runs no hook inside compiled code); this chunk sets a count hook that raises the
+-- interruption error once `raised()` (a C function reading the state's flag, set from Java by another thread) says
+-- so, and makes that impossible to undo from Lua:
 --   * jit.on is refused, so compiled code never runs;
 --   * debug.sethook is refused and debug.gethook hides the hook, so the hook stays;
 --   * debug.getregistry is refused (the registry holds the hook function, under a light userdata key);
@@ -10,8 +11,8 @@
 --   * pcall, xpcall and coroutine.resume raise the interruption again when they caught an error while it is raised.
 -- LuaJIT runs no hook inside __gc finalizers and while lua_close runs them: Java bounds those waits instead.
 -- Code with the FFI can reach LuaJIT's C API and undo all of this: that is trusted code.
-local raised, message = ...
-local error, select, type = error, select, type
+local debug, raised, message = ...
+local error, select, setmetatable, ipairs = error, select, setmetatable, ipairs
 local sethook = debug.sethook
 
 local protected = setmetatable({}, {__mode = "k"})
@@ -68,7 +69,6 @@ if jit then
   jit.on = refuse("jit.on", "the JIT compiler stays off, since LuaJIT runs no hook in compiled code")
 end
 
-local debug = debug
 debug.sethook = refuse("debug.sethook", "the state's own count hook checks for interruption")
 debug.gethook = protect(function()
   return nil

@@ -49,7 +49,7 @@ local errbuf = new(bytes_t, errbuf_size)
 
 local function why(status)
   if status == INTERRUPTED then
-    return "interrupted while waiting (the thread's interrupt flag stays set)"
+    return "interrupted while waiting (the thread's interrupt flag stays set, unless the library interrupted it)"
   elseif status == PINNED then
     return "it would wait without a timeout on a virtual thread, which Lua code keeps pinned to its carrier (it runs"
       .. " inside a native call) so that no other virtual thread could run there; give a timeout (the carrier waits"
