@@ -532,7 +532,7 @@ public final class LuaState implements AutoCloseable {
         }
 
         TypedCall enter() {
-            state.checkOpen(); // before the lock, which a call that never ends may hold after close
+            state.checkClosing();
             state.lock();
             try {
                 state.checkOpen();
@@ -694,17 +694,12 @@ public final class LuaState implements AutoCloseable {
     private void finishClose() {
         closed = true;
         Arena ownStubs = stubs;
-        Thread closer = Thread.ofPlatform().daemon().name("ljasync-close").start(() -> {
+        Interruption.runBounded(() -> {
             lua_close(L);
             if (ownStubs != null) {
                 ownStubs.close();
             }
-        });
-        try {
-            closer.join(Duration.ofNanos(CLOSE_WAIT_NANOS));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        }, CLOSE_WAIT_NANOS);
     }
 
     @Override
@@ -812,10 +807,19 @@ public final class LuaState implements AutoCloseable {
 
     /** lua_pcall, counted as a nesting level, with the memory limit enforced while Lua runs. Holding the lock. */
     private int pcall(MemorySegment L, int nargs, int nresults, int errfunc) {
-        boolean watched = interruption != null && nesting == 0;
-        if (watched) {
-            interruption.enter(timeLimitNanos);
+        if (interruption == null || nesting > 0) {
+            return countedPcall(L, nargs, nresults, errfunc);
         }
+        // the outermost call into an interruptible state: the one interrupt() and the time limit end
+        interruption.enter(timeLimitNanos);
+        try {
+            return countedPcall(L, nargs, nresults, errfunc);
+        } finally {
+            interruption.leave();
+        }
+    }
+
+    private int countedPcall(MemorySegment L, int nargs, int nresults, int errfunc) {
         nesting++;
         boolean enforcing = memoryLimit != null && memoryLimit.enforce(true);
         try {
@@ -824,9 +828,6 @@ public final class LuaState implements AutoCloseable {
             nesting--;
             if (memoryLimit != null) {
                 memoryLimit.enforce(enforcing);
-            }
-            if (watched) {
-                interruption.leave();
             }
         }
     }
@@ -1151,7 +1152,7 @@ public final class LuaState implements AutoCloseable {
 
     /** Runs {@code body} holding the state's lock, on an open state. */
     private <T> T locked(java.util.function.Supplier<T> body) {
-        checkOpen(); // before the lock, which a call that never ends may hold after close
+        checkClosing();
         lock();
         try {
             checkOpen();
@@ -1163,6 +1164,13 @@ public final class LuaState implements AutoCloseable {
 
     private void checkOpen() {
         if (closed || closing) {
+            throw new IllegalStateException("this LuaState is closed");
+        }
+    }
+
+    /** Refuses a call before it waits for the lock, which a call that never ends may hold after close. */
+    private void checkClosing() {
+        if (closing) {
             throw new IllegalStateException("this LuaState is closed");
         }
     }

@@ -2,10 +2,14 @@ package dev.ljasync.internal;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import static dev.ljasync.internal.LuaNative.*;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -33,9 +37,12 @@ public final class Interruption {
     private static final ThreadLocal<Interruption> CURRENT = new ThreadLocal<>();
     // The C function the hook calls: true once the flag (its upvalue, a light userdata) is set.
     private static final MemorySegment RAISED = cfunction(Interruption::raised, Arena.global());
-    // Ends calls past their time limit; one daemon thread for the JVM.
-    private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(
-            Thread.ofPlatform().daemon().name("ljasync-time-limit").factory());
+    // Ends calls past their time limit; one daemon thread for the JVM. A call that ends in time takes its task out.
+    private static final ScheduledThreadPoolExecutor WATCHDOG = watchdog();
+    // Runs work that may never end (a lua_close whose __gc finalizer loops): idle threads are reused, and a thread
+    // stuck for good is replaced by a new one.
+    private static final ExecutorService CLOSERS = Executors.newCachedThreadPool(
+            Thread.ofPlatform().daemon().name("ljasync-close-", 1).factory());
 
     private final boolean sticky;
     private final String message;
@@ -78,6 +85,35 @@ public final class Interruption {
             lua_pushlstring(L, scratch.allocateFrom(java.lang.foreign.ValueLayout.JAVA_BYTE, text), text.length);
         }
         return lua_pcall(L, 3, 0, 0);
+    }
+
+    private static ScheduledThreadPoolExecutor watchdog() {
+        ScheduledThreadPoolExecutor watchdog = new ScheduledThreadPoolExecutor(1,
+                Thread.ofPlatform().daemon().name("ljasync-time-limit").factory());
+        watchdog.setRemoveOnCancelPolicy(true);
+        return watchdog;
+    }
+
+    /**
+     * Runs {@code work} on a daemon thread of the library's and waits up to {@code nanos} for it to end; work that
+     * takes longer goes on running there. An interrupt of the waiting thread ends the wait and is kept.
+     *
+     * @return whether the work ended in time
+     * @throws RuntimeException what the work threw, when it ended in time
+     */
+    public static boolean runBounded(Runnable work, long nanos) {
+        Future<?> done = CLOSERS.submit(work);
+        try {
+            done.get(nanos, TimeUnit.NANOSECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
     }
 
     /** A time limit in nanoseconds for {@link #enter}: 0 for none (zero, or too long to count). */
