@@ -649,7 +649,8 @@ public final class LuaState implements AutoCloseable {
         if (closed) {
             return;
         }
-        closing = true; // from now on no call starts (checkOpen)
+        closing = true; // from now on no call starts (checkOpen), and waiting ones give up (lock)
+        ownership.wakeAll();
         long me = Thread.currentThread().threadId();
         long deadline = System.nanoTime() + CLOSE_WAIT_NANOS;
         while (!Ownership.claim(lockWord, me)) {
@@ -1135,8 +1136,10 @@ public final class LuaState implements AutoCloseable {
             holds++;
             return;
         }
-        if (!Ownership.claim(lockWord, me)) {
-            ownership.await(() -> Ownership.claim(lockWord, me) ? Boolean.TRUE : null);
+        if (!Ownership.claim(lockWord, me)
+                && !ownership.await(() -> Ownership.claim(lockWord, me) ? Boolean.TRUE : closing ? Boolean.FALSE : null)) {
+            // an interruptible state's close began while this thread waited: its holder may never let go
+            throw new IllegalStateException("this LuaState is closed");
         }
         holds = 1;
     }

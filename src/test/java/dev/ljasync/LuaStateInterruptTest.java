@@ -179,11 +179,21 @@ class LuaStateInterruptTest {
         LuaState lua = LuaState.builder().interruptible(true).open();
         runAsync(lua, LOOPING_FINALIZER + "; collectgarbage()");
         Thread.sleep(200);
+        CompletableFuture<Object[]> waiting = runAsync(lua, "return 1"); // waits for the state's lock
+        Thread.sleep(50);
         long start = System.nanoTime();
         lua.close();
         long millis = (System.nanoTime() - start) / 1_000_000;
         if (millis > 1500 || !lua.isClosed()) {
             throw new AssertionError("close took " + millis + " ms");
+        }
+        try {
+            waiting.get(1, TimeUnit.SECONDS);
+            throw new AssertionError("the waiting call ran");
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof IllegalStateException)) {
+                throw new AssertionError("the waiting call failed with " + e.getCause(), e.getCause());
+            }
         }
         try {
             lua.run("return 1");
