@@ -590,8 +590,9 @@ public final class LuaState implements AutoCloseable {
     /**
      * Ends the call running in this state, on whatever thread, with a {@link LuaException.Kind#CANCELLED} error:
      * within milliseconds wherever its Lua code is (a loop, a wait in {@code ljasync.sync}), except inside a
-     * {@code __gc} finalizer (LuaJIT runs no hook there) or a Java function that does not answer its thread's
-     * interrupt. Does nothing while no call runs: the next call runs as usual. The thread that made the call is
+     * {@code __gc} finalizer (LuaJIT runs no hook there), a C function that runs long (a pattern search that
+     * backtracks for minutes: the hook runs between VM instructions) or a Java function that does not answer its
+     * thread's interrupt; those are stopped when they return. Does nothing while no call runs: the next call runs as usual. The thread that made the call is
      * interrupted to end a wait; the call takes that interrupt back when it ends.
      *
      * @throws IllegalStateException when the state was not opened {@link Builder#interruptible(boolean) interruptible}
@@ -633,10 +634,7 @@ public final class LuaState implements AutoCloseable {
                         + " (a Java function called by its Lua code); close it after that call returns");
             }
             closed = true;
-            lua_close(L);
-            if (stubs != null) {
-                stubs.close();
-            }
+            free();
         } finally {
             unlock();
         }
@@ -695,13 +693,15 @@ public final class LuaState implements AutoCloseable {
     /** lua_close on a thread of its own, waited for a bounded time: a __gc finalizer may never end. Holding the lock. */
     private void finishClose() {
         closed = true;
-        Arena ownStubs = stubs;
-        Interruption.runBounded(() -> {
-            lua_close(L);
-            if (ownStubs != null) {
-                ownStubs.close();
-            }
-        }, CLOSE_WAIT_NANOS);
+        Interruption.runBounded(this::free, CLOSE_WAIT_NANOS);
+    }
+
+    /** lua_close, then the upcall stubs, which the state's __gc finalizers may still call until then. */
+    private void free() {
+        lua_close(L);
+        if (stubs != null) {
+            stubs.close();
+        }
     }
 
     @Override
