@@ -86,6 +86,31 @@ class LuaStateInterruptTest {
 
     @Test
     @Timeout(30)
+    void shouldEndAWaitThatBeginsAfterTheInterruptWasTakenBack() throws Exception {
+        try (Channel never = new Channel();
+             LuaState lua = LuaState.builder().interruptible(true).open()) {
+            lua.set("handle", never);
+            // takes the thread's interrupt and returns: only the state's flag still says the call is interrupted
+            lua.register("swallow", args -> {
+                while (!Thread.interrupted()) {
+                    Thread.onSpinWait();
+                }
+                return null;
+            });
+            CompletableFuture<Object[]> call = runAsync(lua, """
+                    local ch = require("ljasync.sync").wrap(handle)
+                    swallow()
+                    return ch:receive()""");
+            Thread.sleep(100);
+            lua.interrupt();
+            LuaException e = failure(call);
+            assertEquals(LuaException.Kind.CANCELLED, e.kind(), e::getMessage);
+            assertTrue(e.luaMessage().contains("interrupted while waiting"), e.luaMessage());
+        }
+    }
+
+    @Test
+    @Timeout(30)
     void shouldEndACallPastItsTimeLimit() throws Exception {
         try (LuaState lua = LuaState.builder().timeLimit(Duration.ofMillis(100)).open()) {
             long start = System.nanoTime();
