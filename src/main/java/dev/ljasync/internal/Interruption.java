@@ -35,8 +35,11 @@ public final class Interruption {
     static final int HOOK_COUNT = 10_000;
 
     private static final ThreadLocal<Interruption> CURRENT = new ThreadLocal<>();
-    // The C function the hook calls: true once the flag (its upvalue, a light userdata) is set.
-    private static final MemorySegment RAISED = cfunction(Interruption::raised, Arena.global());
+    // The C function the hook calls: true once the flag (its upvalue, a light userdata) is set. Made with the first
+    // interruptible state (a stub costs milliseconds), not when ljasync.sync first looks at raisedHere().
+    private static final class Raised {
+        static final MemorySegment FUNCTION = cfunction(Interruption::raised, Arena.global());
+    }
     // Ends calls past their time limit; one daemon thread for the JVM. A call that ends in time takes its task out.
     private static final ScheduledThreadPoolExecutor WATCHDOG = watchdog();
     // Runs work that may never end (a lua_close whose __gc finalizer loops): idle threads are reused, and a thread
@@ -79,7 +82,7 @@ public final class Interruption {
         }
         lua_insert(L, -2); // chunk, debug
         lua_pushlightuserdata(L, flag);
-        lua_pushcclosure(L, RAISED, 1);
+        lua_pushcclosure(L, Raised.FUNCTION, 1);
         try (Arena scratch = Arena.ofConfined()) {
             byte[] text = message.getBytes(java.nio.charset.StandardCharsets.UTF_8);
             lua_pushlstring(L, scratch.allocateFrom(java.lang.foreign.ValueLayout.JAVA_BYTE, text), text.length);
