@@ -1,5 +1,7 @@
 package dev.ljasync;
 
+import dev.ljasync.internal.Interruption;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -55,7 +57,7 @@ public final class Callback implements AutoCloseable {
         type = builder.type;
         name = builder.name;
         states = new CallbackStates(type, builder.states, name, builder.fallback, builder.onError, chunk, mode,
-                initArgs, builder.adapter, builder.adapterArgs, this);
+                initArgs, builder.adapter, builder.adapterArgs, builder.interruption, this);
         try {
             funcptr = Linker.nativeLinker().upcallStub(type.upcall().bindTo(states), type.descriptor(),
                     Arena.ofAuto());
@@ -142,6 +144,7 @@ public final class Callback implements AutoCloseable {
         private String name = "callback";
         private byte[] adapter;
         private Object[] adapterArgs = new Object[0];
+        private Interruption interruption;
 
         Builder(CallbackType type) {
             this.type = type;
@@ -187,6 +190,12 @@ public final class Callback implements AutoCloseable {
         Builder adapter(byte[] adapter, Object... args) {
             this.adapter = adapter;
             this.adapterArgs = args;
+            return this;
+        }
+
+        /** Makes each state interruptible through {@code interruption} (for a cancellable LuaThread). */
+        Builder interruption(Interruption interruption) {
+            this.interruption = interruption;
             return this;
         }
 

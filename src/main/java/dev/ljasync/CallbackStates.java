@@ -1,5 +1,6 @@
 package dev.ljasync;
 
+import dev.ljasync.internal.Interruption;
 import dev.ljasync.internal.Ownership;
 
 import java.lang.foreign.Arena;
@@ -62,7 +63,8 @@ final class CallbackStates {
      * them on close, and they live as long as this object, which the upcall stub holds.
      */
     CallbackStates(CallbackType type, int count, String name, long fallback, Consumer<? super LuaException> onError,
-                   byte[] chunk, String mode, Object[] initArgs, byte[] adapter, Object[] adapterArgs, Object owner) {
+                   byte[] chunk, String mode, Object[] initArgs, byte[] adapter, Object[] adapterArgs,
+                   Interruption interruption, Object owner) {
         this.owner = owner;
         this.layout = type.frame();
         this.name = name;
@@ -74,7 +76,7 @@ final class CallbackStates {
         refusal = new Slot(null, blocks.allocate(size, BLOCK));
         try {
             for (int i = 0; i < count; i++) {
-                slots[i] = new Slot(LuaState.open(), blocks.allocate(size, BLOCK));
+                slots[i] = new Slot(LuaState.builder().interruption(interruption).open(), blocks.allocate(size, BLOCK));
                 slots[i].state.pinEntry(chunk, name, mode, initArgs, layout.setupArgs(slots[i].frame), adapter,
                         adapterArgs);
             }

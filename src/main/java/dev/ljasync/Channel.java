@@ -61,7 +61,11 @@ import java.util.concurrent.TimeoutException;
  *       {@code nil, "closed"} once the channel is closed and empty;</li>
  *   <li>{@code ch:close()}, {@code ch:is_closed()}, {@code ch:size()}, {@code ch:handle()}.</li>
  * </ul>
- * A thread that is interrupted while it waits in Lua stops waiting with an error; its interrupt flag stays set.
+ * A thread that is interrupted while it waits in Lua stops waiting with an error; its interrupt flag stays set. A
+ * wait from Lua runs inside a native call, so on a virtual thread it pins the carrier: there a wait without a timeout
+ * that would have to wait raises an error instead, and a timed one pins the carrier at most that long (this applies
+ * to {@code m:lock} and {@code s:acquire} too). The Java methods here do not pin, unless called by a Java function
+ * that Lua code called.
  *
  * <h2>Lifetime</h2>
  * A channel lives while this object (or another {@code Channel} for the same handle) is reachable or a Lua wrapper of

@@ -29,7 +29,12 @@ public final class LuaException extends RuntimeException {
          * A call to a {@link Callback} did not run: the callback was closing, or the call re-entered it on a thread
          * already inside it while no other state was free. No Lua code ran; the native caller got the fallback.
          */
-        REFUSED
+        REFUSED,
+        /**
+         * The call was stopped from outside: {@link LuaState#interrupt()}, the state's time limit, its close, or
+         * {@link LuaThread#cancel()}.
+         */
+        CANCELLED
     }
 
     private static final long serialVersionUID = 1L;

@@ -1,9 +1,9 @@
 package dev.ljasync;
 
+import dev.ljasync.internal.Interruption;
 import dev.ljasync.internal.LibraryChunks;
 import dev.ljasync.internal.NativeThreads;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -17,7 +17,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
  * A thread that runs a Lua function in a {@code lua_State} of its own, as lj-async's threads did: the chunk runs in
@@ -45,14 +44,18 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  *
  * <h2>Cancellation</h2>
  * A thread started with {@link Builder#cancellable(boolean) cancellable(true)} stops soon after {@link #cancel()}
- * (in well under a second) wherever its Lua code is, endless loops included: its state runs with LuaJIT's JIT
- * compiler off, under a count hook that checks a cancel flag every 10,000 VM instructions (LuaJIT runs no hook
- * inside compiled code, so with the JIT on an endless loop could never be stopped). That costs the speed of
- * compiled code: leave it off for threads that never need cancelling. Cancel also interrupts the thread, which
- * ends a wait in the library's {@code ljasync.sync} module (a channel, a mutex, a semaphore) with an error. It
- * cannot stop a thread that is blocked inside another native call (a {@code read}, a {@code sleep}) until that
- * call returns, nor Lua code that catches the cancellation error with {@code pcall} and carries on. A cancelled
- * thread that ends with an error, whichever, ends {@link Status#CANCELLED}.
+ * (within milliseconds) wherever its Lua code is, endless loops included, whenever cancel comes: a cancel that
+ * comes before the function starts is kept, and the function does not run. Its state is an interruptible one (see
+ * "Interruption" in {@link LuaState}): LuaJIT's JIT compiler is off, and a count hook checks the cancel flag every
+ * 10,000 VM instructions (LuaJIT runs no hook inside compiled code, so with the JIT on an endless loop could never
+ * be stopped). That costs the speed of compiled code: leave it off for threads that never need cancelling. Cancel
+ * also ends a wait in the library's {@code ljasync.sync} module (a channel, a mutex, a semaphore) with an error,
+ * whether the wait began before or after it. Lua code cannot undo a cancel: {@code jit.on} and
+ * {@code debug.sethook} are refused, and {@code pcall}, {@code xpcall} and {@code coroutine.resume} raise the
+ * cancellation again when they catch it. Cancel cannot stop a thread blocked inside another native call (a
+ * {@code read}, a {@code sleep}) until that call returns, a {@code __gc} finalizer that never ends (LuaJIT runs no
+ * hook there), nor code that uses the FFI to reach LuaJIT's C API. A cancelled thread that ends with an error,
+ * whichever, ends {@link Status#CANCELLED}, with an error of kind {@link LuaException.Kind#CANCELLED}.
  *
  * <h2>Lifetime</h2>
  * The thread's state is freed as soon as the function returns. {@link #close()} is refused while the thread runs
@@ -81,13 +84,11 @@ public final class LuaThread implements AutoCloseable {
     private final String name;
     private final Callback callback;
     private final MemorySegment userdata;
-    private final MemorySegment cancelFlag; // int32, set to 1 by cancel(); null when not cancellable
+    private final Interruption cancellation; // null when not cancellable
     private final CountDownLatch ended = new CountDownLatch(1);
     private volatile Status status = Status.RUNNING;
     private volatile LuaException error;
     private volatile long result;
-    private volatile Thread runner; // the thread running the body, Java's view of it (a pthread is attached too)
-    private volatile boolean cancelled;
 
     private LuaThread(Builder builder, byte[] chunk, boolean source, MemorySegment userdata, Object[] initArgs) {
         this.name = builder.name != null ? builder.name : "lua-thread-" + COUNT.incrementAndGet();
@@ -96,9 +97,10 @@ public final class LuaThread implements AutoCloseable {
         }
         // only the address crosses, as in C: the thread may not be the segment's owner
         this.userdata = MemorySegment.ofAddress(userdata.address());
-        this.cancelFlag = builder.cancellable ? Arena.ofAuto().allocate(JAVA_INT) : null;
+        this.cancellation = builder.cancellable ? new Interruption(true, "ljasync: thread " + name + " was cancelled")
+                : null;
         Callback.Builder callbackBuilder = TYPE.builder().name(name).onError(e -> error = e)
-                .adapter(LibraryChunks.THREAD, cancelFlag);
+                .adapter(LibraryChunks.THREAD).interruption(cancellation);
         this.callback = source ? callbackBuilder.create(new String(chunk, StandardCharsets.UTF_8), initArgs)
                 : callbackBuilder.create(chunk, initArgs);
         try {
@@ -179,14 +181,23 @@ public final class LuaThread implements AutoCloseable {
 
     /** The thread's body: one call through the function pointer, then the state is freed. */
     private void body() {
-        runner = Thread.currentThread();
         try {
-            MemorySegment returned = (MemorySegment) CALL.invokeExact(callback.funcptr(), userdata);
-            result = returned.address();
+            // From here cancel() interrupts this thread; a cancel that came before is seen now, and the function
+            // does not run at all.
+            if (cancellation == null || cancellation.enter(0)) {
+                MemorySegment returned = (MemorySegment) CALL.invokeExact(callback.funcptr(), userdata);
+                result = returned.address();
+            } else {
+                error = new LuaException(LuaException.Kind.CANCELLED, "thread " + name + " was cancelled before"
+                        + " it started", "", null);
+            }
         } catch (Throwable t) {
             error = new LuaException(LuaException.Kind.JAVA, "thread " + name + " failed in Java: " + t, "", t);
         } finally {
-            runner = null;
+            boolean cancelled = cancellation != null && cancellation.isRaised();
+            if (cancellation != null) {
+                cancellation.leave();
+            }
             status = error == null ? Status.FINISHED : cancelled ? Status.CANCELLED : Status.FAILED;
             try {
                 callback.close();
@@ -261,16 +272,11 @@ public final class LuaThread implements AutoCloseable {
      * @throws IllegalStateException when the thread was not started {@link Builder#cancellable(boolean) cancellable}
      */
     public void cancel() {
-        if (cancelFlag == null) {
+        if (cancellation == null) {
             throw new IllegalStateException("thread " + name + " was not started cancellable;"
                     + " use LuaThread.builder().cancellable(true)");
         }
-        cancelled = true;
-        JAVA_INT.varHandle().setVolatile(cancelFlag, 0L, 1);
-        Thread running = runner;
-        if (running != null) {
-            running.interrupt(); // ends a wait in ljasync.sync (a channel, a mutex, a semaphore) with an error
-        }
+        cancellation.raise();
     }
 
     /**

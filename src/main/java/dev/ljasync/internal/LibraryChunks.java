@@ -27,6 +27,8 @@ public final class LibraryChunks {
     public static final byte[] STATE = compile("state.lua", "ljasync.state");
     /** Run in every callback state. */
     public static final byte[] CALLBACK = compile("callback.lua", "ljasync.callback");
+    /** Run first in every interruptible state; see {@link Interruption}. */
+    public static final byte[] INTERRUPT = compile("interrupt.lua", "ljasync.interrupt");
     /** Wraps the function of every LuaThread. */
     public static final byte[] THREAD = compile("thread.lua", "ljasync.thread");
 
@@ -80,6 +82,14 @@ public final class LibraryChunks {
             return in.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Loads one of the chunks above ({@code luaL_loadbufferx}, binary mode) as a function on top of the stack. */
+    static int load(MemorySegment L, byte[] chunk, String chunkName) {
+        try (Arena scratch = Arena.ofConfined()) {
+            return luaL_loadbufferx(L, scratch.allocateFrom(JAVA_BYTE, chunk), chunk.length,
+                    scratch.allocateFrom(chunkName), scratch.allocateFrom("b"));
         }
     }
 

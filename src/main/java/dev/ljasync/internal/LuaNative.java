@@ -406,6 +406,23 @@ public final class LuaNative {
         return LibLuaJit.lua_dump(L, writer, data);
     }
 
+    /** luaJIT_setmode's mode for turning the JIT compiler of the whole state off (and flushing what it compiled). */
+    public static final int LUAJIT_MODE_ENGINE_OFF = LibLuaJit.LUAJIT_MODE_ENGINE() | LibLuaJit.LUAJIT_MODE_OFF();
+
+    public static int luaJIT_setmode(MemorySegment L, int idx, int mode) {
+        return LibLuaJit.luaJIT_setmode(L, idx, mode);
+    }
+
+    /** lua_insert: moves the top value to idx, shifting the values above it up. */
+    public static void lua_insert(MemorySegment L, int idx) {
+        LibLuaJit.lua_insert(L, idx);
+    }
+
+    /** lua_remove: removes the value at idx, shifting the values above it down. */
+    public static void lua_remove(MemorySegment L, int idx) {
+        LibLuaJit.lua_remove(L, idx);
+    }
+
     /** luaL_ref on the registry: pops the top value and returns a reference to it. */
     public static int registryRef(MemorySegment L) {
         return LibLuaJit.luaL_ref(L, LUA_REGISTRYINDEX);

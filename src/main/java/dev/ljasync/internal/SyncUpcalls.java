@@ -22,7 +22,9 @@ import static java.lang.foreign.ValueLayout.*;
  * <p>The stub never throws: a Java exception becomes {@code -FAILED}, and its message waits for the {@link #ERROR}
  * operation on the same thread. Waits (a lock, a send to a full channel, a receive from an empty one) happen here,
  * on the calling thread; an interrupt ends a wait with {@code -INTERRUPTED} and leaves the thread's interrupt flag
- * set. A timeout is in seconds, negative for none. The operation numbers are also written in ljasync.sync.
+ * set (unless it was the library's own, {@link Interruption}, which the interrupted call takes back). On a virtual
+ * thread a wait without a timeout is refused ({@code -PINNED}) when it would have to wait: see {@link #waitNanos}.
+ * A timeout is in seconds, negative for none. The operation numbers are also written in ljasync.sync.
  */
 public final class SyncUpcalls {
 
@@ -73,11 +75,14 @@ public final class SyncUpcalls {
                 case SEND -> {
                     if (!(Shared.find(handle) instanceof SharedChannel channel)) yield -NO_OBJECT;
                     byte[] message = data.reinterpret(size).toArray(JAVA_BYTE);
-                    yield -channel.send(message, nanos(timeout));
+                    long nanos = waitNanos(timeout);
+                    yield refused(-channel.send(message, Math.max(nanos, 0)), nanos);
                 }
                 case RECEIVE -> {
                     if (!(Shared.find(handle) instanceof SharedChannel channel)) yield -NO_OBJECT;
-                    yield channel.receiveInto(data.reinterpret(size), nanos(timeout), out.reinterpret(16));
+                    long nanos = waitNanos(timeout);
+                    yield refused(channel.receiveInto(data.reinterpret(size), Math.max(nanos, 0), out.reinterpret(16)),
+                            nanos);
                 }
                 case CLOSE -> {
                     if (!(Shared.find(handle) instanceof SharedChannel channel)) yield -NO_OBJECT;
@@ -86,7 +91,8 @@ public final class SyncUpcalls {
                 }
                 case LOCK -> {
                     if (!(Shared.find(handle) instanceof SharedMutex mutex)) yield -NO_OBJECT;
-                    yield mutex.lock(nanos(timeout)) ? OK : -TIMEOUT;
+                    long nanos = waitNanos(timeout);
+                    yield mutex.lock(Math.max(nanos, 0)) ? OK : refused(-TIMEOUT, nanos);
                 }
                 case UNLOCK -> {
                     if (!(Shared.find(handle) instanceof SharedMutex mutex)) yield -NO_OBJECT;
@@ -94,7 +100,8 @@ public final class SyncUpcalls {
                 }
                 case ACQUIRE -> {
                     if (!(Shared.find(handle) instanceof SharedSemaphore semaphore)) yield -NO_OBJECT;
-                    yield semaphore.acquire(nanos(timeout)) ? OK : -TIMEOUT;
+                    long nanos = waitNanos(timeout);
+                    yield semaphore.acquire(Math.max(nanos, 0)) ? OK : refused(-TIMEOUT, nanos);
                 }
                 case RELEASE_PERMITS -> {
                     if (!(Shared.find(handle) instanceof SharedSemaphore semaphore)) yield -NO_OBJECT;
@@ -106,7 +113,9 @@ public final class SyncUpcalls {
                 default -> throw new IllegalArgumentException("ljasync.sync asked for unknown operation " + op);
             };
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            if (!Interruption.raisedHere()) {
+                Thread.currentThread().interrupt(); // not the library's own interrupt, which its call takes back
+            }
             return -INTERRUPTED;
         } catch (Throwable t) {
             try {
@@ -117,6 +126,26 @@ public final class SyncUpcalls {
             }
             return -FAILED;
         }
+    }
+
+    /**
+     * The wait that a Lua call may make, in nanoseconds. None once the call is interrupted (the thread's interrupt
+     * may have been taken back by code it ran: the flag is the truth). On a virtual thread, none without a timeout:
+     * Lua code runs inside a native call (lua_pcall), and a virtual thread waiting under a native frame pins its
+     * carrier, so that waits for a sender on the same carriers would never end. -1 marks such a wait: it is tried
+     * without waiting, and refused ({@link #refused}) when it would have had to wait.
+     */
+    private static long waitNanos(double timeout) throws InterruptedException {
+        if (Interruption.raisedHere()) {
+            throw new InterruptedException();
+        }
+        long nanos = nanos(timeout);
+        return nanos == FOREVER && Thread.currentThread().isVirtual() ? -1 : nanos;
+    }
+
+    /** The status of an operation tried with the wait of {@link #waitNanos}: a refused untimed wait is PINNED. */
+    private static long refused(long result, long nanos) {
+        return nanos < 0 && result == -TIMEOUT ? -PINNED : result;
     }
 
     private static double query(Shared object, int what) {

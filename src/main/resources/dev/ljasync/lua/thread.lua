@@ -1,19 +1,8 @@
 -- The adapter of a LuaThread's callback, run once in its state with the thread's function: the function's result
--- becomes the thread's `void *` result, and a cancellable thread runs without the JIT (LuaJIT runs no hook inside
--- a compiled trace) under a count hook that raises an error once Java has set the thread's cancel flag.
+-- becomes the thread's `void *` result. (A cancellable thread's state is interruptible: see interrupt.lua.)
 local ffi = require("ffi")
 local type, error, cast = type, error, ffi.cast
-local thread, flag = ...
-
-if flag ~= nil then
-  local cancelled = cast("volatile int32_t *", flag)
-  jit.off()
-  debug.sethook(function()
-    if cancelled[0] ~= 0 then
-      error("ljasync.thread: cancelled", 0)
-    end
-  end, "", 10000)
-end
+local thread = ...
 
 return function(userdata)
   local result = thread(userdata)

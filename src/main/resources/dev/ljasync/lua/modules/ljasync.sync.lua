@@ -10,7 +10,9 @@
 --   local s = sync.semaphore([permits])    -- s:acquire([timeout]) -> true/false; s:release([n]); s:available()
 --   local x = sync.wrap(handle)            -- the object a handle names: what Java passes, or x:handle() elsewhere
 --
--- Timeouts are in seconds; none (nil) waits as long as it takes. The objects live in Java, reached through one C
+-- Timeouts are in seconds; none (nil) waits as long as it takes. Every wait from Lua happens inside a native call
+-- (lua_pcall), so on a virtual thread it pins the carrier while it waits: there a wait without a timeout that would
+-- have to wait raises an error instead, and a timed one keeps the carrier at most that long. The objects live in Java, reached through one C
 -- function (dev.ljasync.internal.SyncUpcalls), the context this module is loaded with; a wrapper here holds a
 -- reference to its object until the wrapper is collected or its state closes. Values cross as bytes in the one
 -- encoding that dev.ljasync.internal.Messages reads and writes on the Java side.
@@ -32,7 +34,7 @@ local sync_call = cast("double (*)(int32_t, int64_t, void *, int64_t, double, do
 local NEW_CHANNEL, NEW_MUTEX, NEW_SEMAPHORE, RETAIN, RELEASE, SEND, RECEIVE, CLOSE, LOCK, UNLOCK, ACQUIRE,
   RELEASE_PERMITS, QUERY, ERROR = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
 local SIZE, IS_CLOSED, IS_LOCKED, IS_HELD, AVAILABLE = 1, 2, 3, 4, 5
-local TIMEOUT, CLOSED, INTERRUPTED, NO_OBJECT, NOT_OWNER, TOO_SMALL, FAILED = -1, -2, -3, -4, -5, -6, -7
+local TIMEOUT, CLOSED, INTERRUPTED, NO_OBJECT, NOT_OWNER, TOO_SMALL, FAILED, PINNED = -1, -2, -3, -4, -5, -6, -7, -8
 local KIND_CHANNEL, KIND_MUTEX, KIND_SEMAPHORE = 1, 2, 3
 
 local bytes_t = typeof("uint8_t[?]")
@@ -47,7 +49,11 @@ local errbuf = new(bytes_t, errbuf_size)
 
 local function why(status)
   if status == INTERRUPTED then
-    return "interrupted while waiting (the thread's interrupt flag stays set)"
+    return "interrupted while waiting (the thread's interrupt flag stays set, unless the library interrupted it)"
+  elseif status == PINNED then
+    return "it would wait without a timeout on a virtual thread, which Lua code keeps pinned to its carrier (it runs"
+      .. " inside a native call) so that no other virtual thread could run there; give a timeout (the carrier waits"
+      .. " that long at most) or run this code on a platform thread"
   elseif status == NO_OBJECT then
     return "it no longer exists"
   elseif status == FAILED then
