@@ -54,8 +54,8 @@ public final class Callback implements AutoCloseable {
     private Callback(Builder builder, byte[] chunk, String mode, Object[] initArgs) {
         type = builder.type;
         name = builder.name;
-        states = new CallbackStates(type, builder.states, name, builder.fallback, builder.onError, chunk, mode,
-                initArgs, builder.adapter, builder.adapterArgs, this);
+        states = new CallbackStates(type, builder.states, name, builder.fallback, builder.onError,
+                builder.stateOptions, chunk, mode, initArgs, builder.adapter, builder.adapterArgs, this);
         try {
             funcptr = Linker.nativeLinker().upcallStub(type.upcall().bindTo(states), type.descriptor(),
                     Arena.ofAuto());
@@ -140,6 +140,7 @@ public final class Callback implements AutoCloseable {
         private long fallback;
         private Consumer<? super LuaException> onError = Callback::warn;
         private String name = "callback";
+        private LuaState.Options stateOptions = LuaState.builder().options();
         private byte[] adapter;
         private Object[] adapterArgs = new Object[0];
 
@@ -181,6 +182,27 @@ public final class Callback implements AutoCloseable {
         }
 
         /**
+         * Opens each state of the callback with the choices of a {@link LuaState.Builder}, taken now: its libraries,
+         * memory limit (enforced in every call), and whether Lua's loaders take bytecode, native modules load and
+         * {@code os.exit} ends the process. The default is {@code LuaState.builder()}: every library, as in
+         * lj-async, and none of the three. {@code CallbackType.of(sig).builder().stateOptions(LuaState.builder()
+         * .libraries(Library.STRING, Library.MATH))} runs untrusted code that sees no FFI, io, os, debug or
+         * {@code require}. The library's own Lua code still uses the FFI, string, table and jit libraries in each
+         * state, out of user code's reach. What it cannot hide is in the signature: pointer parameters arrive as
+         * FFI pointers (cdata) that Lua code can read and write through, as C code could.
+         *
+         * @param options the state choices; later changes to it do not affect this builder
+         */
+        public Builder stateOptions(LuaState.Builder options) {
+            return stateOptions(Objects.requireNonNull(options, "options").options());
+        }
+
+        Builder stateOptions(LuaState.Options options) {
+            this.stateOptions = options;
+            return this;
+        }
+
+        /**
          * Wraps the chunk's function in each state: {@code adapter} is bytecode of the library's own Lua code, run
          * with the function and {@code args}, returning the function calls go to (for LuaThread).
          */
@@ -200,9 +222,11 @@ public final class Callback implements AutoCloseable {
         }
 
         /**
-         * Creates a callback: opens its state(s) with LuaJIT's standard libraries, runs the Lua source once in each
-         * with {@code initArgs} as {@code ...} (values convert as for {@link LuaState}), and serves calls with the
-         * function the chunk returns.
+         * Creates a callback: opens its state(s) (with LuaJIT's standard libraries unless
+         * {@link #stateOptions chosen}), runs the Lua source once in each with {@code initArgs} as {@code ...}
+         * (values convert as for {@link LuaState}), and serves calls with the function the chunk returns. Text is
+         * text: a binary chunk is refused, and so is bytecode that the source hands to Lua's own loaders unless the
+         * state options allow it.
          *
          * @throws LuaException             when the chunk does not compile or raises an error
          * @throws IllegalArgumentException when the chunk returns something other than a function, or an init arg
@@ -216,7 +240,8 @@ public final class Callback implements AutoCloseable {
          * Creates a callback from a compiled chunk: LuaJIT bytecode from {@link LuaState#compile} or
          * {@code string.dump}, which may serve any number of callbacks. As with lj-async, the dumped function must
          * have no upvalues (they do not cross states): such bytecode is refused with an
-         * {@link IllegalArgumentException}. Load only bytecode you made: LuaJIT does not verify it.
+         * {@link IllegalArgumentException}. For trusted code only: LuaJIT does not verify bytecode, and bytecode
+         * crafted to be malformed can crash the process. Load only bytecode you made.
          *
          * @see #create(String, Object...)
          */

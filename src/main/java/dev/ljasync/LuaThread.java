@@ -98,7 +98,7 @@ public final class LuaThread implements AutoCloseable {
         this.userdata = MemorySegment.ofAddress(userdata.address());
         this.cancelFlag = builder.cancellable ? Arena.ofAuto().allocate(JAVA_INT) : null;
         Callback.Builder callbackBuilder = TYPE.builder().name(name).onError(e -> error = e)
-                .adapter(LibraryChunks.THREAD, cancelFlag);
+                .stateOptions(builder.stateOptions).adapter(LibraryChunks.THREAD, cancelFlag);
         this.callback = source ? callbackBuilder.create(new String(chunk, StandardCharsets.UTF_8), initArgs)
                 : callbackBuilder.create(chunk, initArgs);
         try {
@@ -139,6 +139,7 @@ public final class LuaThread implements AutoCloseable {
         private String name;
         private boolean cancellable;
         private boolean nativeThread;
+        private LuaState.Options stateOptions = LuaState.builder().options();
 
         private Builder() {}
 
@@ -163,6 +164,19 @@ public final class LuaThread implements AutoCloseable {
          */
         public Builder nativeThread(boolean nativeThread) {
             this.nativeThread = nativeThread;
+            return this;
+        }
+
+        /**
+         * Opens the thread's state with the choices of a {@link LuaState.Builder}, taken now: its libraries, memory
+         * limit, and whether Lua's loaders take bytecode, native modules load and {@code os.exit} ends the process
+         * (it ends the thread {@link Status#FAILED} with a {@link LuaException.Kind#EXIT} error by default). The
+         * default is every library; see {@link Callback.Builder#stateOptions} for what a sandbox keeps.
+         *
+         * @param options the state choices; later changes to it do not affect this builder
+         */
+        public Builder stateOptions(LuaState.Builder options) {
+            this.stateOptions = Objects.requireNonNull(options, "options").options();
             return this;
         }
 
