@@ -18,34 +18,39 @@ import static org.junit.jupiter.api.Assertions.*;
 class SandboxCrashTest {
 
     /**
-     * Lua source that calls {@code loader} on the dump of {@code function(t) return t.x.y end} with one operand
-     * edited: the first {@code TGETS} reads string constant 255 of a function that has two. LuaJIT does not verify
-     * bytecode; run, this reads a wild pointer.
+     * The dump ({@code string.dump}, stripped) of {@code function() local t = {x = {y = 1}} return t.x.y end} with
+     * one operand edited, as a Lua string literal of {@code \ddd} escapes: its first {@code TDUP} copies table
+     * constant 65281 of a function that has three. LuaJIT does not verify bytecode; run, this reads a wild pointer.
      */
-    static String editedBytecodeCall(String loader) {
+    static String editedBytecodeLiteral() {
         byte[] dump;
         try (LuaState trusted = LuaState.open()) {
-            Object bytes = trusted.run("return string.dump(function(t) return t.x.y end, true)")[0];
+            Object bytes = trusted.run("return string.dump(function() local t = {x = {y = 1}} return t.x.y end, true)")[0];
             dump = bytes instanceof byte[] b ? b : ((String) bytes).getBytes(StandardCharsets.UTF_8);
         }
         int at = -1;
         for (int i = 0; i + 3 < dump.length && at < 0; i++) {
-            // TGETS (opcode 0x39 of LuaJIT 2.1) A=1 C=0 B=0: slot 1 = slot 0["x"], the key being constant 0
-            if (dump[i] == 0x39 && dump[i + 1] == 1 && dump[i + 2] == 0 && dump[i + 3] == 0) {
-                at = i + 2;
+            // TDUP (opcode 0x35 of LuaJIT 2.1) A=0 D=1: slot 0 = a copy of table constant 1; D's high byte is i + 3
+            if (dump[i] == 0x35 && dump[i + 1] == 0 && dump[i + 2] == 1 && dump[i + 3] == 0) {
+                at = i + 3;
             }
         }
         if (at < 0) {
-            throw new AssertionError("no TGETS 1 0 0 in the dump: another LuaJIT bytecode format?");
+            throw new AssertionError("no TDUP 0 1 in the dump: another LuaJIT bytecode format?");
         }
         dump[at] = (byte) 0xff;
-        StringBuilder literal = new StringBuilder();
+        StringBuilder literal = new StringBuilder("\"");
         for (byte b : dump) {
             literal.append('\\').append(b & 0xff);
         }
-        return "local f, err = " + loader + "(\"" + literal + "\")\n"
+        return literal.append('"').toString();
+    }
+
+    /** Lua source that loads the edited bytecode with {@code loader} and runs it. */
+    static String editedBytecodeCall(String loader) {
+        return "local f, err = " + loader + "(" + editedBytecodeLiteral() + ")\n"
                 + "if not f then error(err, 0) end\n"
-                + "return f({x = {y = 1}})";
+                + "return f()";
     }
 
     /** Fails unless running the chunk raised a Lua error saying the binary chunk was refused. */
@@ -89,10 +94,9 @@ class SandboxCrashTest {
 
     static void editedBytecodeThroughTheModuleLoader() {
         // require("ljasync.sync") used to take the FFI from package.loaded, where Lua code can put anything
-        String chunk = editedBytecodeCall("load").replace("local f, err = load(", "local dump = (");
         try (LuaState lua = LuaState.open(LuaState.Library.PACKAGE)) {
-            lua.run(chunk.substring(0, chunk.indexOf('\n'))
-                    + "\npackage.loaded.ffi = {string = function() return dump end}\nrequire('ljasync.sync')");
+            lua.run("package.loaded.ffi = {string = function() return " + editedBytecodeLiteral() + " end}\n"
+                    + "require('ljasync.sync')");
             throw new AssertionError("the module loader ran");
         } catch (LuaException e) {
             System.out.println("refused: " + e.luaMessage());
@@ -155,7 +159,8 @@ class SandboxCrashTest {
 
     @Test
     void shouldRefuseEditedBytecodeHandedToTheModuleLoader() {
-        ChildJvm.run(SandboxCrashTest.class, "editedBytecodeThroughTheModuleLoader").assertPrinted("refused: ");
+        ChildJvm.run(SandboxCrashTest.class, "editedBytecodeThroughTheModuleLoader").assertPrinted(
+                "refused: module 'ljasync.sync' needs LuaJIT's ffi library, which this state did not open");
     }
 
     @Test

@@ -106,9 +106,11 @@ class SandboxTest {
     @Test
     void shouldNotLetAFakeFfiHandBytecodeToTheModuleLoader() {
         try (LuaState lua = LuaState.open(Library.PACKAGE)) {
+            byte[] fake = lua.compile("return 'a module of the Lua code'", "fake");
             LuaException e = assertThrows(LuaException.class, () -> lua.run("""
-                    package.loaded.ffi = {string = function() return string.dump(function() end) end}
-                    return require("ljasync.sync")"""));
+                    local fake = ...
+                    package.loaded.ffi = {string = function() return fake end}
+                    return require("ljasync.sync")""", "chunk", (Object) fake));
             assertEquals("module 'ljasync.sync' needs LuaJIT's ffi library, which this state did not open",
                     e.luaMessage());
         }

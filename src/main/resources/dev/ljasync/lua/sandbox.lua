@@ -169,23 +169,24 @@ if package and not native then
 end
 
 -- ---- the library's own chunks never see what user code does to the globals --------------------------------
--- They read the globals and modules of this moment, the private libraries included, through an environment that
--- user code cannot get (getfenv shows the globals in its place) nor change.
-local environment, modules = {}, {}
+-- They read the globals and modules of this moment, the private libraries included, and write (pcall = ...,
+-- _G.x = ...) to the state's globals, as any chunk does: their environment is an empty table with a metatable,
+-- which user code cannot get (getfenv shows the globals in its place) nor change.
+local globals, modules = {}, {}
 for k, v in next, _G do
-  environment[k] = v
+  globals[k] = v
 end
 for k, v in next, loaded do
   modules[k] = v
 end
-environment._G = environment
-environment.require = function(name)
+globals.require = function(name)
   local m = modules[name]
   if m == nil then
     error("the library's own code needs module '" .. name .. "', which this state did not open", 2)
   end
   return m
 end
+local environment = setmetatable({}, {__index = globals, __newindex = _G, __metatable = false})
 
 local function level(f)
   if type(f) == "number" and f > 0 then
