@@ -54,6 +54,12 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * collector paused (so no {@code __gc} finalizer can raise there), and a Java function reports its failure by
  * returning, after which Lua code raises the error.
  *
+ * <h2>Sandbox</h2>
+ * Whatever its libraries, a state loads no bytecode through Lua's own loaders, no native code through
+ * {@code package}, and turns {@code os.exit} into a {@link LuaException.Kind#EXIT} error, unless its
+ * {@link Builder} allows each; untrusted code also gets only the libraries it needs ({@link Builder#libraries}),
+ * without {@link Library#IO}, {@link Library#OS}, {@link Library#FFI} and {@link Library#DEBUG}.
+ *
  * <p>A state holds native memory until {@link #close()}: an unclosed state is not freed by the garbage collector.
  */
 public final class LuaState implements AutoCloseable {

@@ -257,6 +257,69 @@ class SandboxTest {
     }
 
     @Test
+    void shouldLeavePcallXpcallAndResumeAsTheyWereForOtherErrors() {
+        try (LuaState lua = LuaState.open()) {
+            Object[] results = lua.run("""
+                    local ok, sum = xpcall(function(a, b) return a + b end, print, 1, 2)
+                    local _, handled = xpcall(function() error("x", 0) end, function(e) return e .. "!" end)
+                    local _, bad = pcall(xpcall, print, 42)
+                    local _, resumed = coroutine.resume(coroutine.create(function() error("co", 0) end))
+                    return ok, sum, handled, bad, resumed, select("#", pcall(function() return 1, nil, 3 end))""");
+            assertArrayEquals(new Object[] {true, 3L, "x!", "bad argument #2 to 'xpcall' (function expected, got number)",
+                    "co", 4L}, results);
+        }
+    }
+
+    @Test
+    void shouldReportBadArgumentsOfTheReplacedFunctionsAsLuaJitDoes() {
+        try (LuaState lua = LuaState.open()) {
+            Object[] results = lua.run("""
+                    local function message(f, ...) return select(2, pcall(function(...) local r = f(...) end, ...)) end
+                    return message(xpcall, print, 42), message(load, nil), message(loadstring, {}),
+                      message(load, "x", {}), message(loadfile, {}), message(dofile, {}), message(pcall),
+                      message(getfenv, {}), message(getfenv, 100), message(setfenv, 100, {}),
+                      message(setfenv, print, {}), message(coroutine.resume, 1), message(os.exit, {})""",
+                    "args");
+            assertArrayEquals(new Object[] {
+                    "args:1: bad argument #2 to 'xpcall' (function expected, got number)",
+                    "args:1: bad argument #1 to 'load' (function expected, got nil)",
+                    "args:1: bad argument #1 to 'loadstring' (function expected, got table)",
+                    "args:1: bad argument #2 to 'load' (string expected, got table)",
+                    "args:1: bad argument #1 to 'loadfile' (string expected, got table)",
+                    "args:1: bad argument #1 to 'dofile' (string expected, got table)",
+                    "args:1: bad argument #1 to 'pcall' (value expected)",
+                    "args:1: bad argument #1 to 'getfenv' (number expected, got table)",
+                    "args:1: bad argument #1 to 'getfenv' (invalid level)",
+                    "args:1: bad argument #1 to 'setfenv' (invalid level)",
+                    "args:1: 'setfenv' cannot change environment of given object",
+                    "args:1: bad argument #1 to 'resume' (coroutine expected)",
+                    "args:1: bad argument #1 to 'exit' (number expected, got table)"}, results);
+            // and levels count from the caller, as before
+            assertArrayEquals(new Object[] {true, true, 7L}, lua.run("""
+                    local getfenv, setfenv, G, env = getfenv, setfenv, _G, {x = 7}
+                    local function f() setfenv(1, env) return getfenv(1) == env, getfenv(2) == G, x end
+                    local same, global, x = f() -- not a tail call: level 2 of f is this chunk
+                    return same, global, x"""));
+        }
+    }
+
+    @Test
+    void shouldLoadFromAReaderFunctionAsLuaJitDoes() {
+        try (LuaState lua = LuaState.open()) {
+            Object[] results = lua.run("""
+                    local pieces, i = {"return ", 4, "0 + ", "2", ""}, 0
+                    local f = load(function() i = i + 1 return pieces[i] end, "=pieces")
+                    local _, raised = load(function() error("reader failed", 0) end)
+                    local _, wrong = load(function() return {} end)
+                    local _, syntax = load(function() i = i + 1 return i < 8 and "x" or nil end)
+                    return f(), raised, wrong, syntax""");
+            // the reader's own error, without the traceback that the message handler of the call from Java adds
+            assertArrayEquals(new Object[] {42L, "reader failed", "reader function must return a string",
+                    "(load):1: '=' expected near '<eof>'"}, results);
+        }
+    }
+
+    @Test
     void shouldReportOsExitInACallbackToItsErrorHandler() throws Throwable {
         try (Callback cb = CallbackType.of("int (*)(int)").builder().fallback(-1).onError(e -> {})
                 .create("return function(x) if x < 0 then os.exit(-x) end return x end")) {

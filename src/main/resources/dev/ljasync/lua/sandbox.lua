@@ -2,18 +2,33 @@
 -- hold what its builder promised. Java passes whether Lua's own loaders may take bytecode, whether native modules
 -- may be loaded, whether os.exit may end the process, the registry slot where os.exit leaves its code for Java, and
 -- the names of the libraries that were opened only for the library's own code (they are taken away here). Returns
--- the environment of the library's own chunks (callback.lua, thread.lua): the globals and modules as they are now,
--- before user code can touch them, the private libraries among them.
+-- the environment of the library's own chunks (callback.lua, thread.lua).
+--
+-- The functions replaced here are kept in locals named as the globals they were: LuaJIT names a function in its
+-- "bad argument" errors by the variable it was called through. Each replacement checks its arguments itself and
+-- raises at its caller, so that no error shows a position in this chunk.
 local bytecode, native, process_exit, exit_slot = ...
 local _G, type, error, next, select, tonumber, getmetatable, setmetatable = _G, type, error, next, select, tonumber,
   getmetatable, setmetatable
-local raw_load, raw_loadstring, raw_loadfile, raw_pcall, raw_xpcall = load, loadstring, loadfile, pcall, xpcall
-local raw_getfenv, raw_setfenv = getfenv, setfenv
+local load, loadfile, pcall, xpcall, getfenv, setfenv = load, loadfile, pcall, xpcall, getfenv, setfenv
 local coroutine, package, os = coroutine, package, os
-local raw_resume = coroutine.resume
+local resume = coroutine.resume
 local debug = debug -- always opened; hidden below unless asked for
 local registry, getinfo, setmetatable_any = debug.getregistry(), debug.getinfo, debug.setmetatable
 local loaded, preload = registry._LOADED, registry._PRELOAD
+
+-- LuaJIT's error for a bad argument of the function that called this one, raised where that function was called
+-- (or `level` frames up from here, for a helper of that function).
+local function bad(n, name, problem, level)
+  error("bad argument #" .. n .. " to '" .. name .. "' (" .. problem .. ")", level or 3)
+end
+
+local function check_string(value, n, name) -- nil, or what LuaJIT takes as a string
+  local kind = type(value)
+  if kind ~= "nil" and kind ~= "string" and kind ~= "number" then
+    bad(n, name, "string expected, got " .. kind, 4)
+  end
+end
 
 -- ---- os.exit ends the Lua code, not the process --------------------------------------------------------------
 -- The error is a table that nothing in Lua can catch: pcall, xpcall, coroutine.resume and load (whose reader may
@@ -39,7 +54,7 @@ local function exit(code)
   elseif code ~= nil and code ~= true then
     status = tonumber(code)
     if status == nil then
-      error("bad argument #1 to 'exit' (number expected, got " .. type(code) .. ")", 2)
+      bad(1, "exit", "number expected, got " .. type(code))
     end
     status = status - status % 1 -- an integer, as LuaJIT's os.exit takes it
   end
@@ -52,14 +67,17 @@ end
 
 if os and not process_exit then
   os.exit = exit
-  _G.pcall = function(f, ...)
-    return passon(raw_pcall(f, ...))
+  _G.pcall = function(...)
+    if select("#", ...) == 0 then
+      bad(1, "pcall", "value expected")
+    end
+    return passon(pcall(...))
   end
   _G.xpcall = function(f, handler, ...)
     if type(handler) ~= "function" then
-      return raw_xpcall(f, handler, ...) -- its own "bad argument" error
+      bad(2, "xpcall", "function expected, got " .. type(handler))
     end
-    return passon(raw_xpcall(f, function(e)
+    return passon(xpcall(f, function(e)
       if is_exit(e) then
         return e
       end
@@ -67,7 +85,10 @@ if os and not process_exit then
     end, ...))
   end
   coroutine.resume = function(co, ...)
-    return passon(raw_resume(co, ...))
+    if type(co) ~= "thread" then
+      bad(1, "resume", "coroutine expected")
+    end
+    return passon(resume(co, ...))
   end
 end
 
@@ -92,7 +113,7 @@ end
 local function read(reader)
   local pieces, n = {}, 0
   while true do
-    local ok, piece = raw_pcall(reader)
+    local ok, piece = pcall(reader)
     if not ok then
       if is_exit(piece) then
         error(piece, 0)
@@ -117,27 +138,36 @@ local function read(reader)
   return pieces[1] or ""
 end
 
-local function loader(raw)
+-- load and loadstring (the same function in LuaJIT, but for its name)
+local function loader(name)
   return function(chunk, chunkname, mode, ...)
-    if type(chunk) == "function" then
+    check_string(chunkname, 2, name)
+    check_string(mode, 3, name)
+    local kind = type(chunk)
+    if kind == "function" then
       local text, err = read(chunk)
       if text == nil then
         return nil, err
       end
       chunk, chunkname = text, chunkname or "=(load)"
+    elseif kind ~= "string" and kind ~= "number" then
+      bad(1, name, "function expected, got " .. kind)
     end
-    return loaded_chunk(raw(chunk, chunkname, mode_of(mode), ...))
+    return loaded_chunk(load(chunk, chunkname, mode_of(mode), ...))
   end
 end
-_G.load, _G.loadstring = loader(raw_load), loader(raw_loadstring)
+_G.load, _G.loadstring = loader("load"), loader("loadstring")
 
 if not bytecode then
-  local function loadfile(filename, mode, ...)
-    return loaded_chunk(raw_loadfile(filename, "t", ...))
+  local function text_loadfile(filename, mode, ...)
+    check_string(filename, 1, "loadfile")
+    check_string(mode, 2, "loadfile")
+    return loaded_chunk(loadfile(filename, "t", ...))
   end
-  _G.loadfile = loadfile
+  _G.loadfile = text_loadfile
   _G.dofile = function(filename)
-    local f, message = loadfile(filename)
+    check_string(filename, 1, "dofile")
+    local f, message = loaded_chunk(loadfile(filename, "t"))
     if f == nil then
       error(message, 0)
     end
@@ -151,7 +181,7 @@ if not bytecode then
       if file == nil then
         return message
       end
-      local f, why = loadfile(file)
+      local f, why = text_loadfile(file)
       if f == nil then
         error("error loading module '" .. name .. "' from file '" .. file .. "':\n\t" .. why, 0)
       end
@@ -188,25 +218,42 @@ globals.require = function(name)
 end
 local environment = setmetatable({}, {__index = globals, __newindex = _G, __metatable = false})
 
-local function level(f)
-  if type(f) == "number" and f > 0 then
-    return f + 1 -- the same frame, seen from here
+-- A level of getfenv/setfenv as seen from the replacement (one more), or the function, after LuaJIT's checks.
+local function target(f, name)
+  local kind = type(f)
+  if kind == "function" then
+    return f
+  elseif kind == "nil" then
+    return 2
+  elseif kind ~= "number" then
+    bad(1, name, "number expected, got " .. kind, 4)
+  elseif f < 0 or (f > 0 and getinfo(f + 2, "f") == nil) then -- f + 2: as seen from here, one call deeper
+    bad(1, name, "invalid level", 4)
   end
-  return f == nil and 2 or f
+  return f == 0 and 0 or f + 1
 end
+
 _G.getfenv = function(f)
-  local env = raw_getfenv(level(f))
+  local env = getfenv(target(f, "getfenv"))
   if env == environment then
     return _G
   end
   return env
 end
 _G.setfenv = function(f, table)
-  local target = level(f)
-  if target ~= 0 and raw_getfenv(target) == environment then
-    error("the environment of the library's own functions cannot be changed", 2)
+  local at = target(f, "setfenv")
+  if type(table) ~= "table" then
+    bad(2, "setfenv", "table expected, got " .. type(table))
   end
-  local result = raw_setfenv(target, table)
+  if at ~= 0 then
+    local info = getinfo(at, "S") -- levels count from here, as for setfenv
+    if info.what == "C" then
+      error("'setfenv' cannot change environment of given object", 2)
+    elseif getfenv(at) == environment then
+      error("the environment of the library's own functions cannot be changed", 2)
+    end
+  end
+  local result = setfenv(at, table) -- not a tail call: the level counts this function's frame
   return result
 end
 
