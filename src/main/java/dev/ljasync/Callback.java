@@ -31,12 +31,13 @@ import java.util.function.Consumer;
  * {@link Builder#fallback(Object) chosen}), and the error, as a {@link LuaException} with the Lua traceback, goes to
  * the error handler (by default a warning on the {@code System.Logger} named {@code dev.ljasync.Callback}) and is
  * counted ({@link #errorCount()}, {@link #lastError()}). The next call runs normally. A call of {@code os.exit} is
- * such an error, of kind {@link LuaException.Kind#EXIT}, unless the {@link Builder#stateOptions(LuaState.Builder) state options} let
- * it end the process.
+ * such an error, of kind {@link LuaException.Kind#EXIT}, unless the
+ * {@link Builder#stateOptions(LuaState.Builder) state options} let it end the process.
  *
  * <h2>Libraries</h2>
- * Each state opens every standard library, as in lj-async, unless {@link Builder#stateOptions(LuaState.Builder)} chooses fewer (for
- * untrusted code); the library's own Lua code uses the FFI in every state, out of user code's reach.
+ * Each state opens every standard library, as in lj-async, unless {@link Builder#stateOptions(LuaState.Builder)}
+ * chooses fewer (for untrusted code); the library's own Lua code uses the FFI in every state, out of user code's
+ * reach.
  *
  * <h2>Lifetime</h2>
  * An open callback is never freed by the garbage collector: its pointer stays valid until {@link #close()}, which
@@ -229,10 +230,10 @@ public final class Callback implements AutoCloseable {
 
         /**
          * Creates a callback: opens its state(s) (with LuaJIT's standard libraries unless
-         * {@link #stateOptions(LuaState.Builder) chosen}), runs the Lua source once in each with {@code initArgs} as {@code ...}
-         * (values convert as for {@link LuaState}), and serves calls with the function the chunk returns. Text is
-         * text: a binary chunk is refused, and so is bytecode that the source hands to Lua's own loaders unless the
-         * state options allow it.
+         * {@link #stateOptions(LuaState.Builder) chosen}), runs the Lua source once in each with {@code initArgs} as
+         * {@code ...} (values convert as for {@link LuaState}), and serves calls with the function the chunk returns.
+         * Text is text: a binary chunk is refused, and so is bytecode that the source hands to Lua's own loaders
+         * unless the state options allow it.
          *
          * @throws LuaException             when the chunk does not compile or raises an error
          * @throws IllegalArgumentException when the chunk returns something other than a function, or an init arg

@@ -83,7 +83,10 @@ public final class LuaState implements AutoCloseable {
          * {@link Builder#processExit(boolean)} allows it.
          */
         OS("os"),
-        /** {@code string}, and the methods of string values. */
+        /**
+         * {@code string}, and the methods of string values. Its module {@code string.buffer} comes with
+         * {@link #FFI} only: it hands out FFI pointers, and opens the FFI when it does.
+         */
         STRING("string"),
         /** {@code math}. */
         MATH("math"),

@@ -43,8 +43,8 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * The function's result, an integer or a pointer (or nothing: 0), is {@link #result()}. A Lua error ends the thread
  * with status {@link Status#FAILED}; the {@link LuaException}, with its Lua traceback, is {@link #error()}. So does
  * a call of {@code os.exit}, with an error of kind {@link LuaException.Kind#EXIT}, unless the
- * {@link Builder#stateOptions(LuaState.Builder) state options} let it end the process. The state opens every library unless those
- * options choose fewer.
+ * {@link Builder#stateOptions(LuaState.Builder) state options} let it end the process. The state opens every
+ * library unless those options choose fewer.
  *
  * <h2>Cancellation</h2>
  * A thread started with {@link Builder#cancellable(boolean) cancellable(true)} stops soon after {@link #cancel()}
@@ -174,7 +174,8 @@ public final class LuaThread implements AutoCloseable {
          * Opens the thread's state with the choices of a {@link LuaState.Builder}, taken now: its libraries, memory
          * limit, and whether Lua's loaders take bytecode, native modules load and {@code os.exit} ends the process
          * (it ends the thread {@link Status#FAILED} with a {@link LuaException.Kind#EXIT} error by default). The
-         * default is every library; see {@link Callback.Builder#stateOptions(LuaState.Builder)} for what a sandbox keeps.
+         * default is every library; see {@link Callback.Builder#stateOptions(LuaState.Builder)} for what a sandbox
+         * keeps.
          *
          * @param options the state choices; later changes to it do not affect this builder
          */

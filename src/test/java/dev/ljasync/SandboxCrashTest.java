@@ -25,7 +25,8 @@ class SandboxCrashTest {
     static String editedBytecodeLiteral() {
         byte[] dump;
         try (LuaState trusted = LuaState.open()) {
-            Object bytes = trusted.run("return string.dump(function() local t = {x = {y = 1}} return t.x.y end, true)")[0];
+            Object bytes = trusted.run(
+                    "return string.dump(function() local t = {x = {y = 1}} return t.x.y end, true)")[0];
             dump = bytes instanceof byte[] b ? b : ((String) bytes).getBytes(StandardCharsets.UTF_8);
         }
         int at = -1;

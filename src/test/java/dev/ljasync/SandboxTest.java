@@ -129,6 +129,20 @@ class SandboxTest {
     }
 
     @Test
+    void shouldNotHandOutFfiPointersThroughStringBufferWithoutTheFfi() {
+        // buf:reserve() returns a uint8_t * cdata, and opens the FFI into package.loaded as it does
+        try (LuaState lua = LuaState.open(Library.PACKAGE, Library.STRING)) {
+            Object[] results = lua.run("return pcall(require, 'string.buffer')");
+            assertEquals(false, results[0]);
+            assertTrue(((String) results[1]).startsWith("module 'string.buffer' not found:"), (String) results[1]);
+        }
+        try (LuaState lua = LuaState.open(Library.PACKAGE, Library.STRING, Library.FFI)) {
+            assertArrayEquals(new Object[] {"cdata"},
+                    lua.run("return type(require('string.buffer').new():reserve(8))"));
+        }
+    }
+
+    @Test
     void shouldLoadNativeCodeWhenTheBuilderAllowsIt() {
         try (LuaState lua = LuaState.builder().libraries(Library.PACKAGE).nativeModules(true).open()) {
             Object[] results = lua.run("""
@@ -265,8 +279,8 @@ class SandboxTest {
                     local _, bad = pcall(xpcall, print, 42)
                     local _, resumed = coroutine.resume(coroutine.create(function() error("co", 0) end))
                     return ok, sum, handled, bad, resumed, select("#", pcall(function() return 1, nil, 3 end))""");
-            assertArrayEquals(new Object[] {true, 3L, "x!", "bad argument #2 to 'xpcall' (function expected, got number)",
-                    "co", 4L}, results);
+            assertArrayEquals(new Object[] {true, 3L, "x!",
+                    "bad argument #2 to 'xpcall' (function expected, got number)", "co", 4L}, results);
         }
     }
 

@@ -259,7 +259,10 @@ end
 
 -- ---- libraries opened only for the library's own code ------------------------------------------------------
 -- Gone from the globals, package.loaded and package.preload (their submodules: table.new, jit.util, ...).
-local SUBMODULES = {table = {"table.new", "table.clear"}, jit = {"jit.util", "jit.profile"}, string = {"string.buffer"}}
+-- string.buffer goes with the FFI too: buf:reserve() and buf:ref() hand out FFI pointers, and the first of them
+-- opens the FFI, which registers itself in package.loaded.
+local SUBMODULES = {table = {"table.new", "table.clear"}, jit = {"jit.util", "jit.profile"}, string = {"string.buffer"},
+  ffi = {"string.buffer"}}
 for i = 1, select("#", ...) - 4 do
   local name = select(4 + i, ...)
   _G[name] = nil
