@@ -256,6 +256,9 @@ class SandboxTest {
             assertEquals(OptionalInt.of(3), exit(lua, """
                     xpcall(function() os.exit(3) end, function(e) return "handled" end)
                     return 'caught'""").exitCode());
+            assertEquals(OptionalInt.of(7), exit(lua, """
+                    xpcall(error, function(e) os.exit(7) end)
+                    return 'caught'""").exitCode());
             assertEquals(OptionalInt.of(4), exit(lua, """
                     coroutine.resume(coroutine.create(function() os.exit(4) end))
                     return 'caught'""").exitCode());

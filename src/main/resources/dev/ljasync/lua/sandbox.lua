@@ -77,11 +77,16 @@ if os and not process_exit then
     if type(handler) ~= "function" then
       bad(2, "xpcall", "function expected, got " .. type(handler))
     end
+    -- the handler never sees an exit, and one it raises itself goes on (not as "error in error handling")
     return passon(xpcall(f, function(e)
       if is_exit(e) then
         return e
       end
-      return handler(e)
+      local ok, result = pcall(handler, e)
+      if ok or is_exit(result) then
+        return result
+      end
+      error(result, 0)
     end, ...))
   end
   coroutine.resume = function(co, ...)
