@@ -246,6 +246,8 @@ class SandboxTest {
             assertEquals(LuaException.Kind.RUNTIME, bad.kind());
             assertEquals("chunk:1: bad argument #1 to 'exit' (number expected, got table)", bad.luaMessage());
             assertEquals(OptionalInt.empty(), bad.exitCode());
+            assertEquals("chunk:1: bad argument #1 to 'exit' (the exit code does not fit an int)",
+                    assertThrows(LuaException.class, () -> lua.run("os.exit(0/0)")).luaMessage());
         }
     }
 

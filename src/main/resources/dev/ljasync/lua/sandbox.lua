@@ -55,6 +55,8 @@ local function exit(code)
     status = tonumber(code)
     if status == nil then
       bad(1, "exit", "number expected, got " .. type(code))
+    elseif not (status >= -2147483648 and status < 2147483648) then -- NaN too
+      bad(1, "exit", "the exit code does not fit an int")
     end
     status = status - status % 1 -- an integer, as LuaJIT's os.exit takes it
   end
