@@ -32,7 +32,14 @@ import java.util.function.Consumer;
  * the process: the native caller gets the fallback result (the zero of the result type unless
  * {@link Builder#fallback(Object) chosen}), and the error, as a {@link LuaException} with the Lua traceback, goes to
  * the error handler (by default a warning on the {@code System.Logger} named {@code dev.ljasync.Callback}) and is
- * counted ({@link #errorCount()}, {@link #lastError()}). The next call runs normally.
+ * counted ({@link #errorCount()}, {@link #lastError()}). The next call runs normally. A call of {@code os.exit} is
+ * such an error, of kind {@link LuaException.Kind#EXIT}, unless the
+ * {@link Builder#stateOptions(LuaState.Builder) state options} let it end the process.
+ *
+ * <h2>Libraries</h2>
+ * Each state opens every standard library, as in lj-async, unless {@link Builder#stateOptions(LuaState.Builder)}
+ * chooses fewer (for untrusted code); the library's own Lua code uses the FFI in every state, out of user code's
+ * reach.
  *
  * <h2>Lifetime</h2>
  * An open callback is never freed by the garbage collector: its pointer stays valid until {@link #close()}, which
@@ -56,8 +63,9 @@ public final class Callback implements AutoCloseable {
     private Callback(Builder builder, byte[] chunk, String mode, Object[] initArgs) {
         type = builder.type;
         name = builder.name;
-        states = new CallbackStates(type, builder.states, name, builder.fallback, builder.onError, chunk, mode,
-                initArgs, builder.adapter, builder.adapterArgs, builder.interruption, this);
+        states = new CallbackStates(type, builder.states, name, builder.fallback, builder.onError,
+                builder.stateOptions, chunk, mode, initArgs, builder.adapter, builder.adapterArgs,
+                builder.interruption, this);
         try {
             funcptr = Linker.nativeLinker().upcallStub(type.upcall().bindTo(states), type.descriptor(),
                     Arena.ofAuto());
@@ -142,6 +150,7 @@ public final class Callback implements AutoCloseable {
         private long fallback;
         private Consumer<? super LuaException> onError = Callback::warn;
         private String name = "callback";
+        private LuaState.Options stateOptions = LuaState.builder().options();
         private byte[] adapter;
         private Object[] adapterArgs = new Object[0];
         private Interruption interruption;
@@ -184,6 +193,27 @@ public final class Callback implements AutoCloseable {
         }
 
         /**
+         * Opens each state of the callback with the choices of a {@link LuaState.Builder}, taken now: its libraries,
+         * memory limit (enforced in every call), and whether Lua's loaders take bytecode, native modules load and
+         * {@code os.exit} ends the process. The default is {@code LuaState.builder()}: every library, as in
+         * lj-async, and none of the three. {@code CallbackType.of(sig).builder().stateOptions(LuaState.builder()
+         * .libraries(Library.STRING, Library.MATH))} runs untrusted code that sees no FFI, io, os, debug or
+         * {@code require}. The library's own Lua code still uses the FFI, string, table and jit libraries in each
+         * state, out of user code's reach. What it cannot hide is in the signature: pointer parameters arrive as
+         * FFI pointers (cdata) that Lua code can read and write through, as C code could.
+         *
+         * @param options the state choices; later changes to it do not affect this builder
+         */
+        public Builder stateOptions(LuaState.Builder options) {
+            return withStateOptions(Objects.requireNonNull(options, "options").options());
+        }
+
+        Builder withStateOptions(LuaState.Options options) {
+            this.stateOptions = options;
+            return this;
+        }
+
+        /**
          * Wraps the chunk's function in each state: {@code adapter} is bytecode of the library's own Lua code, run
          * with the function and {@code args}, returning the function calls go to (for LuaThread).
          */
@@ -209,9 +239,11 @@ public final class Callback implements AutoCloseable {
         }
 
         /**
-         * Creates a callback: opens its state(s) with LuaJIT's standard libraries, runs the Lua source once in each
-         * with {@code initArgs} as {@code ...} (values convert as for {@link LuaState}), and serves calls with the
-         * function the chunk returns.
+         * Creates a callback: opens its state(s) (with LuaJIT's standard libraries unless
+         * {@link #stateOptions(LuaState.Builder) chosen}), runs the Lua source once in each with {@code initArgs} as
+         * {@code ...} (values convert as for {@link LuaState}), and serves calls with the function the chunk returns.
+         * Text is text: a binary chunk is refused, and so is bytecode that the source hands to Lua's own loaders
+         * unless the state options allow it.
          *
          * @throws LuaException             when the chunk does not compile or raises an error
          * @throws IllegalArgumentException when the chunk returns something other than a function, or an init arg
@@ -225,7 +257,8 @@ public final class Callback implements AutoCloseable {
          * Creates a callback from a compiled chunk: LuaJIT bytecode from {@link LuaState#compile} or
          * {@code string.dump}, which may serve any number of callbacks. As with lj-async, the dumped function must
          * have no upvalues (they do not cross states): such bytecode is refused with an
-         * {@link IllegalArgumentException}. Load only bytecode you made: LuaJIT does not verify it.
+         * {@link IllegalArgumentException}. For trusted code only: LuaJIT does not verify bytecode, and bytecode
+         * crafted to be malformed can crash the process. Load only bytecode you made.
          *
          * @see #create(String, Object...)
          */

@@ -5,6 +5,8 @@ import dev.ljasync.internal.Ownership;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -24,6 +26,12 @@ final class CallbackStates {
      * states of a pool never write to the same line (nor to the line next to it, which x86 fetches in pairs).
      */
     private static final long BLOCK = 128;
+    /**
+     * What the library's own chunks need (callback.lua: the FFI, string, table; thread.lua: jit, and the debug
+     * library that every state opens): opened in every state, and hidden from user code unless asked for.
+     */
+    private static final Set<LuaState.Library> FOR_LIBRARY = EnumSet.of(LuaState.Library.FFI,
+            LuaState.Library.STRING, LuaState.Library.TABLE, LuaState.Library.JIT);
 
     /** One state, its owner word and its frame; held by at most one calling thread at a time. */
     static final class Slot {
@@ -63,8 +71,8 @@ final class CallbackStates {
      * them on close, and they live as long as this object, which the upcall stub holds.
      */
     CallbackStates(CallbackType type, int count, String name, long fallback, Consumer<? super LuaException> onError,
-                   byte[] chunk, String mode, Object[] initArgs, byte[] adapter, Object[] adapterArgs,
-                   Interruption interruption, Object owner) {
+                   LuaState.Options options, byte[] chunk, String mode, Object[] initArgs, byte[] adapter,
+                   Object[] adapterArgs, Interruption interruption, Object owner) {
         this.owner = owner;
         this.layout = type.frame();
         this.name = name;
@@ -76,7 +84,7 @@ final class CallbackStates {
         refusal = new Slot(null, blocks.allocate(size, BLOCK));
         try {
             for (int i = 0; i < count; i++) {
-                slots[i] = new Slot(LuaState.builder().interruption(interruption).open(), blocks.allocate(size, BLOCK));
+                slots[i] = new Slot(LuaState.open(options, FOR_LIBRARY, interruption), blocks.allocate(size, BLOCK));
                 slots[i].state.pinEntry(chunk, name, mode, initArgs, layout.setupArgs(slots[i].frame), adapter,
                         adapterArgs);
             }

@@ -1,11 +1,13 @@
 package dev.ljasync;
 
+import java.util.OptionalInt;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * A Lua error, seen from Java: a syntax error, a runtime error (whatever value was raised), an out-of-memory
- * error, an error in the error handler, or an exception thrown by a Java function that Lua code did not catch.
+ * error, an error in the error handler, an exception thrown by a Java function that Lua code did not catch, or a call
+ * of {@code os.exit}.
  *
  * <p>{@link #getMessage()} is the Lua message ({@code "name:3: attempt to call a nil value"}) followed by the Lua
  * traceback; {@link #luaMessage()}, {@link #chunkName()}, {@link #line()} and {@link #traceback()} give the parts.
@@ -34,7 +36,13 @@ public final class LuaException extends RuntimeException {
          * The call was stopped from outside: {@link LuaState#interrupt()}, the state's time limit, its close, or
          * {@link LuaThread#cancel()}.
          */
-        CANCELLED
+        CANCELLED,
+        /**
+         * Lua code called {@code os.exit}, which ends the Lua code but not the process (unless the state was built
+         * with {@link LuaState.Builder#processExit(boolean)}); the code is {@link #exitCode()}. {@code pcall},
+         * {@code xpcall} and {@code coroutine.resume} in Lua pass it on instead of catching it.
+         */
+        EXIT
     }
 
     private static final long serialVersionUID = 1L;
@@ -46,10 +54,17 @@ public final class LuaException extends RuntimeException {
     private final String chunkName;
     private final int line;
     private final String traceback;
+    private final int exitCode;
 
     LuaException(Kind kind, String luaMessage, String traceback, Throwable cause) {
+        this(kind, luaMessage, traceback, cause, 0);
+    }
+
+    /** {@code exitCode} is that of an {@link Kind#EXIT} error, ignored for the other kinds. */
+    LuaException(Kind kind, String luaMessage, String traceback, Throwable cause, int exitCode) {
         super(traceback.isEmpty() ? luaMessage : luaMessage + "\n" + traceback, cause);
         this.kind = kind;
+        this.exitCode = exitCode;
         this.luaMessage = luaMessage;
         this.traceback = traceback;
         Matcher m = POSITION.matcher(luaMessage);
@@ -80,6 +95,14 @@ public final class LuaException extends RuntimeException {
     /** The line the error was raised at, or -1 when the message has no position. */
     public int line() {
         return line;
+    }
+
+    /**
+     * The code Lua code gave {@code os.exit} (0 for {@code os.exit()} and {@code os.exit(true)}, 1 for
+     * {@code os.exit(false)}) when this is an {@link Kind#EXIT} error; empty for the other kinds.
+     */
+    public OptionalInt exitCode() {
+        return kind == Kind.EXIT ? OptionalInt.of(exitCode) : OptionalInt.empty();
     }
 
     /** The Lua traceback ({@code "stack traceback:\n\t..."}), or "" when there is none (syntax, memory errors). */

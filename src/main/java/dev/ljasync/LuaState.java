@@ -60,6 +60,12 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * collector paused (so no {@code __gc} finalizer can raise there), and a Java function reports its failure by
  * returning, after which Lua code raises the error.
  *
+ * <h2>Sandbox</h2>
+ * Whatever its libraries, a state loads no bytecode through Lua's own loaders, no native code through
+ * {@code package}, and turns {@code os.exit} into a {@link LuaException.Kind#EXIT} error, unless its
+ * {@link Builder} allows each; untrusted code also gets only the libraries it needs ({@link Builder#libraries}),
+ * without {@link Library#IO}, {@link Library#OS}, {@link Library#FFI} and {@link Library#DEBUG}.
+ *
  * <h2>Interruption</h2>
  * A state opened with {@link Builder#interruptible(boolean) interruptible(true)} can be stopped: {@link #interrupt()}
  * from another thread, or its {@link Builder#timeLimit(Duration) time limit}, ends the running call with a
@@ -86,19 +92,33 @@ public final class LuaState implements AutoCloseable {
     public enum Library {
         /** The base functions ({@code print}, {@code pcall}, {@code tostring}, ...); always opened. */
         BASE(""),
-        /** {@code require} and {@code package}. */
+        /**
+         * {@code require} and {@code package}. Lua modules only: loading native code ({@code package.loadlib}, the C
+         * searchers of {@code require}) is a choice of its own, {@link Builder#nativeModules(boolean)}.
+         */
         PACKAGE("package"),
         /** {@code table}. */
         TABLE("table"),
         /** {@code io}: files and processes. */
         IO("io"),
-        /** {@code os}: time, environment, files. */
+        /**
+         * {@code os}: time, environment, files, processes ({@code os.execute}). {@code os.exit} raises a
+         * {@link LuaException.Kind#EXIT} error instead of ending the process, unless
+         * {@link Builder#processExit(boolean)} allows it.
+         */
         OS("os"),
-        /** {@code string}, and the methods of string values. */
+        /**
+         * {@code string}, and the methods of string values. Its module {@code string.buffer} comes with
+         * {@link #FFI} only: it hands out FFI pointers, and opens the FFI when it does.
+         */
         STRING("string"),
         /** {@code math}. */
         MATH("math"),
-        /** {@code debug}. Errors carry a traceback without it too. */
+        /**
+         * {@code debug}. Errors carry a traceback without it too. It reaches everything in the state (the registry,
+         * upvalues, the library's own functions and the libraries it opened for itself), so it undoes every sandbox:
+         * open it for trusted code only.
+         */
         DEBUG("debug"),
         /** LuaJIT's {@code bit} operations. */
         BIT("bit"),
@@ -143,6 +163,8 @@ public final class LuaState implements AutoCloseable {
     private MemorySegment running;
     private final SlotTable<Registered> functions = new SlotTable<>();
     private final int handlerRef, callRef, lookupRef, assignRef, registerRef;
+    // sandbox.lua's: the registry slot where os.exit leaves its code, and the environment of the library's chunks
+    private final int exitRef, libraryEnvironmentRef;
     private MemorySegment dispatcher;
     // the C closure that the finalizer of a registered function's Lua wrapper calls to release the Java function
     private int releaseRef;
@@ -165,18 +187,32 @@ public final class LuaState implements AutoCloseable {
         return builder().libraries(libraries).open();
     }
 
-    /** A builder for a state with chosen libraries or a memory limit. */
+    /** A builder for a state with chosen libraries, a memory limit, or loaders of bytecode or native code. */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Chooses what a new {@link LuaState} has. Not thread-safe; each {@link #open()} makes a new state. */
+    /** What a state is opened with: the choices of a {@link Builder}, at one moment. */
+    record Options(Set<Library> libraries, long memoryLimit, boolean bytecode, boolean nativeModules,
+                   boolean processExit, boolean interruptible, long timeLimitNanos) {}
+
+    /**
+     * Chooses what a new {@link LuaState} has. Not thread-safe; each {@link #open()} makes a new state.
+     *
+     * <p>Whatever the libraries, a state holds against the Lua code it runs unless told otherwise: Lua's own
+     * loaders ({@code load}, {@code loadstring}, {@code loadfile}, {@code dofile} and {@code require}) take source
+     * text only, {@code package} loads no native code, and {@code os.exit} ends the Lua code, not the process. A
+     * sandbox for untrusted code also leaves out {@link Library#IO}, {@link Library#OS}, {@link Library#FFI} and
+     * {@link Library#DEBUG}, which reach files, processes, memory and the state's internals.
+     */
     public static final class Builder {
         private Set<Library> libraries = EnumSet.allOf(Library.class);
         private long memoryLimit;
+        private boolean bytecode;
+        private boolean nativeModules;
+        private boolean processExit;
         private boolean interruptible;
         private Duration timeLimit = Duration.ZERO;
-        private Interruption interruption;
 
         private Builder() {}
 
@@ -211,6 +247,19 @@ public final class LuaState implements AutoCloseable {
         }
 
         /**
+         * Lets Lua's own loaders ({@code load}, {@code loadstring}, {@code loadfile}, {@code dofile}, {@code require})
+         * take LuaJIT bytecode, as they do in LuaJIT. Off by default: LuaJIT does not verify bytecode, and bytecode
+         * with one operand edited reads and writes any address, so allow it only for code as trusted as the process.
+         * The entry points that take text ({@link LuaState#run(String)}, {@code Callback.Builder.create(String)},
+         * {@code LuaThread.start(String)}) take text whatever this says; bytecode from Java goes through their
+         * {@code byte[]} overloads.
+         */
+        public Builder bytecode(boolean allowed) {
+            this.bytecode = allowed;
+            return this;
+        }
+
+        /**
          * Interrupts every call into the state (the outermost one: calls that Java functions make back into it count
          * as its part) that runs longer than {@code limit}; the call ends with a {@link LuaException.Kind#CANCELLED}
          * error. Makes the state {@link #interruptible(boolean) interruptible}. {@link Duration#ZERO}, the default,
@@ -226,23 +275,55 @@ public final class LuaState implements AutoCloseable {
             return this;
         }
 
-        /** Makes the state interruptible through {@code interruption} (a cancellable LuaThread's). */
-        Builder interruption(Interruption interruption) {
-            this.interruption = interruption;
+        /**
+         * Lets {@code package.loadlib} and the C searchers of {@code require} load native code (shared objects with
+         * {@code luaopen_*} functions). Off by default, even with {@link Library#PACKAGE}: native code can do
+         * anything, and LuaJIT's own shared object alone gives the FFI, io, os and debug to a state opened without
+         * them.
+         */
+        public Builder nativeModules(boolean allowed) {
+            this.nativeModules = allowed;
             return this;
+        }
+
+        /**
+         * Lets {@code os.exit} end the process, as it does in LuaJIT: C's {@code exit} at once, without the JVM's
+         * shutdown hooks. Off by default: {@code os.exit(code)} raises a {@link LuaException.Kind#EXIT} error that
+         * carries the code ({@link LuaException#exitCode()}) and that {@code pcall}, {@code xpcall} and
+         * {@code coroutine.resume} in Lua pass on rather than catch.
+         */
+        public Builder processExit(boolean allowed) {
+            this.processExit = allowed;
+            return this;
+        }
+
+        /** These choices, for a state that another object opens (a callback's, a thread's). */
+        Options options() {
+            return new Options(EnumSet.copyOf(libraries), memoryLimit, bytecode, nativeModules, processExit,
+                    interruptible || !timeLimit.isZero(), Interruption.nanos(timeLimit));
         }
 
         /** Creates the state ({@code luaL_newstate}, or {@code lua_newstate} with a limit) and opens the libraries. */
         public LuaState open() {
-            Interruption chosen = interruption != null ? interruption
-                    : interruptible || !timeLimit.isZero() ? new Interruption(false, INTERRUPTED) : null;
-            return new LuaState(EnumSet.copyOf(libraries), memoryLimit, chosen, Interruption.nanos(timeLimit));
+            return new LuaState(options(), EnumSet.noneOf(Library.class), null);
         }
     }
 
-    private LuaState(Set<Library> libraries, long limit, Interruption interruption, long timeLimitNanos) {
-        this.interruption = interruption;
-        this.timeLimitNanos = timeLimitNanos;
+    /**
+     * Opens a state for the library's own Lua code as well as the user's: {@code forLibrary} are libraries that code
+     * needs (the FFI of callback.lua, say), opened and then hidden from user code when {@code options} leaves them
+     * out. {@code interruption}, when not null, is the one the state answers to (a cancellable thread's); otherwise
+     * an interruptible state gets one of its own.
+     */
+    static LuaState open(Options options, Set<Library> forLibrary, Interruption interruption) {
+        return new LuaState(options, forLibrary, interruption);
+    }
+
+    private LuaState(Options options, Set<Library> forLibrary, Interruption interruption) {
+        long limit = options.memoryLimit();
+        this.interruption = interruption != null ? interruption
+                : options.interruptible() ? new Interruption(false, INTERRUPTED) : null;
+        this.timeLimitNanos = options.timeLimitNanos();
         MemorySegment state = MemorySegment.NULL;
         try {
             memoryLimit = limit > 0 ? new MemoryLimit(limit, lifetime.stubs()) : null;
@@ -258,22 +339,27 @@ public final class LuaState implements AutoCloseable {
             // Only the library's code runs until the state is returned: the collector waits for it to finish (its
             // finalizers cannot fail here), instead of being due for a step after every library.
             gcPause(L);
-            openLibraries(libraries);
-            if (interruption != null) {
-                lua_getglobal(L, "debug"); // for interrupt.lua, below the bootstrap, which may hide the library
+            Set<Library> opened = EnumSet.copyOf(options.libraries());
+            opened.addAll(forLibrary);
+            openLibraries(opened);
+            if (this.interruption != null) {
+                lua_getglobal(L, "debug"); // for interrupt.lua, below the bootstrap; the sandbox may hide the library
             }
-            int[] refs = bootstrap(!libraries.contains(Library.DEBUG));
-            if (interruption != null) {
-                int status = interruption.install(L);
-                if (status != LUA_OK) {
-                    throw failure(L, status, "making the state interruptible");
-                }
-            }
+            int[] refs = bootstrap();
             handlerRef = refs[0];
             callRef = refs[1];
             lookupRef = refs[2];
             assignRef = refs[3];
             registerRef = refs[4];
+            int[] sandbox = sandbox(options);
+            exitRef = sandbox[0];
+            libraryEnvironmentRef = sandbox[1];
+            if (this.interruption != null) {
+                int status = this.interruption.install(L);
+                if (status != LUA_OK) {
+                    throw failure(L, status, "making the state interruptible");
+                }
+            }
             gcRestartPaced(L);
         } catch (RuntimeException | Error e) {
             lifetime.free();
@@ -283,7 +369,7 @@ public final class LuaState implements AutoCloseable {
     }
 
     private void openLibraries(Set<Library> libraries) {
-        // The debug library is always opened for its traceback; the bootstrap hides it again when not asked for.
+        // The debug library is always opened for the traceback; the sandbox hides it again when not asked for.
         Set<Library> opened = EnumSet.copyOf(libraries);
         opened.add(Library.DEBUG);
         for (Library library : opened) {
@@ -303,7 +389,7 @@ public final class LuaState implements AutoCloseable {
         lua_settop(L, 0);
     }
 
-    private int[] bootstrap(boolean hideDebug) {
+    private int[] bootstrap() {
         int status = load(L, LibraryChunks.STATE, "=" + BOOTSTRAP_NAME, "b");
         if (status != LUA_OK) {
             throw failure(L, status, "loading the library's Lua code");
@@ -312,14 +398,13 @@ public final class LuaState implements AutoCloseable {
         if (!lua_checkstack(L, 2 + 4 * modules.size())) {
             throw new IllegalStateException("the Lua stack is full");
         }
-        lua_pushboolean(L, hideDebug);
         for (LibraryChunks.Module module : modules) {
             values.push(L, module.name());
             values.push(L, module.bytecode());
             lua_pushinteger(L, module.bytecode().byteSize());
             values.push(L, module.context());
         }
-        status = lua_pcall(L, 1 + 4 * modules.size(), 5, 0);
+        status = lua_pcall(L, 4 * modules.size(), 5, 0);
         if (status != LUA_OK) {
             throw failure(L, status, "running the library's Lua code");
         }
@@ -335,6 +420,36 @@ public final class LuaState implements AutoCloseable {
         return refs;
     }
 
+    /**
+     * Runs sandbox.lua with the builder's choices and the names of the libraries opened only for the library's code
+     * (the debug library among them, unless asked for). Returns the references of os.exit's registry slot and of the
+     * environment the library's chunks run in.
+     */
+    private int[] sandbox(Options options) {
+        lua_pushboolean(L, false);
+        int exitSlot = registryRef(L);
+        int status = load(L, LibraryChunks.SANDBOX, "=ljasync.sandbox", "b");
+        if (status != LUA_OK) {
+            throw failure(L, status, "loading the library's Lua code");
+        }
+        Set<Library> hidden = EnumSet.complementOf(EnumSet.copyOf(options.libraries()));
+        if (!lua_checkstack(L, 4 + hidden.size())) {
+            throw new IllegalStateException("the Lua stack is full");
+        }
+        lua_pushboolean(L, options.bytecode());
+        lua_pushboolean(L, options.nativeModules());
+        lua_pushboolean(L, options.processExit());
+        lua_pushinteger(L, exitSlot);
+        for (Library library : hidden) {
+            values.push(L, library.luaName); // hiding one that was never opened does no harm
+        }
+        status = lua_pcall(L, 4 + hidden.size(), 1, 0);
+        if (status != LUA_OK) {
+            throw failure(L, status, "making the state's sandbox");
+        }
+        return new int[] {exitSlot, registryRef(L)};
+    }
+
     // ---- the API ---------------------------------------------------------------------------------------------------
 
     /** Runs Lua source text as a chunk named "chunk" and returns what it returns. */
@@ -343,7 +458,9 @@ public final class LuaState implements AutoCloseable {
     }
 
     /**
-     * Compiles and runs Lua source text ({@code luaL_loadbufferx}, text mode, then {@code lua_pcall}).
+     * Compiles and runs Lua source text ({@code luaL_loadbufferx}, text mode, then {@code lua_pcall}). Text is
+     * text: a binary chunk is refused, and so is bytecode that the text hands to Lua's own loaders, unless the
+     * state was built with {@link Builder#bytecode(boolean)}.
      *
      * @param chunkName the name errors and tracebacks show ({@code "name:3: ..."})
      * @param args      the chunk's {@code ...}
@@ -355,8 +472,14 @@ public final class LuaState implements AutoCloseable {
     }
 
     /**
-     * Runs a chunk given as bytes: LuaJIT bytecode (as made by {@link #compile}) or source text. Load only bytecode
-     * you made: LuaJIT does not verify bytecode, and bytecode crafted to be malformed can crash the process.
+     * Runs a chunk given as bytes: LuaJIT bytecode (as made by {@link #compile}) or source text. For trusted code
+     * only: LuaJIT does not verify bytecode, and bytecode crafted to be malformed can crash the process. Load only
+     * bytecode you made.
+     *
+     * @param chunkName the name errors and tracebacks show
+     * @param args      the chunk's {@code ...}
+     * @return the chunk's results
+     * @throws LuaException if it does not load or running it fails
      */
     public Object[] run(byte[] chunk, String chunkName, Object... args) {
         return run(chunk, chunkName, "bt", args);
@@ -498,6 +621,7 @@ public final class LuaState implements AutoCloseable {
                 } else {
                     status = load(L, LibraryChunks.CALLBACK, "=ljasync.callback", "b");
                     if (status == LUA_OK) {
+                        useLibraryEnvironment(L);
                         Object[] setup = layout.setupArgs(frame);
                         pushAll(setup, false);
                         status = pcall(L, setup.length, 2, base + 1); // -> bind, entryAt
@@ -940,9 +1064,12 @@ public final class LuaState implements AutoCloseable {
         if (during != null) {
             message = message + " (while " + during + ")";
         }
+        Integer exitCode = takeExitCode(L);
         LuaException.Kind kind;
         Throwable cause = null;
-        if (status == LUA_ERRSYNTAX) {
+        if (exitCode != null && status == LUA_ERRRUN) {
+            kind = LuaException.Kind.EXIT;
+        } else if (status == LUA_ERRSYNTAX) {
             kind = LuaException.Kind.SYNTAX;
         } else if (status == LUA_ERRMEM) {
             kind = LuaException.Kind.MEMORY;
@@ -956,7 +1083,27 @@ public final class LuaState implements AutoCloseable {
         } else {
             kind = LuaException.Kind.RUNTIME;
         }
-        return new LuaException(kind, message, traceback, cause);
+        return new LuaException(kind, message, traceback, cause, exitCode == null ? 0 : exitCode);
+    }
+
+    /** The code that os.exit left in its registry slot (sandbox.lua), cleared; null when it was not called. */
+    private Integer takeExitCode(MemorySegment L) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, exitRef);
+        boolean exited = lua_type(L, -1) == LUA_TNUMBER;
+        int code = (int) lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        if (!exited) {
+            return null;
+        }
+        lua_pushboolean(L, false);
+        lua_rawseti(L, LUA_REGISTRYINDEX, exitRef); // the key exists: nothing is allocated
+        return code;
+    }
+
+    /** Gives the function on top of the stack the environment of the library's own chunks (sandbox.lua). */
+    private void useLibraryEnvironment(MemorySegment L) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, libraryEnvironmentRef);
+        lua_setfenv(L, -2);
     }
 
     /** The traceback without its leading newline and without the frames of the library's own Lua code. */
@@ -1072,6 +1219,7 @@ public final class LuaState implements AutoCloseable {
                 pushAll(new Object[0], true);
                 int status = load(L, LibraryChunks.CALLBACK, "=ljasync.callback", "b");
                 if (status == LUA_OK) {
+                    useLibraryEnvironment(L);
                     pushAll(setupArgs, false);
                     status = lua_pcall(L, setupArgs.length, 1, PINNED_HANDLER);
                 }
@@ -1085,7 +1233,7 @@ public final class LuaState implements AutoCloseable {
                 }
                 refuseUpvalues(chunkIndex);
                 pushAll(initArgs, false);
-                status = lua_pcall(L, initArgs.length, LUA_MULTRET, PINNED_HANDLER);
+                status = pcall(L, initArgs.length, LUA_MULTRET, PINNED_HANDLER); // with the memory limit
                 Reference.reachabilityFence(initArgs); // as in execute
                 if (status != LUA_OK) {
                     throw failure(L, status, null);
@@ -1101,6 +1249,7 @@ public final class LuaState implements AutoCloseable {
                     // adapter(fn, adapterArgs...) -> the function the entry calls instead of fn
                     status = load(L, adapter, "=ljasync.adapter", "b");
                     if (status == LUA_OK) {
+                        useLibraryEnvironment(L);
                         lua_pushvalue(L, chunkIndex);
                         pushAll(adapterArgs, false);
                         status = lua_pcall(L, 1 + adapterArgs.length, 1, PINNED_HANDLER);
@@ -1125,7 +1274,7 @@ public final class LuaState implements AutoCloseable {
     /** Calls the pinned entry. The caller has this state to itself; the stack is back to two slots on success. */
     int callEntry() {
         lua_pushvalue(L, PINNED_ENTRY);
-        return lua_pcall(L, 0, 0, PINNED_HANDLER);
+        return pcall(L, 0, 0, PINNED_HANDLER); // with the memory limit
     }
 
     /** The error of a failed {@link #callEntry()}, which is left on the stack; restores the stack. */

@@ -40,7 +40,10 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
  *
  * <h2>Results and errors</h2>
  * The function's result, an integer or a pointer (or nothing: 0), is {@link #result()}. A Lua error ends the thread
- * with status {@link Status#FAILED}; the {@link LuaException}, with its Lua traceback, is {@link #error()}.
+ * with status {@link Status#FAILED}; the {@link LuaException}, with its Lua traceback, is {@link #error()}. So does
+ * a call of {@code os.exit}, with an error of kind {@link LuaException.Kind#EXIT}, unless the
+ * {@link Builder#stateOptions(LuaState.Builder) state options} let it end the process. The state opens every
+ * library unless those options choose fewer.
  *
  * <h2>Cancellation</h2>
  * A thread started with {@link Builder#cancellable(boolean) cancellable(true)} stops soon after {@link #cancel()}
@@ -100,7 +103,7 @@ public final class LuaThread implements AutoCloseable {
         this.cancellation = builder.cancellable ? new Interruption(true, "ljasync: thread " + name + " was cancelled")
                 : null;
         Callback.Builder callbackBuilder = TYPE.builder().name(name).onError(e -> error = e)
-                .adapter(LibraryChunks.THREAD).interruption(cancellation);
+                .withStateOptions(builder.stateOptions).adapter(LibraryChunks.THREAD).interruption(cancellation);
         this.callback = source ? callbackBuilder.create(new String(chunk, StandardCharsets.UTF_8), initArgs)
                 : callbackBuilder.create(chunk, initArgs);
         try {
@@ -141,6 +144,7 @@ public final class LuaThread implements AutoCloseable {
         private String name;
         private boolean cancellable;
         private boolean nativeThread;
+        private LuaState.Options stateOptions = LuaState.builder().options();
 
         private Builder() {}
 
@@ -165,6 +169,20 @@ public final class LuaThread implements AutoCloseable {
          */
         public Builder nativeThread(boolean nativeThread) {
             this.nativeThread = nativeThread;
+            return this;
+        }
+
+        /**
+         * Opens the thread's state with the choices of a {@link LuaState.Builder}, taken now: its libraries, memory
+         * limit, and whether Lua's loaders take bytecode, native modules load and {@code os.exit} ends the process
+         * (it ends the thread {@link Status#FAILED} with a {@link LuaException.Kind#EXIT} error by default). The
+         * default is every library; see {@link Callback.Builder#stateOptions(LuaState.Builder)} for what a sandbox
+         * keeps.
+         *
+         * @param options the state choices; later changes to it do not affect this builder
+         */
+        public Builder stateOptions(LuaState.Builder options) {
+            this.stateOptions = Objects.requireNonNull(options, "options").options();
             return this;
         }
 

@@ -38,7 +38,13 @@ class ReadmeExampleTest {
                     "500000500000",
                     "LUA! 42",
                     "RUNTIME at line 2: lookup:2: attempt to index field 'missing' (a nil value)"),
-            "ReadmeWorkers", List.of("sums 330, total 330"));
+            "ReadmeWorkers", List.of("sums 330, total 330"),
+            "ReadmeSandbox", List.of(
+                    "[nil, nil, nil]",
+                    "attempt to load a binary chunk: this state loads Lua source only (LuaJIT does not verify"
+                            + " bytecode; LuaState.Builder.bytecode(true) allows it)",
+                    "84",
+                    "EXIT 3: os.exit(3) ends this Lua code, not the process"));
 
     @Test
     @Timeout(120)

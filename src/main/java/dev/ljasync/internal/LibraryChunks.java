@@ -25,6 +25,8 @@ public final class LibraryChunks {
 
     /** Run in every state before any user code. */
     public static final byte[] STATE = compile("state.lua", "ljasync.state");
+    /** Run in every state after {@link #STATE}: the sandbox its builder chose. */
+    public static final byte[] SANDBOX = compile("sandbox.lua", "ljasync.sandbox");
     /** Run in every callback state. */
     public static final byte[] CALLBACK = compile("callback.lua", "ljasync.callback");
     /** Run first in every interruptible state; see {@link Interruption}. */

@@ -402,6 +402,16 @@ public final class LuaNative {
         return LibLuaJit.lua_getupvalue(L, funcindex, n);
     }
 
+    /** lua_setfenv: pops a table and makes it the environment of the function at idx. Never allocates. */
+    public static void lua_setfenv(MemorySegment L, int idx) {
+        LibLuaJit.lua_setfenv(L, idx);
+    }
+
+    /** lua_rawseti: pops a value into t[n] without metamethods; allocates only when the key is new. */
+    public static void lua_rawseti(MemorySegment L, int idx, int n) {
+        LibLuaJit.lua_rawseti(L, idx, n);
+    }
+
     public static int lua_dump(MemorySegment L, MemorySegment writer, MemorySegment data) {
         return LibLuaJit.lua_dump(L, writer, data);
     }

@@ -1,27 +1,25 @@
 -- Run once in every lua_State that LuaState makes, before any user code: the globals it uses are captured here,
 -- so user code that changes them cannot break it. Returns the helpers LuaState keeps in the registry.
-local hide_debug = ...
 local _G, tostring, type, getmetatable, error, rawget, select = _G, tostring, type, getmetatable, error, rawget, select
-local load, require, assert = load, require, assert
+local load, assert = load, assert
 local newproxy = newproxy
 local traceback = debug.traceback
-
--- The debug library was opened only for its traceback: take it away again when it was not asked for.
-if hide_debug then
-  debug.getregistry()._LOADED.debug = nil
-  _G.debug = nil
-end
 
 -- The library's modules (name, address and length of their bytecode in native memory, which lives as long as the
 -- JVM, and the module's context: a light userdata, such as the address of its way into Java, or nil): `require`
 -- loads one through the FFI when asked for it and runs it with its name and context. States without the package
 -- library have no require.
 local preload = package and package.preload
-local function preload_modules(_, ...)
+-- The FFI of this moment: user code could make require("ffi") return a table whose string() hands bytecode of its
+-- own to this unrestricted load.
+local ffi = package and package.loaded.ffi
+local function preload_modules(...)
   for i = 1, select("#", ...), 4 do
     local name, address, length, context = select(i, ...)
     preload[name] = function()
-      local ffi = require("ffi") -- the modules need it anyway; without it, require reports that ffi is missing
+      if not ffi then
+        error("module '" .. name .. "' needs LuaJIT's ffi library, which this state did not open", 2)
+      end
       return assert(load(ffi.string(address, length), "=" .. name))(name, context)
     end
   end
