@@ -1,5 +1,6 @@
 package dev.ljasync;
 
+import dev.ljasync.internal.Failures;
 import dev.ljasync.internal.LibraryChunks;
 import dev.ljasync.internal.NativeThreads;
 
@@ -184,7 +185,8 @@ public final class LuaThread implements AutoCloseable {
             MemorySegment returned = (MemorySegment) CALL.invokeExact(callback.funcptr(), userdata);
             result = returned.address();
         } catch (Throwable t) {
-            error = new LuaException(LuaException.Kind.JAVA, "thread " + name + " failed in Java: " + t, "", t);
+            error = new LuaException(LuaException.Kind.JAVA, "thread " + name + " failed in Java: "
+                    + Failures.describe(t), "", t);
         } finally {
             runner = null;
             status = error == null ? Status.FINISHED : cancelled ? Status.CANCELLED : Status.FAILED;

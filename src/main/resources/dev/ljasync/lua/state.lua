@@ -1,9 +1,9 @@
 -- Run once in every lua_State that LuaState makes, before any user code: the globals it uses are captured here,
 -- so user code that changes them cannot break it. Returns the helpers LuaState keeps in the registry.
-local hide_debug = ...
+local hide_debug, stack_left = ...
 local _G, tostring, type, getmetatable, error, rawget, select = _G, tostring, type, getmetatable, error, rawget, select
 local load, require, assert = load, require, assert
-local traceback = debug.traceback
+local traceback, getmetatable_raw, ipairs = debug.traceback, debug.getmetatable, ipairs
 
 -- The debug library was opened only for its traceback: take it away again when it was not asked for.
 if hide_debug then
@@ -16,7 +16,7 @@ end
 -- loads one through the FFI when asked for it and runs it with its name and context. States without the package
 -- library have no require.
 local preload = package and package.preload
-local function preload_modules(_, ...)
+local function preload_modules(_, _, ...)
   for i = 1, select("#", ...), 4 do
     local name, address, length, context = select(i, ...)
     preload[name] = function()
@@ -27,6 +27,65 @@ local function preload_modules(_, ...)
 end
 if preload then
   preload_modules(...)
+end
+
+-- LuaJIT has no limit of its own for C functions that call back into Lua (a table.sort comparator that sorts again,
+-- string.gsub with a function, load with a reader function, coroutines resumed inside coroutines): each level takes
+-- C stack, and a Java thread of 1 MB runs out of it long before Lua's stack is full. So these functions first ask
+-- stack_left (a C function of the library, which reads the thread's real stack) whether the reserve the JVM needs is
+-- still free, and raise "stack overflow" when it is not. Each wrapper is compiled with the name of the function it
+-- wraps, so that the function's own errors read as before ("bad argument #1 to 'sort'").
+local OVERFLOW = "stack overflow (C functions calling back into Lua nested too deep for this thread's stack)"
+local function pass(...)
+  return ...
+end
+local function guarded(name, fn)
+  local source = "local stack_left, error, OVERFLOW, pass, " .. name .. " = ...\n"
+    .. "return function(...)\n"
+    .. "  if stack_left() < 0 then error(OVERFLOW, 2) end\n"
+    .. "  return pass(" .. name .. "(...))\n"
+    .. "end"
+  return load(source, "=ljasync.guard")(stack_left, error, OVERFLOW, pass, fn)
+end
+local function guard(library, name)
+  local t = library == "" and _G or rawget(_G, library)
+  if type(t) == "table" and type(rawget(t, name)) == "function" then
+    t[name] = guarded(name, rawget(t, name))
+  end
+end
+local recursive = {"", "load", "", "dofile", "", "require", "", "module", "", "print", "table", "sort",
+  "string", "gsub", "string", "format", "coroutine", "resume"}
+for i = 1, #recursive, 2 do
+  guard(recursive[i], recursive[i + 1])
+end
+-- string.buffer's put and putf call __tostring metamethods; the module is loaded on demand and its methods hidden
+-- behind a protected metatable, which the debug library can still reach.
+if preload and preload["string.buffer"] then
+  local load_buffer = preload["string.buffer"]
+  preload["string.buffer"] = function(...)
+    local buffer = load_buffer(...)
+    local methods = getmetatable_raw(buffer.new())
+    methods = type(methods) == "table" and rawget(methods, "__index") or methods
+    if type(methods) == "table" then
+      for _, name in ipairs({"put", "putf"}) do
+        if type(rawget(methods, name)) == "function" then
+          methods[name] = guarded(name, rawget(methods, name))
+        end
+      end
+    end
+    return buffer
+  end
+end
+local co = rawget(_G, "coroutine")
+if type(co) == "table" and type(co.wrap) == "function" then
+  local wrap = co.wrap
+  co.wrap = function(f)
+    local resume = wrap(f)
+    return function(...)
+      if stack_left() < 0 then error(OVERFLOW, 2) end
+      return resume(...)
+    end
+  end
 end
 
 -- Separates the message from the traceback in what `handler` returns: a Lua string may hold any byte.
