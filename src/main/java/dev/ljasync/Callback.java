@@ -30,7 +30,9 @@ import java.util.function.Consumer;
  * the process: the native caller gets the fallback result (the zero of the result type unless
  * {@link Builder#fallback(Object) chosen}), and the error, as a {@link LuaException} with the Lua traceback, goes to
  * the error handler (by default a warning on the {@code System.Logger} named {@code dev.ljasync.Callback}) and is
- * counted ({@link #errorCount()}, {@link #lastError()}). The next call runs normally.
+ * counted ({@link #errorCount()}, {@link #lastError()}). The next call runs normally. A call made on a thread with
+ * less than 128 KB of stack left is refused the same way, with a {@link LuaException.Kind#REFUSED} "stack overflow"
+ * error (see the README's stack limits).
  *
  * <h2>Lifetime</h2>
  * An open callback is never freed by the garbage collector: its pointer stays valid until {@link #close()}, which
@@ -173,7 +175,9 @@ public final class Callback implements AutoCloseable {
 
         /**
          * Receives the error of each failed or refused call, on the thread that made the call, while the native
-         * caller waits: keep it short. What it throws is ignored. The default logs a warning.
+         * caller waits: keep it short. It runs once the call's state is free again, so it may call the callback; a
+         * failure of this callback that it causes on its own thread is counted but not handed to it again (so that
+         * it cannot recurse). What it throws is ignored. The default logs a warning.
          */
         public Builder onError(Consumer<? super LuaException> handler) {
             this.onError = Objects.requireNonNull(handler, "handler");

@@ -133,7 +133,8 @@ final class CallbackStates {
             }
             error = slot.state.entryFailure(status);
         } catch (Throwable t) {
-            error = t instanceof LuaException lua ? lua : failedInJava(t); // a LuaException: refused for lack of stack
+            // callEntry throws a LuaException only to refuse a thread whose stack is nearly used up
+            error = t instanceof LuaException lua ? refusal(lua.luaMessage()) : failedInJava(t);
         } finally {
             release(slot);
         }
@@ -212,15 +213,18 @@ final class CallbackStates {
     }
 
     private Slot refuse(String why) {
-        LuaException error = null;
-        try {
-            error = new LuaException(LuaException.Kind.REFUSED, "a call to callback " + name + " was refused: "
-                    + why, "", null);
-        } catch (Throwable ignored) {
-            // no memory or stack even for that: counted without an error object
-        }
-        report(error);
+        report(refusal(why));
         return refusal;
+    }
+
+    /** The error of a refused call, or null when there is no memory or stack even for that. */
+    private LuaException refusal(String why) {
+        try {
+            return new LuaException(LuaException.Kind.REFUSED, "a call to callback " + name + " was refused: " + why,
+                    "", null);
+        } catch (Throwable t) {
+            return null;
+        }
     }
 
     /**

@@ -224,7 +224,7 @@ class StackLimitTest {
 
     /**
      * Java recursion that calls a callback's pointer at every level: once the stack is nearly gone, the call is
-     * refused (the fallback, a "stack overflow" error to the handler) instead of entering Lua. The scenario stops
+     * refused (the fallback, a REFUSED "stack overflow" error to the handler) instead of entering Lua. The scenario stops
      * recursing at the first refusal: a caller that went on would be ended by the JVM itself, whose upcall stubs end
      * the process when entered with less stack than they need, before any library code runs.
      */
@@ -236,8 +236,9 @@ class StackLimitTest {
             int depth = untilRefused(call, 0);
             check(depth > 100, "refused after " + depth + " levels");
             check(callback.errorCount() == 1, "errors " + callback.errorCount());
-            check(error.get().kind() == LuaException.Kind.RUNTIME, "kind " + error.get().kind());
-            check(error.get().luaMessage().startsWith("stack overflow"), error.get().luaMessage());
+            check(error.get().kind() == LuaException.Kind.REFUSED, "kind " + error.get().kind());
+            check(error.get().luaMessage().startsWith("a call to callback callback was refused: stack overflow: "),
+                    error.get().luaMessage());
             check((int) call.invokeExact(41) == 42, "next call");
         }
         System.out.println("callback refused");

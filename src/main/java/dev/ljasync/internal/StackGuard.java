@@ -94,7 +94,7 @@ public final class StackGuard {
     public String overflow(long sp) {
         return "stack overflow: " + Math.max(0, (sp - low) / 1024) + " KB of this thread's " + (high - low) / 1024
                 + " KB stack are left, and Lua is entered only with " + RESERVE / 1024 + " KB free for the JVM"
-                + " (calls between Java and Lua nested too deep?)";
+                + " (runaway recursion?)";
     }
 
     /** Bytes left above the reserve on the current thread's stack; see {@link #available(long)}. */

@@ -4,6 +4,7 @@ local hide_debug, stack_left = ...
 local _G, tostring, type, getmetatable, error, rawget, select = _G, tostring, type, getmetatable, error, rawget, select
 local load, require, assert = load, require, assert
 local traceback, getmetatable_raw, ipairs = debug.traceback, debug.getmetatable, ipairs
+local loaded = debug.getregistry()._LOADED
 
 -- The debug library was opened only for its traceback: take it away again when it was not asked for.
 if hide_debug then
@@ -58,6 +59,25 @@ local recursive = {"", "load", "", "dofile", "", "require", "", "module", "", "p
 for i = 1, #recursive, 2 do
   guard(recursive[i], recursive[i + 1])
 end
+-- A finalizer given to ffi.gc that cannot be called fails when the collector runs it, and when that happens on the
+-- exit from a compiled trace the error crashes the process (LuaJIT issue 946, fixed in LuaJIT 2.1 in 2023, after
+-- the build that Debian 12 ships): refuse such a finalizer when it is given. Any cdata passes (ffi.C.free is one).
+local ffi_module = type(loaded) == "table" and rawget(loaded, "ffi")
+if type(ffi_module) == "table" and type(rawget(ffi_module, "gc")) == "function" then
+  ffi_module.gc = load("local gc, type, getmetatable, error = ...\n"
+    .. "return function(cdata, finalizer)\n"
+    .. "  local kind = type(finalizer)\n"
+    .. "  if kind ~= 'nil' and kind ~= 'function' and kind ~= 'cdata' then\n"
+    .. "    local mt = getmetatable(finalizer)\n"
+    .. "    if type(mt) ~= 'table' or mt.__call == nil then\n"
+    .. "      error(\"bad argument #2 to 'gc' (a finalizer must be callable, not a \" .. kind .. \")\", 2)\n"
+    .. "    end\n"
+    .. "  end\n"
+    .. "  local result = gc(cdata, finalizer)\n"
+    .. "  return result\n"
+    .. "end", "=ljasync.guard")(rawget(ffi_module, "gc"), type, getmetatable_raw, error)
+end
+
 -- string.buffer's put and putf call __tostring metamethods; the module is loaded on demand and its methods hidden
 -- behind a protected metatable, which the debug library can still reach.
 if preload and preload["string.buffer"] then
