@@ -6,8 +6,6 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -32,7 +30,8 @@ public final class StackGuard {
     /**
      * What stays free below an entry into Lua: the JVM's guard zones and the shadow zone its upcalls check for
      * (together 96 KB on x64 Linux: StackShadowPages 20, yellow 2, red 1 and reserved 1 pages of 4 KB), and room for
-     * LuaJIT's frames between one check and the next (a {@code string.gsub} level takes 8.5 KB).
+     * LuaJIT's frames between one check and the next (the library's Lua code lets two levels of C functions calling
+     * back into Lua go unchecked; a {@code string.gsub} level takes 8.5 KB).
      */
     public static final long RESERVE = 128 * 1024;
 
@@ -69,7 +68,7 @@ public final class StackGuard {
         return PROBE == null ? 0 : PROBE.pointer(scratch);
     }
 
-    /** The guard of the stack that {@code sp}, a {@link #pointer()} of this thread, lies in. */
+    /** The guard of the stack that {@code sp}, a {@link #pointer(MemorySegment)} of this thread, lies in. */
     public static StackGuard of(long sp) {
         StackGuard cached = CURRENT.get();
         if (cached != null && cached.contains(sp)) {
