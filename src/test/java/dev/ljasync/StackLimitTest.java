@@ -9,6 +9,9 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 /**
  * Nesting limits follow the thread's real stack, across every state and callback on it: runaway recursion between
  * Java and Lua, and Lua recursion through C functions that call back into Lua, end as a "stack overflow"
@@ -221,6 +224,24 @@ class StackLimitTest {
     void shouldStopLuaRecursionThroughCFunctionsOnNativeThreads() {
         ChildJvm.run(StackLimitTest.class, "recursionThroughCFunctionsOnNativeThreads")
                 .assertPrinted("every recursion stopped on native threads");
+    }
+
+    @Test
+    void shouldKeepTheOwnErrorsOfGuardedFunctions() {
+        try (LuaState lua = LuaState.open()) {
+            String[][] cases = {
+                    {"table.sort(1)", "bad argument #1 to 'sort' (table expected, got number)"},
+                    {"local s = ('x'):gsub()", "bad argument #1 to 'gsub' (string expected, got no value)"},
+                    {"local s = string.format('%d', 'x')", "bad argument #2 to 'format' (number expected, got string)"},
+                    {"coroutine.wrap(1)", "bad argument #1 to 'wrap' (function expected, got number)"},
+                    {"require('ffi').gc(1, 2)", "bad argument #2 to 'gc' (a finalizer must be callable, not a number)"},
+            };
+            for (String[] c : cases) {
+                LuaException e = assertThrows(LuaException.class,
+                        () -> lua.run("\n" + c[0], "guarded"));
+                assertEquals("guarded:2: " + c[1], e.luaMessage());
+            }
+        }
     }
 
     // ---- callbacks ----------------------------------------------------------------------------------------------

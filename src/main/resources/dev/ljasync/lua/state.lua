@@ -34,28 +34,30 @@ end
 -- string.gsub with a function, load with a reader function, coroutines resumed inside coroutines): each level takes
 -- C stack, and a Java thread of 1 MB runs out of it long before Lua's stack is full. So these functions first ask
 -- stack_left (a C function of the library, which reads the thread's real stack) whether the reserve the JVM needs is
--- still free, and raise "stack overflow" when it is not. Asking costs an upcall (50 ns), so the first two levels
--- nested in one another go unasked: the reserve has room for two levels (8.5 KB each for string.gsub) on top of
--- what the JVM needs, and Lua is entered only with the reserve free. nested[1] counts the levels running; an error
--- that leaves a level skips its decrement, which only makes later calls ask more often. Each wrapper is compiled with
--- the name of the function it wraps, so that the function's own errors read as before ("bad argument #1 to 'sort'").
+-- still free, and raise "stack overflow" when it is not. Asking costs an upcall (50 ns), so only every third call
+-- asks: of any three levels nested in one another one asks, and the reserve has room for two levels (8.5 KB each
+-- for string.gsub) on top of what the JVM needs, since Lua is entered only with the reserve free. The wrapped
+-- function is tail-called, so that its own errors keep the caller's position ("chunk:3: bad argument #1 to ...").
 local OVERFLOW = "stack overflow (C functions calling back into Lua nested too deep for this thread's stack)"
-local nested = {0}
-local function guarded(name, fn)
-  local source = "local stack_left, error, OVERFLOW, nested, " .. name .. " = ...\n"
-    .. "local function leave(...) nested[1] = nested[1] - 1 return ... end\n"
-    .. "return function(...)\n"
-    .. "  local n = nested[1]\n"
-    .. "  if n >= 2 and stack_left() < 0 then error(OVERFLOW, 2) end\n"
-    .. "  nested[1] = n + 1\n"
-    .. "  return leave(" .. name .. "(...))\n"
-    .. "end"
-  return load(source, "=ljasync.guard")(stack_left, error, OVERFLOW, nested, fn)
+local unasked = {0}
+local function guarded(fn)
+  return function(...)
+    local n = unasked[1]
+    if n < 2 then
+      unasked[1] = n + 1
+    else
+      unasked[1] = 0
+      if stack_left() < 0 then
+        error(OVERFLOW, 2)
+      end
+    end
+    return fn(...)
+  end
 end
 local function guard(library, name)
   local t = library == "" and _G or rawget(_G, library)
   if type(t) == "table" and type(rawget(t, name)) == "function" then
-    t[name] = guarded(name, rawget(t, name))
+    t[name] = guarded(rawget(t, name))
   end
 end
 local recursive = {"", "load", "", "dofile", "", "require", "", "module", "", "print", "table", "sort",
@@ -68,18 +70,17 @@ end
 -- the build that Debian 12 ships): refuse such a finalizer when it is given. Any cdata passes (ffi.C.free is one).
 local ffi_module = type(loaded) == "table" and rawget(loaded, "ffi")
 if type(ffi_module) == "table" and type(rawget(ffi_module, "gc")) == "function" then
-  ffi_module.gc = load("local gc, type, getmetatable, error = ...\n"
-    .. "return function(cdata, finalizer)\n"
-    .. "  local kind = type(finalizer)\n"
-    .. "  if kind ~= 'nil' and kind ~= 'function' and kind ~= 'cdata' then\n"
-    .. "    local mt = getmetatable(finalizer)\n"
-    .. "    if type(mt) ~= 'table' or mt.__call == nil then\n"
-    .. "      error(\"bad argument #2 to 'gc' (a finalizer must be callable, not a \" .. kind .. \")\", 2)\n"
-    .. "    end\n"
-    .. "  end\n"
-    .. "  local result = gc(cdata, finalizer)\n"
-    .. "  return result\n"
-    .. "end", "=ljasync.guard")(rawget(ffi_module, "gc"), type, getmetatable_raw, error)
+  local gc = ffi_module.gc
+  ffi_module.gc = function(cdata, finalizer)
+    local kind = type(finalizer)
+    if kind ~= "nil" and kind ~= "function" and kind ~= "cdata" then
+      local mt = getmetatable_raw(finalizer)
+      if type(mt) ~= "table" or mt.__call == nil then
+        error("bad argument #2 to 'gc' (a finalizer must be callable, not a " .. kind .. ")", 2)
+      end
+    end
+    return gc(cdata, finalizer)
+  end
 end
 
 -- string.buffer's put and putf call __tostring metamethods; the module is loaded on demand and its methods hidden
@@ -93,7 +94,7 @@ if preload and preload["string.buffer"] then
     if type(methods) == "table" then
       for _, name in ipairs({"put", "putf"}) do
         if type(rawget(methods, name)) == "function" then
-          methods[name] = guarded(name, rawget(methods, name))
+          methods[name] = guarded(rawget(methods, name))
         end
       end
     end
@@ -103,12 +104,11 @@ end
 local co = rawget(_G, "coroutine")
 if type(co) == "table" and type(co.wrap) == "function" then
   local wrap = co.wrap
-  local resume_guarded = guarded("resume", function(resume, ...) return resume(...) end)
   co.wrap = function(f)
-    local resume = wrap(f)
-    return function(...)
-      return resume_guarded(resume, ...)
+    if type(f) ~= "function" then
+      error("bad argument #1 to 'wrap' (function expected, got " .. type(f) .. ")", 2)
     end
+    return guarded(wrap(f))
   end
 end
 
