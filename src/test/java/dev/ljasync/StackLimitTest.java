@@ -88,6 +88,24 @@ class StackLimitTest {
         recursionThroughJava(0);
     }
 
+    /** A virtual thread runs on its carrier's stack, whichever carrier that is. */
+    static void recursionOnAVirtualThread() throws InterruptedException {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread thread = Thread.ofVirtual().start(() -> {
+            try (LuaState lua = LuaState.open()) {
+                lua.register("nxt", a -> lua.call("f", a[0])[0]);
+                lua.run("function f(n) return nxt(n + 1) end");
+                expectOverflow(() -> lua.call("f", 0), "f");
+                expectOverflow(() -> lua.run(THROUGH_C[0][1], "through_c"), THROUGH_C[0][0]);
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        thread.join(60_000);
+        check(!thread.isAlive() && failure.get() == null, "virtual thread: " + failure.get());
+        System.out.println("virtual thread stopped");
+    }
+
     /** Two states calling each other: a per-state limit would let them nest twice as deep. */
     static void pingPongBetweenTwoStates() throws InterruptedException {
         for (long stackKb : new long[] {0, 256}) {
@@ -137,6 +155,11 @@ class StackLimitTest {
     @Test
     void shouldStopRecursionThroughJavaOnTheDefaultStack() {
         ChildJvm.run(StackLimitTest.class, "recursionThroughJavaOnTheDefaultStack").assertPrinted("default stack: ");
+    }
+
+    @Test
+    void shouldStopRecursionOnAVirtualThread() {
+        ChildJvm.run(StackLimitTest.class, "recursionOnAVirtualThread").assertPrinted("virtual thread stopped");
     }
 
     @Test
