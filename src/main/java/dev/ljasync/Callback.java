@@ -34,7 +34,9 @@ import java.util.function.Consumer;
  * the error handler (by default a warning on the {@code System.Logger} named {@code dev.ljasync.Callback}) and is
  * counted ({@link #errorCount()}, {@link #lastError()}). The next call runs normally. A call of {@code os.exit} is
  * such an error, of kind {@link LuaException.Kind#EXIT}, unless the
- * {@link Builder#stateOptions(LuaState.Builder) state options} let it end the process.
+ * {@link Builder#stateOptions(LuaState.Builder) state options} let it end the process. A call made on a thread with
+ * less than 128 KB of stack left is refused the same way, with a {@link LuaException.Kind#REFUSED} "stack overflow"
+ * error (see the README's stack limits).
  *
  * <h2>Libraries</h2>
  * Each state opens every standard library, as in lj-async, unless {@link Builder#stateOptions(LuaState.Builder)}
@@ -185,7 +187,9 @@ public final class Callback implements AutoCloseable {
 
         /**
          * Receives the error of each failed or refused call, on the thread that made the call, while the native
-         * caller waits: keep it short. What it throws is ignored. The default logs a warning.
+         * caller waits: keep it short. It runs once the call's state is free again, so it may call the callback; a
+         * failure of this callback that it causes on its own thread is counted but not handed to it again (so that
+         * it cannot recurse). What it throws is ignored. The default logs a warning.
          */
         public Builder onError(Consumer<? super LuaException> handler) {
             this.onError = Objects.requireNonNull(handler, "handler");

@@ -1,5 +1,6 @@
 package dev.ljasync;
 
+import dev.ljasync.internal.Failures;
 import dev.ljasync.internal.Interruption;
 import dev.ljasync.internal.Ownership;
 
@@ -60,6 +61,8 @@ final class CallbackStates {
     private final AtomicLong errors = new AtomicLong();
     private volatile LuaException lastError;
     private final ThreadLocal<Integer> lastSlot = ThreadLocal.withInitial(() -> 0);
+    // Set while the error handler runs on a thread: reports it causes on that thread are counted, not handed to it.
+    private final ThreadLocal<Boolean> handling = new ThreadLocal<>();
     private final Ownership ownership = new Ownership();
     private volatile boolean closed;
     private volatile boolean freed;
@@ -118,15 +121,12 @@ final class CallbackStates {
 
     /** Claims a state for the calling thread, or returns {@link #refusal} after reporting why. Never throws. */
     Slot enter() {
-        Thread me = Thread.currentThread();
-        Slot slot = tryClaim(me.threadId());
-        if (slot != null) {
-            return slot;
-        }
         try {
-            return contended(me);
+            Thread me = Thread.currentThread();
+            Slot slot = tryClaim(me.threadId());
+            return slot != null ? slot : contended(me);
         } catch (Throwable t) {
-            return refuse("it could not get a state: " + t);
+            return refuse("it could not get a state: " + Failures.describe(t));
         }
     }
 
@@ -135,18 +135,30 @@ final class CallbackStates {
         if (slot == refusal) {
             return fallback;
         }
+        LuaException error;
         try {
             int status = slot.state.callEntry();
             if (status == 0) {
                 return layout.readResult(slot.frame);
             }
-            report(slot.state.entryFailure(status));
-            return fallback;
+            error = slot.state.entryFailure(status);
         } catch (Throwable t) {
-            report(new LuaException(LuaException.Kind.JAVA, "callback " + name + " failed in Java: " + t, "", t));
-            return fallback;
+            // callEntry throws a LuaException only to refuse a thread whose stack is nearly used up
+            error = t instanceof LuaException lua ? refusal(lua.luaMessage()) : failedInJava(t);
         } finally {
             release(slot);
+        }
+        // reported once the state is free again, so that the handler may call this callback
+        report(error);
+        return fallback;
+    }
+
+    private LuaException failedInJava(Throwable t) {
+        try {
+            return new LuaException(LuaException.Kind.JAVA, "callback " + name + " failed in Java: "
+                    + Failures.describe(t), "", t);
+        } catch (Throwable again) {
+            return null; // no memory even for that: counted without an error object
         }
     }
 
@@ -211,18 +223,43 @@ final class CallbackStates {
     }
 
     private Slot refuse(String why) {
-        report(new LuaException(LuaException.Kind.REFUSED, "a call to callback " + name + " was refused: " + why,
-                "", null));
+        report(refusal(why));
         return refusal;
     }
 
+    /** The error of a refused call, or null when there is no memory or stack even for that. */
+    private LuaException refusal(String why) {
+        try {
+            return new LuaException(LuaException.Kind.REFUSED, "a call to callback " + name + " was refused: " + why,
+                    "", null);
+        } catch (Throwable t) {
+            return null;
+        }
+    }
+
+    /**
+     * Counts a failed call and hands its error (null when even making it failed) to the handler, unless the handler
+     * is already running on this thread for this callback: a handler that calls the callback again, and fails
+     * again, would otherwise recurse until the stack is gone. Never throws.
+     */
     private void report(LuaException error) {
         try {
             errors.incrementAndGet();
+            if (error == null) {
+                return;
+            }
             lastError = error;
-            onError.accept(error);
+            if (handling.get() != null) {
+                return;
+            }
+            handling.set(Boolean.TRUE);
+            try {
+                onError.accept(error);
+            } finally {
+                handling.remove();
+            }
         } catch (Throwable ignored) {
-            // an error handler that throws must not take the native caller down with it
+            // an error handler that throws (or runs out of stack) must not take the native caller down with it
         }
     }
 

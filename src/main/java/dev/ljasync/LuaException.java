@@ -28,8 +28,9 @@ public final class LuaException extends RuntimeException {
         /** A Java function called from Lua threw; the exception is the cause. */
         JAVA,
         /**
-         * A call to a {@link Callback} did not run: the callback was closing, or the call re-entered it on a thread
-         * already inside it while no other state was free. No Lua code ran; the native caller got the fallback.
+         * A call to a {@link Callback} did not run: the callback was closing, the call re-entered it on a thread
+         * already inside it while no other state was free, or the thread had too little stack left ("stack
+         * overflow"). No Lua code ran; the native caller got the fallback.
          */
         REFUSED,
         /**

@@ -1,5 +1,6 @@
 package dev.ljasync;
 
+import dev.ljasync.internal.Failures;
 import dev.ljasync.internal.Interruption;
 import dev.ljasync.internal.JavaValues;
 import dev.ljasync.internal.LibraryChunks;
@@ -8,6 +9,7 @@ import dev.ljasync.internal.MemoryLimit;
 import dev.ljasync.internal.Ownership;
 import dev.ljasync.internal.SlotTable;
 import dev.ljasync.internal.StateLifetime;
+import dev.ljasync.internal.StackGuard;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -134,8 +136,6 @@ public final class LuaState implements AutoCloseable {
         }
     }
 
-    /** Nested calls Java -> Lua -> Java -> ... on one state deeper than this are refused (Lua's LUAI_MAXCCALLS). */
-    static final int MAX_NESTING = 200;
     private static final byte[] SEPARATOR = "\0ljasync.traceback\0".getBytes(StandardCharsets.US_ASCII);
     private static final String BOOTSTRAP_NAME = "ljasync.state";
     // Tracebacks leave out the frames of the library's own chunks, which are all named "ljasync.*".
@@ -171,6 +171,9 @@ public final class LuaState implements AutoCloseable {
     // per signature of function(...) handles: its type, invoker and binder, made once (see Binding)
     private final Map<Object, Binding> bindings = new HashMap<>();
     private int nesting;
+    // The stack of the thread that last entered Lua here, and scratch memory to read the stack pointer into
+    private StackGuard stack;
+    private final MemorySegment stackScratch = memory.allocate(StackGuard.SCRATCH, 16);
     private Throwable javaError;
     private String javaErrorMessage;
     private volatile boolean closed;
@@ -395,16 +398,17 @@ public final class LuaState implements AutoCloseable {
             throw failure(L, status, "loading the library's Lua code");
         }
         List<LibraryChunks.Module> modules = LibraryChunks.MODULES;
-        if (!lua_checkstack(L, 2 + 4 * modules.size())) {
+        if (!lua_checkstack(L, 3 + 4 * modules.size())) {
             throw new IllegalStateException("the Lua stack is full");
         }
+        lua_pushcfunction(L, StackGuard.CHECK);
         for (LibraryChunks.Module module : modules) {
             values.push(L, module.name());
             values.push(L, module.bytecode());
             lua_pushinteger(L, module.bytecode().byteSize());
             values.push(L, module.context());
         }
-        status = lua_pcall(L, 4 * modules.size(), 5, 0);
+        status = lua_pcall(L, 1 + 4 * modules.size(), 5, 0);
         if (status != LUA_OK) {
             throw failure(L, status, "running the library's Lua code");
         }
@@ -538,9 +542,11 @@ public final class LuaState implements AutoCloseable {
     /**
      * Makes a Java function callable from Lua under a global or dotted name ({@code "mylib.add"} puts it in table
      * {@code mylib}, made if missing). It is a {@code lua_CFunction} upcall; see {@link JavaFunction} for how values
-     * and exceptions cross. A Java function may call back into its state; calls nested that way are refused past
-     * 200 levels, and each level takes about 1.3 KB of the thread's stack, so a thread that nests deeply needs a
-     * stack of 256 KB or more (the JVM's default is 1 MB).
+     * and exceptions cross. A Java function may call back into its state, or into another state; calls nested that
+     * way, on any states, end with a {@link LuaException} "stack overflow" once less than 128 KB of the thread's own
+     * stack is left (the room the JVM needs to enter Java code from native code), whatever the thread's stack size:
+     * a level takes about 3.7 KB while the code is interpreted (less once compiled), so a thread of 256 KB nests
+     * about 30 levels deep, one of 512 KB about 100, one of 1 MB (the JVM's default) about 230.
      *
      * <p>The state holds {@code function} as long as its Lua function exists: registering a name again replaces
      * the Lua function there, and the Java function it called is let go once Lua code holds no other reference to
@@ -973,13 +979,25 @@ public final class LuaState implements AutoCloseable {
 
     /** Refuses a call nested too deep, and starts the error bookkeeping of an outermost call. Holding the lock. */
     private void beginCall() {
-        if (nesting >= MAX_NESTING) {
-            throw new LuaException(LuaException.Kind.RUNTIME, "calls between Java and Lua nested more than "
-                    + MAX_NESTING + " deep on one state (runaway recursion?)", "", null);
-        }
+        checkStack();
         if (nesting == 0) {
             javaError = null;
             javaErrorMessage = null;
+        }
+    }
+
+    /**
+     * Refuses to enter Lua on a thread whose stack is nearly used up (by calls nested between Java and Lua, across
+     * all states, or by whatever the thread did before): the limit follows the thread's real stack. Holding the lock.
+     */
+    private void checkStack() {
+        long sp = StackGuard.pointer(stackScratch);
+        StackGuard guard = stack;
+        if (guard == null || !guard.contains(sp)) {
+            stack = guard = StackGuard.of(sp);
+        }
+        if (guard.available(sp) < 0) {
+            throw new LuaException(LuaException.Kind.RUNTIME, guard.overflow(sp), "", null);
         }
     }
 
@@ -1132,6 +1150,15 @@ public final class LuaState implements AutoCloseable {
      * {@code L} may be a coroutine of this state, so the stack is always that of {@code L}.
      */
     private int dispatch(MemorySegment L) {
+        try {
+            return dispatchGuarded(L);
+        } catch (Throwable t) {
+            // Out of stack or memory even for reporting: no results, so the Lua wrapper raises an error (nil).
+            return 0;
+        }
+    }
+
+    private int dispatchGuarded(MemorySegment L) {
         boolean enforcing = memoryLimit != null && memoryLimit.enforce(false);
         MemorySegment outer = running;
         running = L;
@@ -1156,12 +1183,13 @@ public final class LuaState implements AutoCloseable {
             return reply(L, true, results);
         } catch (Throwable t) {
             // A Lua error that came back through Java (a nested call) goes on as it was; anything else is named.
-            boolean relayed = t instanceof LuaException;
-            String message = relayed ? ((LuaException) t).luaMessage()
-                    : "Java function '" + (registered == null ? "?" : registered.name()) + "' threw " + t;
-            javaError = t;
-            javaErrorMessage = message;
             try {
+                boolean relayed = t instanceof LuaException;
+                String message = relayed ? ((LuaException) t).luaMessage()
+                        : "Java function '" + (registered == null ? "?" : registered.name()) + "' threw "
+                        + Failures.describe(t);
+                javaError = t;
+                javaErrorMessage = message;
                 return reply(L, false, message, relayed ? 0 : 2);
             } catch (Throwable again) {
                 return 0; // nothing sensible is left to report; the Lua wrapper raises nil then
@@ -1271,8 +1299,13 @@ public final class LuaState implements AutoCloseable {
         });
     }
 
-    /** Calls the pinned entry. The caller has this state to itself; the stack is back to two slots on success. */
+    /**
+     * Calls the pinned entry. The caller has this state to itself; the stack is back to two slots on success.
+     *
+     * @throws LuaException when the thread has too little stack left to enter Lua
+     */
     int callEntry() {
+        checkStack();
         lua_pushvalue(L, PINNED_ENTRY);
         return pcall(L, 0, 0, PINNED_HANDLER); // with the memory limit
     }

@@ -1,5 +1,6 @@
 package dev.ljasync;
 
+import dev.ljasync.internal.Failures;
 import dev.ljasync.internal.Interruption;
 import dev.ljasync.internal.LibraryChunks;
 import dev.ljasync.internal.NativeThreads;
@@ -210,7 +211,8 @@ public final class LuaThread implements AutoCloseable {
                         + " it started", "", null);
             }
         } catch (Throwable t) {
-            error = new LuaException(LuaException.Kind.JAVA, "thread " + name + " failed in Java: " + t, "", t);
+            error = new LuaException(LuaException.Kind.JAVA, "thread " + name + " failed in Java: "
+                    + Failures.describe(t), "", t);
         } finally {
             boolean cancelled = cancellation != null && cancellation.isRaised();
             if (cancellation != null) {

@@ -301,7 +301,7 @@ class SandboxTest {
                     return message(xpcall, print, 42), message(load, nil), message(loadstring, {}),
                       message(load, "x", {}), message(loadfile, {}), message(dofile, {}), message(pcall),
                       message(getfenv, {}), message(getfenv, 100), message(setfenv, 100, {}),
-                      message(setfenv, print, {}), message(coroutine.resume, 1), message(os.exit, {})""",
+                      message(setfenv, rawequal, {}), message(coroutine.resume, 1), message(os.exit, {})""",
                     "args");
             assertArrayEquals(new Object[] {
                     "args:1: bad argument #2 to 'xpcall' (function expected, got number)",

@@ -1,9 +1,11 @@
 -- Run once in every lua_State that LuaState makes, before any user code: the globals it uses are captured here,
 -- so user code that changes them cannot break it. Returns the helpers LuaState keeps in the registry.
+local stack_left = ...
 local _G, tostring, type, getmetatable, error, rawget, select = _G, tostring, type, getmetatable, error, rawget, select
 local load, assert = load, assert
 local newproxy = newproxy
-local traceback = debug.traceback
+local traceback, getmetatable_raw, ipairs = debug.traceback, debug.getmetatable, ipairs
+local loaded = debug.getregistry()._LOADED
 
 -- The library's modules (name, address and length of their bytecode in native memory, which lives as long as the
 -- JVM, and the module's context: a light userdata, such as the address of its way into Java, or nil): `require`
@@ -13,7 +15,7 @@ local preload = package and package.preload
 -- The FFI of this moment: user code could make require("ffi") return a table whose string() hands bytecode of its
 -- own to this unrestricted load.
 local ffi = package and package.loaded.ffi
-local function preload_modules(...)
+local function preload_modules(_, ...)
   for i = 1, select("#", ...), 4 do
     local name, address, length, context = select(i, ...)
     preload[name] = function()
@@ -26,6 +28,88 @@ local function preload_modules(...)
 end
 if preload then
   preload_modules(...)
+end
+
+-- LuaJIT has no limit of its own for C functions that call back into Lua (a table.sort comparator that sorts again,
+-- string.gsub with a function, load with a reader function, coroutines resumed inside coroutines): each level takes
+-- C stack, and a Java thread of 1 MB runs out of it long before Lua's stack is full. So these functions first ask
+-- stack_left (a C function of the library, which reads the thread's real stack) whether the reserve the JVM needs is
+-- still free, and raise "stack overflow" when it is not. Asking costs an upcall (50 ns), so only every third call
+-- asks: of any three levels nested in one another one asks, and the reserve has room for two levels (8.5 KB each
+-- for string.gsub) on top of what the JVM needs, since Lua is entered only with the reserve free. The wrapped
+-- function is tail-called, so that its own errors keep the caller's position ("chunk:3: bad argument #1 to ...").
+local OVERFLOW = "stack overflow (C functions calling back into Lua nested too deep for this thread's stack)"
+local unasked = {0}
+local function guarded(fn)
+  return function(...)
+    local n = unasked[1]
+    if n < 2 then
+      unasked[1] = n + 1
+    else
+      unasked[1] = 0
+      if stack_left() < 0 then
+        error(OVERFLOW, 2)
+      end
+    end
+    return fn(...)
+  end
+end
+local function guard(library, name)
+  local t = library == "" and _G or rawget(_G, library)
+  if type(t) == "table" and type(rawget(t, name)) == "function" then
+    t[name] = guarded(rawget(t, name))
+  end
+end
+local recursive = {"", "load", "", "dofile", "", "require", "", "module", "", "print", "table", "sort",
+  "string", "gsub", "string", "format", "coroutine", "resume"}
+for i = 1, #recursive, 2 do
+  guard(recursive[i], recursive[i + 1])
+end
+-- A finalizer given to ffi.gc that cannot be called fails when the collector runs it, and when that happens on the
+-- exit from a compiled trace the error crashes the process (LuaJIT issue 946, fixed in LuaJIT 2.1 in 2023, after
+-- the build that Debian 12 ships): refuse such a finalizer when it is given. Any cdata passes (ffi.C.free is one).
+local ffi_module = type(loaded) == "table" and rawget(loaded, "ffi")
+if type(ffi_module) == "table" and type(rawget(ffi_module, "gc")) == "function" then
+  local gc = ffi_module.gc
+  ffi_module.gc = function(cdata, finalizer)
+    local kind = type(finalizer)
+    if kind ~= "nil" and kind ~= "function" and kind ~= "cdata" then
+      local mt = getmetatable_raw(finalizer)
+      if type(mt) ~= "table" or mt.__call == nil then
+        error("bad argument #2 to 'gc' (a finalizer must be callable, not a " .. kind .. ")", 2)
+      end
+    end
+    return gc(cdata, finalizer)
+  end
+end
+
+-- string.buffer's put and putf call __tostring metamethods; the module is loaded on demand and its methods hidden
+-- behind a protected metatable, which the debug library can still reach.
+if preload and preload["string.buffer"] then
+  local load_buffer = preload["string.buffer"]
+  preload["string.buffer"] = function(...)
+    local buffer = load_buffer(...)
+    local methods = getmetatable_raw(buffer.new())
+    methods = type(methods) == "table" and rawget(methods, "__index") or methods
+    if type(methods) == "table" then
+      for _, name in ipairs({"put", "putf"}) do
+        if type(rawget(methods, name)) == "function" then
+          methods[name] = guarded(rawget(methods, name))
+        end
+      end
+    end
+    return buffer
+  end
+end
+local co = rawget(_G, "coroutine")
+if type(co) == "table" and type(co.wrap) == "function" then
+  local wrap = co.wrap
+  co.wrap = function(f)
+    if type(f) ~= "function" then
+      error("bad argument #1 to 'wrap' (function expected, got " .. type(f) .. ")", 2)
+    end
+    return guarded(wrap(f))
+  end
 end
 
 -- Separates the message from the traceback in what `handler` returns: a Lua string may hold any byte.
