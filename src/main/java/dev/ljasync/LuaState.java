@@ -38,7 +38,8 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * <h2>Values</h2>
  * Arguments and results convert as follows (one rule for every method). To Lua: null is nil, Boolean a boolean,
  * Long/Integer/Short/Byte/Double/Float a number (a double, as in Lua 5.1; a long beyond 2^53 that a double cannot
- * hold exactly is refused, not rounded), String its UTF-8 bytes, byte[] its bytes (Lua strings keep every byte,
+ * hold exactly is refused, not rounded), String its UTF-8 bytes (a String with a lone surrogate, which has no UTF-8
+ * form, is refused), byte[] its bytes (Lua strings keep every byte,
  * NUL included), a native MemorySegment a light userdata, a {@link Channel}, {@link Mutex} or {@link Semaphore}
  * its handle (a number, which {@code require("ljasync.sync").wrap} turns back into the object; the object is held
  * while the call runs). To Java: nil is null, a boolean a Boolean, a number

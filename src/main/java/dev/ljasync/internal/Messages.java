@@ -3,11 +3,13 @@ package dev.ljasync.internal;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.math.BigInteger;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +35,8 @@ import java.util.Map;
  * map from 1L, 2L, ... too). Encoding takes those and Integer, Short, Byte, Float, BigInteger and {@link List} (the
  * table {1 = first, 2 = second, ...}): a long beyond ±2^53, where doubles stop being exact, becomes an
  * {@code int64_t}; a BigInteger an {@code int64_t} when negative and a {@code uint64_t} otherwise. A null map value
- * or list element is left out, as nil is in a Lua table.
+ * or list element is left out, as nil is in a Lua table. Keys that are one key in Lua (1, 1L and 1.0; "A" and the
+ * bytes {65}) and Strings with a lone surrogate are refused.
  */
 public final class Messages {
 
@@ -125,6 +128,14 @@ public final class Messages {
             size += 5 + text.length;
         }
 
+        private byte[] text(String s) {
+            try {
+                return JavaValues.utf8(s);
+            } catch (IllegalArgumentException e) {
+                throw refuse("is " + e.getMessage());
+            }
+        }
+
         void value(Object value, int depth) {
             switch (value) {
                 case null -> tag(NIL);
@@ -150,7 +161,7 @@ public final class Messages {
                         throw refuse("is " + big + ", which fits neither int64_t nor uint64_t");
                     }
                 }
-                case String s -> string(s.getBytes(StandardCharsets.UTF_8));
+                case String s -> string(text(s));
                 case byte[] b -> string(b);
                 case Map<?, ?> map -> table(map, map.entrySet(), depth);
                 case List<?> list -> table(list, null, depth);
@@ -176,9 +187,16 @@ public final class Messages {
             size += 5;
             int count = 0;
             if (entries != null) {
+                Map<Object, Object> luaKeys = new HashMap<>();
                 for (Map.Entry<?, ?> entry : entries) {
                     if (entry.getValue() != null) {
-                        pair(entry.getKey(), entry.getValue(), depth);
+                        Object key = entry.getKey();
+                        Object other = keyProblem(key) != null ? null : luaKeys.putIfAbsent(luaKey(key), key);
+                        if (other != null) {
+                            throw refuse("has keys " + describe(other) + " and " + describe(key) + ", which are one key"
+                                    + " in Lua (one value would silently replace the other)");
+                        }
+                        pair(key, entry.getValue(), depth);
                         count++;
                     }
                 }
@@ -205,6 +223,27 @@ public final class Messages {
             value(key, depth + 1); // a scalar: no deeper
             value(value, depth + 1);
             keys.removeLast();
+        }
+
+        /**
+         * The key as Lua compares it: numbers by their double value (1, 1L and 1.0 are one key, and so are 0 and
+         * -0.0), strings by their bytes ("A" and {@code byte[] {65}} are one key).
+         */
+        private static Object luaKey(Object key) {
+            return switch (key) {
+                case Number n when !(n instanceof BigInteger) -> n.doubleValue() == 0 ? 0.0 : n.doubleValue();
+                case String s -> ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8));
+                case byte[] b -> ByteBuffer.wrap(b);
+                default -> key;
+            };
+        }
+
+        private static String describe(Object key) {
+            return switch (key) {
+                case String s -> "\"" + s + "\" (String)";
+                case byte[] b -> Arrays.toString(b) + " (byte[])";
+                default -> key + " (" + key.getClass().getSimpleName() + ")";
+            };
         }
 
         private static String keyProblem(Object key) {

@@ -16,7 +16,8 @@
 -- encoding that dev.ljasync.internal.Messages reads and writes on the Java side.
 local modname, entry = ...
 local ffi = require("ffi")
-local type, error, next, tostring, select, pcall, require = type, error, next, tostring, select, pcall, require
+local type, error, next, tostring, select, pcall, require, unpack = type, error, next, tostring, select, pcall, require,
+  unpack
 local istype, cast, copy, new, fstring, typeof, metatype = ffi.istype, ffi.cast, ffi.copy, ffi.new, ffi.string,
   ffi.typeof, ffi.metatype
 local huge = 1 / 0
@@ -135,6 +136,26 @@ local SMALL, LARGE = 256, 65536
 local sbuf, scap, spos = new(bytes_t, SMALL), SMALL, 0
 local path, keys = {}, {} -- the tables being encoded and the keys leading into them, outer to inner
 
+-- A __gc finalizer runs at any allocation, so it may send or receive while this state is in the middle of a send or
+-- receive, whose buffers are the module's. `busy` says that one is; one that starts meanwhile swaps in buffers of
+-- its own, runs protected, and swaps the outer ones back, error or not. `extra` counts the frame its pcall adds
+-- below the caller, for error levels. An error of memory or of a finalizer raised out of an encode or decode leaves
+-- `busy` set: later operations stay correct, each with buffers of its own.
+local busy, extra = false, 0
+local rbuf, rcap
+
+local function nest()
+  local outer = {sbuf, scap, spos, path, keys, rbuf, rcap, out, extra}
+  sbuf, scap, spos, path, keys = new(bytes_t, SMALL), SMALL, 0, {}, {}
+  rbuf, rcap, out, extra = new(bytes_t, SMALL), SMALL, new("double[2]"), 1
+  return outer
+end
+
+local function unnest(outer)
+  sbuf, scap, spos, path, keys, rbuf, rcap, out, extra = unpack(outer, 1, 9)
+  busy = true
+end
+
 local function reserve(n)
   local need = spos + n
   if need > scap then
@@ -169,7 +190,8 @@ end
 -- 1 from encode_table). Below refuse are that encode, an encode_table and an encode for each table around the
 -- value, then send, then the caller: no call in the encoder is a tail call.
 local function refuse(depth, frames, problem)
-  error(modname .. ": cannot send " .. place(depth) .. ": " .. problem, 2 * depth + 2 + frames)
+  busy = false -- a nested send's unnest sets it again
+  error(modname .. ": cannot send " .. place(depth) .. ": " .. problem, 2 * depth + 2 + frames + extra)
 end
 
 local encode_table
@@ -255,7 +277,7 @@ end
 
 -- ---- decoding -----------------------------------------------------------------------------------------------------
 
-local rbuf, rcap = new(bytes_t, SMALL), SMALL
+rbuf, rcap = new(bytes_t, SMALL), SMALL
 
 local new_table = (function()
   local ok, table_new = pcall(require, "table.new")
@@ -263,6 +285,7 @@ local new_table = (function()
 end)()
 
 local function corrupt()
+  busy = false -- as in refuse
   error(modname .. ": a message is corrupt", 0)
 end
 
@@ -328,11 +351,26 @@ end
 function Channel.send(self, value, timeout)
   check(channel_t, self, "channel", "send", 2)
   local t = seconds(timeout, 2)
-  spos = 0
-  encode(value, 1) -- raises at the caller's line for a value that cannot be sent: nothing is sent then
-  local r = sync_call(SEND, self.id, sbuf, spos, t, nil)
-  if scap > LARGE then
-    sbuf, scap = new(bytes_t, SMALL), SMALL
+  local r
+  if busy then
+    local outer = nest()
+    local ok, e = pcall(encode, value, 1)
+    if ok then
+      r = sync_call(SEND, self.id, sbuf, spos, t, nil)
+    end
+    unnest(outer)
+    if not ok then
+      error(e, 0)
+    end
+  else
+    busy = true
+    spos = 0
+    encode(value, 1) -- raises at the caller's line for a value that cannot be sent: nothing is sent then
+    r = sync_call(SEND, self.id, sbuf, spos, t, nil)
+    busy = false
+    if scap > LARGE then
+      sbuf, scap = new(bytes_t, SMALL), SMALL
+    end
   end
   if r >= 0 then
     return true
@@ -360,14 +398,37 @@ local function receive_large(id)
   return r
 end
 
-function Channel.receive(self, timeout)
-  check(channel_t, self, "channel", "receive", 2)
-  local r = sync_call(RECEIVE, self.id, rbuf, rcap, seconds(timeout, 2), out)
+-- The status of a receive and the value received.
+local function take(id, t)
+  local r = sync_call(RECEIVE, id, rbuf, rcap, t, out)
   if r == TOO_SMALL then
-    r = receive_large(self.id)
+    r = receive_large(id)
   end
   if r >= 0 then
-    return (decode_message(r))
+    return r, decode_message(r)
+  end
+  return r
+end
+
+function Channel.receive(self, timeout)
+  check(channel_t, self, "channel", "receive", 2)
+  local t = seconds(timeout, 2)
+  local r, v
+  if busy then -- as in send
+    local outer = nest()
+    local ok
+    ok, r, v = pcall(take, self.id, t)
+    unnest(outer)
+    if not ok then
+      error(r, 0)
+    end
+  else
+    busy = true
+    r, v = take(self.id, t)
+    busy = false
+  end
+  if r >= 0 then
+    return v
   elseif r == TIMEOUT then
     return nil, "timeout"
   elseif r == CLOSED then
