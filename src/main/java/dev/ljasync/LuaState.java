@@ -1,5 +1,6 @@
 package dev.ljasync;
 
+import dev.ljasync.internal.ErrorPosition;
 import dev.ljasync.internal.JavaValues;
 import dev.ljasync.internal.LibraryChunks;
 import dev.ljasync.internal.LuaNative;
@@ -94,6 +95,7 @@ public final class LuaState implements AutoCloseable {
     /** Nested calls Java -> Lua -> Java -> ... on one state deeper than this are refused (Lua's LUAI_MAXCCALLS). */
     static final int MAX_NESTING = 200;
     private static final byte[] SEPARATOR = "\0ljasync.traceback\0".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] POSITIONS = "\0ljasync.positions\0".getBytes(StandardCharsets.US_ASCII);
     private static final String BOOTSTRAP_NAME = "ljasync.state";
     // Tracebacks leave out the frames of the library's own chunks, which are all named "ljasync.*".
     private static final String OWN_FRAME = "\tljasync.";
@@ -118,6 +120,8 @@ public final class LuaState implements AutoCloseable {
     private final int handlerRef, callRef, lookupRef, assignRef, registerRef;
     private MemorySegment dispatcher;
     private int nesting;
+    // The name of the chunk loaded last, for the position of a syntax error in it
+    private String loadedChunkId;
     private Throwable javaError;
     private String javaErrorMessage;
     private volatile boolean closed;
@@ -680,6 +684,7 @@ public final class LuaState implements AutoCloseable {
     }
 
     private int load(MemorySegment L, byte[] chunk, String chunkId, String mode) {
+        loadedChunkId = chunkId;
         boolean paused = gcPause(L);
         try (Arena scratch = Arena.ofConfined()) {
             MemorySegment buffer = scratch.allocateFrom(JAVA_BYTE, chunk);
@@ -702,15 +707,25 @@ public final class LuaState implements AutoCloseable {
     private LuaException failure(MemorySegment L, int status, String during) {
         String message;
         String traceback = "";
+        ErrorPosition position = null;
         if (lua_type(L, -1) == LUA_TSTRING) {
             byte[] bytes = values.bytes(L, -1);
             int cut = indexOf(bytes, SEPARATOR);
             if (cut >= 0) {
-                message = new String(bytes, 0, cut, StandardCharsets.UTF_8);
-                traceback = frames(new String(bytes, cut + SEPARATOR.length, bytes.length - cut - SEPARATOR.length,
-                        StandardCharsets.UTF_8));
+                byte[] text = Arrays.copyOf(bytes, cut);
+                byte[] rest = Arrays.copyOfRange(bytes, cut + SEPARATOR.length, bytes.length);
+                int positions = ErrorPosition.indexOf(rest, POSITIONS);
+                message = new String(text, StandardCharsets.UTF_8);
+                traceback = frames(new String(rest, 0, positions < 0 ? rest.length : positions, StandardCharsets.UTF_8));
+                if (positions >= 0) {
+                    position = ErrorPosition.ofStack(text,
+                            Arrays.copyOfRange(rest, positions + POSITIONS.length, rest.length));
+                }
             } else {
                 message = new String(bytes, StandardCharsets.UTF_8);
+                if (status == LUA_ERRSYNTAX && loadedChunkId != null) {
+                    position = ErrorPosition.ofSyntax(bytes, loadedChunkId);
+                }
             }
         } else {
             message = "(error object is a " + JavaValues.typeName(lua_type(L, -1)) + " value)";
@@ -733,7 +748,13 @@ public final class LuaState implements AutoCloseable {
         } else {
             kind = LuaException.Kind.RUNTIME;
         }
-        return new LuaException(kind, message, traceback, cause);
+        if (position == null && cause instanceof LuaException relayed && relayed.line() > 0
+                && message.startsWith(relayed.luaMessage())) {
+            // a Lua error that came back through a Java function: raised in frames that are gone now
+            position = new ErrorPosition(relayed.chunkName(), relayed.line());
+        }
+        return position == null ? new LuaException(kind, message, traceback, cause)
+                : new LuaException(kind, message, position.chunk(), position.line(), traceback, cause);
     }
 
     /** The traceback without its leading newline and without the frames of the library's own Lua code. */
