@@ -160,6 +160,106 @@ class ValuesKeptTest {
     }
 
     @Test
+    void shouldCopySharedTablesOnceAndKeepThemShared() throws Exception {
+        // 40 levels of v = {a = v, b = v}: 2^40 paths, 40 tables
+        Object v = "leaf";
+        for (int i = 0; i < 40; i++) {
+            v = Map.of("a", v, "b", v);
+        }
+        try (LuaState lua = LuaState.open(); Channel channel = new Channel()) {
+            channel.send(v);
+            Object back = channel.receive();
+            for (int i = 0; i < 39; i++) {
+                Map<?, ?> m = (Map<?, ?>) back;
+                assertSame(m.get("a"), m.get("b"), "one Map, held twice");
+                back = m.get("a");
+            }
+            assertEquals(Map.of("a", "leaf", "b", "leaf"), back);
+            back = ((Map<?, ?>) back).get("a");
+            assertEquals("leaf", back);
+            channel.send(v);
+            Object[] r = lua.run("""
+                    local sync = require("ljasync.sync")
+                    local ch = sync.wrap(...)
+                    local function count(t, seen)
+                      if type(t) ~= "table" then return 0 end
+                      assert(t.a == t.b, "one table, held twice")
+                      if seen[t] then return 0 end
+                      seen[t] = true
+                      return 1 + count(t.a, seen)
+                    end
+                    local got = ch:receive(0)
+                    local tables = count(got, {})
+                    -- and back from Lua, built there: a table held in several places, at several depths
+                    local x = {1, 2}
+                    local w = {x, x, {y = x, z = {x}}}
+                    for i = 1, 40 do w = {a = w, b = w} end
+                    ch:send(w)
+                    ch:send({x, {x}, x})
+                    return tables""", "dag", channel);
+            assertEquals(40L, r[0]);
+            Object w = channel.receive();
+            for (int i = 0; i < 40; i++) {
+                assertSame(((Map<?, ?>) w).get("a"), ((Map<?, ?>) w).get("b"));
+                w = ((Map<?, ?>) w).get("a");
+            }
+            Map<?, ?> inner = (Map<?, ?>) w;
+            Object x = inner.get(1L);
+            assertEquals(Map.of(1L, 1L, 2L, 2L), x);
+            assertSame(x, inner.get(2L));
+            assertSame(x, ((Map<?, ?>) inner.get(3L)).get("y"));
+            assertSame(x, ((Map<?, ?>) ((Map<?, ?>) inner.get(3L)).get("z")).get(1L));
+            Map<?, ?> three = (Map<?, ?>) channel.receive();
+            assertSame(three.get(1L), three.get(3L));
+            assertSame(three.get(1L), ((Map<?, ?>) three.get(2L)).get(1L));
+        }
+    }
+
+    @Test
+    void shouldCopySharedTablesOnceBetweenStates() {
+        try (LuaState a = LuaState.open(); LuaState b = LuaState.open(); Channel channel = new Channel()) {
+            a.run("""
+                    local ch = require("ljasync.sync").wrap(...)
+                    local v = {"leaf"}
+                    for i = 1, 40 do v = {a = v, b = v, [i] = v} end
+                    ch:send(v)""", "send", channel);
+            Object[] r = b.run("""
+                    local v = require("ljasync.sync").wrap(...):receive(0)
+                    local n = 0
+                    while v.a do
+                      assert(v.a == v.b and v.a == v[40 - n], "one table, held three times")
+                      n = n + 1
+                      v = v.a
+                    end
+                    return n, v[1]""", "receive", channel);
+            assertArrayEquals(new Object[] {40L, "leaf"}, r);
+        }
+    }
+
+    @Test
+    void shouldRefuseAMessageLargerThanTheLimit() {
+        try (LuaState lua = LuaState.open(); Channel channel = new Channel()) {
+            byte[] megabyte = new byte[1 << 20];
+            List<byte[]> many = java.util.Collections.nCopies(300, megabyte);
+            var e = assertThrows(IllegalArgumentException.class, () -> channel.send(many));
+            assertEquals("value[256] makes the message larger than 268435456 bytes (256 MB), the most a message may"
+                    + " hold", e.getMessage());
+            var lua256 = assertThrows(LuaException.class, () -> lua.run("""
+                    local ch = require("ljasync.sync").wrap(...)
+                    local s, t = string.rep("x", 2^20), {}
+                    for i = 1, 300 do t[i] = s end
+                    ch:send(t)""", "big", channel));
+            assertEquals("big:4: ljasync.sync: cannot send value[256]: the message would be larger than 268435456"
+                    + " bytes (256 MB), the most a message may hold", lua256.luaMessage());
+            assertEquals(0, channel.size());
+            assertEquals(4L, lua.run("""
+                    local ch = require("ljasync.sync").wrap(...)
+                    ch:send({1, 2, 3, 4})
+                    return #ch:receive()""", "after", channel)[0], "the state goes on sending");
+        }
+    }
+
+    @Test
     void shouldReturnALightUserdataAsAZeroLengthSegment() {
         try (LuaState lua = LuaState.open(); Arena arena = Arena.ofConfined()) {
             MemorySegment block = arena.allocate(16);

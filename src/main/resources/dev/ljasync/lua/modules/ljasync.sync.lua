@@ -126,15 +126,18 @@ end
 
 -- ---- encoding -----------------------------------------------------------------------------------------------------
 -- A message is one value: a tag byte, then for a number the 8 bytes of its double, for a string its length (uint32)
--- and bytes, for a table its number of pairs (uint32) and each key and value, for an int64_t/uint64_t its 8 bytes;
--- native byte order. Written into `sbuf`, one per state, which grows as needed.
+-- and bytes, for a table its number of pairs (uint32) and each key and value, for an int64_t/uint64_t its 8 bytes,
+-- for a table already in the message its number (uint32, counting tables from 1 as they are written): a table held
+-- in several places is copied once and arrives held in those places. Native byte order; 256 MB at most. Written into
+-- `sbuf`, one per state, which grows as needed.
 
-local T_NIL, T_FALSE, T_TRUE, T_NUMBER, T_STRING, T_TABLE, T_INT64, T_UINT64 = 0, 1, 2, 3, 4, 5, 6, 7
-local MAX_DEPTH = 100
+local T_NIL, T_FALSE, T_TRUE, T_NUMBER, T_STRING, T_TABLE, T_INT64, T_UINT64, T_REF = 0, 1, 2, 3, 4, 5, 6, 7, 8
+local MAX_DEPTH, MAX_BYTES = 100, 2 ^ 28 -- as in dev.ljasync.internal.Messages
 local SMALL, LARGE = 256, 65536
 
 local sbuf, scap, spos = new(bytes_t, SMALL), SMALL, 0
 local path, keys = {}, {} -- the tables being encoded and the keys leading into them, outer to inner
+local seen, ntables = nil, 0 -- the tables of this message written so far, each to its number, and how many
 
 -- A __gc finalizer runs at any allocation, so it may send or receive while this state is in the middle of a send or
 -- receive, whose buffers are the module's. `busy` says that one is; one that starts meanwhile swaps in buffers of
@@ -145,20 +148,27 @@ local busy, extra = false, 0
 local rbuf, rcap
 
 local function nest()
-  local outer = {sbuf, scap, spos, path, keys, rbuf, rcap, out, extra}
-  sbuf, scap, spos, path, keys = new(bytes_t, SMALL), SMALL, 0, {}, {}
+  local outer = {sbuf, scap, spos, path, keys, rbuf, rcap, out, extra, seen, ntables}
+  sbuf, scap, spos, path, keys, seen, ntables = new(bytes_t, SMALL), SMALL, 0, {}, {}, nil, 0
   rbuf, rcap, out, extra = new(bytes_t, SMALL), SMALL, new("double[2]"), 1
   return outer
 end
 
 local function unnest(outer)
-  sbuf, scap, spos, path, keys, rbuf, rcap, out, extra = unpack(outer, 1, 9)
+  sbuf, scap, spos, path, keys, rbuf, rcap, out, extra, seen, ntables = unpack(outer, 1, 11)
   busy = true
 end
 
-local function reserve(n)
+local refuse
+
+-- Room for n more bytes in sbuf; `depth` and `frames` as for refuse, for the error of a message grown too large.
+local function reserve(n, depth, frames)
   local need = spos + n
   if need > scap then
+    if need > MAX_BYTES then
+      refuse(depth, frames + 1, "the message would be larger than 268435456 bytes (256 MB), the most a message may"
+        .. " hold")
+    end
     local cap = scap * 2
     while cap < need do
       cap = cap * 2
@@ -189,8 +199,8 @@ end
 -- value (1: the value itself), and `frames` the calls between refuse and the encode at that depth (0 from encode,
 -- 1 from encode_table). Below refuse are that encode, an encode_table and an encode for each table around the
 -- value, then send, then the caller: no call in the encoder is a tail call.
-local function refuse(depth, frames, problem)
-  busy = false -- a nested send's unnest sets it again
+function refuse(depth, frames, problem)
+  busy, seen = false, nil -- a nested send's unnest sets them again
   error(modname .. ": cannot send " .. place(depth) .. ": " .. problem, 2 * depth + 2 + frames + extra)
 end
 
@@ -201,13 +211,13 @@ local encode_table
 local function encode(v, depth)
   local tv = type(v)
   if tv == "number" then
-    reserve(9)
+    reserve(9, depth, 0)
     sbuf[spos] = T_NUMBER
     cast(double_p, sbuf + spos + 1)[0] = v
     spos = spos + 9
   elseif tv == "string" then
     local n = #v
-    reserve(5 + n)
+    reserve(5 + n, depth, 0)
     sbuf[spos] = T_STRING
     cast(uint32_p, sbuf + spos + 1)[0] = n
     copy(sbuf + spos + 5, v, n)
@@ -215,20 +225,20 @@ local function encode(v, depth)
   elseif tv == "table" then
     encode_table(v, depth)
   elseif tv == "boolean" then
-    reserve(1)
+    reserve(1, depth, 0)
     sbuf[spos] = v and T_TRUE or T_FALSE
     spos = spos + 1
   elseif tv == "nil" then
-    reserve(1)
+    reserve(1, depth, 0)
     sbuf[spos] = T_NIL
     spos = spos + 1
   elseif tv == "cdata" and istype(int64_t, v) then
-    reserve(9)
+    reserve(9, depth, 0)
     sbuf[spos] = T_INT64
     cast(int64_p, sbuf + spos + 1)[0] = v
     spos = spos + 9
   elseif tv == "cdata" and istype(uint64_t, v) then
-    reserve(9)
+    reserve(9, depth, 0)
     sbuf[spos] = T_UINT64
     cast(uint64_p, sbuf + spos + 1)[0] = v
     spos = spos + 9
@@ -249,11 +259,24 @@ function encode_table(t, depth)
       refuse(depth, 1, "it is a table that contains itself (a cyclic table cannot be copied)")
     end
   end
+  if ntables == 0 then
+    seen = {}
+  end
+  local number = seen[t]
+  if number then
+    reserve(5, depth, 1)
+    sbuf[spos] = T_REF
+    cast(uint32_p, sbuf + spos + 1)[0] = number
+    spos = spos + 5
+    return
+  end
   if depth > MAX_DEPTH then
     refuse(depth, 1, "tables nest more than " .. MAX_DEPTH .. " deep")
   end
+  ntables = ntables + 1
+  seen[t] = ntables
   path[depth] = t
-  reserve(5)
+  reserve(5, depth, 1)
   sbuf[spos] = T_TABLE
   local at = spos + 1
   spos = spos + 5
@@ -291,8 +314,9 @@ end
 
 local decode_table
 
--- The value at p[pos] and the position after it; tables in decode_table, as for encode.
-local function decode(p, pos, limit)
+-- The value at p[pos] and the position after it; tables in decode_table, as for encode. `refs` holds the tables
+-- decoded so far, in order (nil in a message that is not a table).
+local function decode(p, pos, limit, refs)
   if pos >= limit then
     corrupt()
   end
@@ -306,7 +330,7 @@ local function decode(p, pos, limit)
     end
     return fstring(p + pos + 5, n), pos + 5 + n
   elseif tag == T_TABLE then
-    return decode_table(p, pos, limit)
+    return decode_table(p, pos, limit, refs)
   elseif tag == T_TRUE then
     return true, pos + 1
   elseif tag == T_FALSE then
@@ -317,18 +341,25 @@ local function decode(p, pos, limit)
     return cast(int64_p, p + pos + 1)[0], pos + 9
   elseif tag == T_UINT64 then
     return cast(uint64_p, p + pos + 1)[0], pos + 9
+  elseif tag == T_REF and refs then
+    local t = refs[cast(uint32_p, p + pos + 1)[0]]
+    if t == nil then
+      corrupt()
+    end
+    return t, pos + 5
   end
   corrupt()
 end
 
-function decode_table(p, pos, limit)
+function decode_table(p, pos, limit, refs)
   local n = cast(uint32_p, p + pos + 1)[0]
   local t = new_table(0, n < 64 and n or 64)
+  refs[#refs + 1] = t
   pos = pos + 5
   local k, v
   for _ = 1, n do
-    k, pos = decode(p, pos, limit)
-    v, pos = decode(p, pos, limit)
+    k, pos = decode(p, pos, limit, refs)
+    v, pos = decode(p, pos, limit, refs)
     t[k] = v
   end
   return t, pos
@@ -336,7 +367,7 @@ end
 
 -- The value of the message in rbuf[0, n).
 local function decode_message(n)
-  local v, pos = decode(rbuf, 0, n)
+  local v, pos = decode(rbuf, 0, n, n > 0 and rbuf[0] == T_TABLE and {} or nil)
   if pos ~= n then
     corrupt()
   end
@@ -364,10 +395,10 @@ function Channel.send(self, value, timeout)
     end
   else
     busy = true
-    spos = 0
+    spos, ntables = 0, 0
     encode(value, 1) -- raises at the caller's line for a value that cannot be sent: nothing is sent then
     r = sync_call(SEND, self.id, sbuf, spos, t, nil)
-    busy = false
+    busy, seen = false, nil
     if scap > LARGE then
       sbuf, scap = new(bytes_t, SMALL), SMALL
     end
