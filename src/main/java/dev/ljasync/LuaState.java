@@ -118,6 +118,8 @@ public final class LuaState implements AutoCloseable {
     private MemorySegment running;
     private final List<Registered> functions = new ArrayList<>();
     private final int handlerRef, callRef, lookupRef, assignRef, registerRef;
+    // collectgarbage, as the base library made it, in a state with a memory limit (else LUA_NOREF)
+    private final int collectRef;
     private MemorySegment dispatcher;
     private int nesting;
     // The name of the chunk loaded last, for the position of a syntax error in it
@@ -161,6 +163,9 @@ public final class LuaState implements AutoCloseable {
         /**
          * Limits the memory Lua code may allocate in this state, in bytes; past it, allocation fails with a
          * {@link LuaException.Kind#MEMORY} error. Costs an upcall per allocation. 0 (the default) means no limit.
+         * After such an error the state collects the garbage the failed code left, so that it is usable again: the
+         * {@code __gc} finalizers that must run before that garbage is freed may take an eighth more than the limit
+         * (at least 1 MB) while they run.
          */
         public Builder memoryLimit(long bytes) {
             if (bytes < 0) {
@@ -198,6 +203,7 @@ public final class LuaState implements AutoCloseable {
             lookupRef = refs[2];
             assignRef = refs[3];
             registerRef = refs[4];
+            collectRef = memoryLimit != null ? collectorRef() : LUA_NOREF;
             gcRestartPaced(L);
         } catch (RuntimeException | Error e) {
             if (!state.equals(MemorySegment.NULL)) {
@@ -229,6 +235,11 @@ public final class LuaState implements AutoCloseable {
             }
         }
         lua_settop(L, 0);
+    }
+
+    private int collectorRef() {
+        lua_getglobal(L, "collectgarbage");
+        return registryRef(L);
     }
 
     private int[] bootstrap(boolean hideDebug) {
@@ -660,12 +671,37 @@ public final class LuaState implements AutoCloseable {
         nesting++;
         boolean enforcing = memoryLimit != null && memoryLimit.enforce(true);
         try {
-            return lua_pcall(L, nargs, nresults, errfunc);
+            int status = lua_pcall(L, nargs, nresults, errfunc);
+            if (status == LUA_ERRMEM && memoryLimit != null) {
+                collectAfterMemoryError(L);
+            }
+            return status;
         } finally {
             nesting--;
             if (memoryLimit != null) {
                 memoryLimit.enforce(enforcing);
             }
+        }
+    }
+
+    /**
+     * Frees what code that ran out of memory left. Its garbage may wait for {@code __gc} finalizers, which need memory
+     * to run: at the limit they fail as well, the garbage stays, and every later call fails. So collect with some
+     * headroom until two full collections in a row succeed (the second frees what the first finalized), a few
+     * times at most, ignoring their errors. Holding the lock; the error is on top of the stack, and the stack has the
+     * room the failed call's function and arguments took.
+     */
+    private void collectAfterMemoryError(MemorySegment L) {
+        int top = lua_gettop(L);
+        memoryLimit.headroom(true);
+        try {
+            for (int tries = 0, succeeded = 0; tries < 8 && succeeded < 2; tries++) {
+                lua_rawgeti(L, LUA_REGISTRYINDEX, collectRef);
+                succeeded = lua_pcall(L, 0, 0, 0) == LUA_OK ? succeeded + 1 : 0;
+                lua_settop(L, top);
+            }
+        } finally {
+            memoryLimit.headroom(false);
         }
     }
 
