@@ -16,8 +16,8 @@
 -- encoding that dev.ljasync.internal.Messages reads and writes on the Java side.
 local modname, entry = ...
 local ffi = require("ffi")
-local type, error, next, tostring, select, pcall, require, unpack = type, error, next, tostring, select, pcall, require,
-  unpack
+local type, error, next, tostring, select, pcall, require, unpack, rawequal = type, error, next, tostring, select,
+  pcall, require, unpack, rawequal
 local istype, cast, copy, new, fstring, typeof, metatype = ffi.istype, ffi.cast, ffi.copy, ffi.new, ffi.string,
   ffi.typeof, ffi.metatype
 local huge = 1 / 0
@@ -137,7 +137,9 @@ local SMALL, LARGE = 256, 65536
 
 local sbuf, scap, spos = new(bytes_t, SMALL), SMALL, 0
 local path, keys = {}, {} -- the tables being encoded and the keys leading into them, outer to inner
-local seen, ntables = nil, 0 -- the tables of this message written so far, each to its number, and how many
+-- The tables of this message written so far: how many, the first, and each after it to its number (made at the
+-- second, so that a message of one table makes no more garbage).
+local ntables, first, seen = 0, nil, nil
 
 -- A __gc finalizer runs at any allocation, so it may send or receive while this state is in the middle of a send or
 -- receive, whose buffers are the module's. `busy` says that one is; one that starts meanwhile swaps in buffers of
@@ -148,14 +150,14 @@ local busy, extra = false, 0
 local rbuf, rcap
 
 local function nest()
-  local outer = {sbuf, scap, spos, path, keys, rbuf, rcap, out, extra, seen, ntables}
-  sbuf, scap, spos, path, keys, seen, ntables = new(bytes_t, SMALL), SMALL, 0, {}, {}, nil, 0
+  local outer = {sbuf, scap, spos, path, keys, rbuf, rcap, out, extra, ntables, first, seen}
+  sbuf, scap, spos, path, keys, ntables, first, seen = new(bytes_t, SMALL), SMALL, 0, {}, {}, 0, nil, nil
   rbuf, rcap, out, extra = new(bytes_t, SMALL), SMALL, new("double[2]"), 1
   return outer
 end
 
 local function unnest(outer)
-  sbuf, scap, spos, path, keys, rbuf, rcap, out, extra, seen, ntables = unpack(outer, 1, 11)
+  sbuf, scap, spos, path, keys, rbuf, rcap, out, extra, ntables, first, seen = unpack(outer, 1, 12)
   busy = true
 end
 
@@ -200,7 +202,7 @@ end
 -- 1 from encode_table). Below refuse are that encode, an encode_table and an encode for each table around the
 -- value, then send, then the caller: no call in the encoder is a tail call.
 function refuse(depth, frames, problem)
-  busy, seen = false, nil -- a nested send's unnest sets them again
+  busy, first, seen = false, nil, nil -- a nested send's unnest sets them again
   error(modname .. ": cannot send " .. place(depth) .. ": " .. problem, 2 * depth + 2 + frames + extra)
 end
 
@@ -255,14 +257,19 @@ end
 
 function encode_table(t, depth)
   for i = 1, depth - 1 do
-    if path[i] == t then
+    if rawequal(path[i], t) then
       refuse(depth, 1, "it is a table that contains itself (a cyclic table cannot be copied)")
     end
   end
-  if ntables == 0 then
-    seen = {}
+  local number -- tables compare raw: a table's __eq must not make two tables one
+  if ntables > 0 then
+    if rawequal(t, first) then
+      number = 1
+    else
+      seen = seen or {}
+      number = seen[t]
+    end
   end
-  local number = seen[t]
   if number then
     reserve(5, depth, 1)
     sbuf[spos] = T_REF
@@ -274,7 +281,11 @@ function encode_table(t, depth)
     refuse(depth, 1, "tables nest more than " .. MAX_DEPTH .. " deep")
   end
   ntables = ntables + 1
-  seen[t] = ntables
+  if ntables == 1 then
+    first = t
+  else
+    seen[t] = ntables
+  end
   path[depth] = t
   reserve(5, depth, 1)
   sbuf[spos] = T_TABLE
@@ -398,7 +409,7 @@ function Channel.send(self, value, timeout)
     spos, ntables = 0, 0
     encode(value, 1) -- raises at the caller's line for a value that cannot be sent: nothing is sent then
     r = sync_call(SEND, self.id, sbuf, spos, t, nil)
-    busy, seen = false, nil
+    busy, first, seen = false, nil, nil
     if scap > LARGE then
       sbuf, scap = new(bytes_t, SMALL), SMALL
     end
