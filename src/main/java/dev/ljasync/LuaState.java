@@ -752,7 +752,8 @@ public final class LuaState implements AutoCloseable {
                 byte[] rest = Arrays.copyOfRange(bytes, cut + SEPARATOR.length, bytes.length);
                 int positions = ErrorPosition.indexOf(rest, POSITIONS);
                 message = new String(text, StandardCharsets.UTF_8);
-                traceback = frames(new String(rest, 0, positions < 0 ? rest.length : positions, StandardCharsets.UTF_8));
+                traceback = frames(new String(rest, 0, positions < 0 ? rest.length : positions,
+                        StandardCharsets.UTF_8));
                 if (positions >= 0) {
                     position = ErrorPosition.ofStack(text,
                             Arrays.copyOfRange(rest, positions + POSITIONS.length, rest.length));

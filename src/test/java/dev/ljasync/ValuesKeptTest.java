@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** Values arrive as they were sent, or are refused with an error naming the part: nothing is lost or changed silently. */
+/** Values arrive as they were sent, or are refused with an error naming the part: nothing lost or changed silently. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class ValuesKeptTest {
 

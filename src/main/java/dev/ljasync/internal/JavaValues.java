@@ -146,7 +146,8 @@ public final class JavaValues {
                     i++;
                 } else {
                     throw new IllegalArgumentException(String.format("a String with a lone surrogate (U+%04X at index"
-                            + " %d), which has no UTF-8 form; pass well-formed text, or the bytes meant as a byte[]", (int) c, i));
+                            + " %d), which has no UTF-8 form; pass well-formed text, or the bytes meant as a byte[]",
+                            (int) c, i));
                 }
             }
         }

@@ -384,8 +384,8 @@ public final class Messages {
                 case REFERENCE -> {
                     int number = count();
                     if (number < 1 || number > tables.size()) {
-                        throw new IllegalArgumentException("a message refers to table " + Integer.toUnsignedString(number)
-                                + " of " + tables.size());
+                        throw new IllegalArgumentException("a message refers to table "
+                                + Integer.toUnsignedString(number) + " of " + tables.size());
                     }
                     yield tables.get(number - 1);
                 }
