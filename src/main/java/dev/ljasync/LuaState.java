@@ -537,7 +537,8 @@ public final class LuaState implements AutoCloseable {
     }
 
     /**
-     * Closes the state ({@code lua_close}, which runs pending {@code __gc} finalizers) and frees its upcall stubs.
+     * Closes the state ({@code lua_close}, which runs pending {@code __gc} finalizers, within the state's memory
+     * limit if it has one) and frees its upcall stubs.
      * Waits for a call in flight on another thread. A second close does nothing.
      *
      * @throws IllegalStateException when called from inside a call into this state (a Java function run by Lua)
@@ -554,6 +555,9 @@ public final class LuaState implements AutoCloseable {
                         + " (a Java function called by its Lua code); close it after that call returns");
             }
             closed = true;
+            if (memoryLimit != null) {
+                memoryLimit.enforce(true); // the __gc finalizers lua_close runs stay within the limit: it catches errors
+            }
             lua_close(L);
             if (stubs != null) {
                 stubs.close();

@@ -13,6 +13,38 @@ class MemoryLimitRecoveryTest {
 
     private static final long LIMIT = 32L << 20;
 
+    // In a child JVM: without the limit, these finalizers would allocate until the machine has no memory left.
+    static void closeWithFinalizersThatAllocateWithoutEnd() {
+        LuaState lua = LuaState.builder().memoryLimit(LIMIT).open();
+        try {
+            lua.run("""
+                    local hog = {}
+                    for i = 1, 20000 do
+                      local p = newproxy(true)
+                      getmetatable(p).__gc = function() for j = 1, 1e9 do hog[#hog + 1] = {j} end end
+                      hog[i] = {p}
+                      if i % 1000 == 0 then hog = {} end
+                    end""", "hog");
+            throw new AssertionError("the finalizers did not run out of memory");
+        } catch (LuaException e) {
+            if (e.kind() != LuaException.Kind.MEMORY) {
+                throw e;
+            }
+        }
+        if (lua.memoryUsed() > LIMIT + LIMIT / 8) {
+            throw new AssertionError("used " + lua.memoryUsed());
+        }
+        long start = System.nanoTime();
+        lua.close(); // runs the finalizers that are left, within the limit
+        System.out.println("closed in " + ((System.nanoTime() - start) / 1_000_000_000 < 10 ? "time" : "too long"));
+    }
+
+    @Test
+    void shouldCloseInBoundedMemoryWhenFinalizersAllocateWithoutEnd() {
+        ChildJvm.run(MemoryLimitRecoveryTest.class, "closeWithFinalizersThatAllocateWithoutEnd")
+                .assertPrinted("closed in time");
+    }
+
     @Test
     void shouldRecoverAfterAllocationBombsWhoseGarbageWaitsForFinalizers() {
         // Garbage with __gc finalizers is freed only after they run, and they need memory to run: at the limit they
