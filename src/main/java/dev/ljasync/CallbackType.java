@@ -37,7 +37,11 @@ import java.util.Objects;
  * {@code ptrdiff_t}, {@code float}, {@code double}, and any pointer (to these, to {@code void}, to a
  * {@code struct}/{@code union} by name, or to a function), each with {@code const}/{@code volatile} where C allows
  * them. Structs and unions by value, arrays, varargs, {@code long double} and unknown type names are refused with an
- * {@link IllegalArgumentException} that names the token and its position.
+ * {@link IllegalArgumentException} that names the token and its position; so is what LuaJIT's FFI cannot take: more
+ * than 120 parameters, more than 64 {@code *}s in one type, function pointers nested more than 16 deep, a struct or
+ * union tag that LuaJIT's C parser reads as a keyword ({@code __cdecl}, {@code complex}, {@code __int64},
+ * {@code __asm__}, ...), and one tag used for both a struct and a union. A type that {@code of} accepts,
+ * {@link #create(String, Object...)} accepts.
  *
  * <h2>Values</h2>
  * Values cross exactly as they do for LuaJIT's own FFI callbacks, because the FFI itself converts them: the

@@ -34,8 +34,13 @@ import java.util.concurrent.TimeoutException;
  * kept), strings (any bytes), and tables of those, nested up to 100 deep, with string, number or boolean keys. A
  * function, coroutine, userdata, other cdata or a cyclic table is refused with an error that names where it sits in
  * the value ({@code value.jobs[2]}), before anything is sent. A table's metatable is not copied; its raw contents
- * are. Java sends null, Boolean, Long/Integer/Short/Byte, Double/Float, BigInteger, String, byte[], {@code Map}s and
- * {@code List}s (a list becomes the table {@code {[1] = first, [2] = second, ...}}), and receives:
+ * are. A table held in several places of a value (a Lua table referenced twice, a Java Map or List object held
+ * twice) is copied once and arrives as one table held in those places. A message is at most 256 MB (268,435,456
+ * bytes): a larger value is refused with an error that names where it crossed the limit. Java sends null,
+ * Boolean, Long/Integer/Short/Byte, Double/Float, BigInteger, String, byte[], {@code Map}s and {@code List}s (a
+ * list becomes the table {@code {[1] = first, [2] = second, ...}}); a String with a lone surrogate (no UTF-8 form)
+ * and a Map with two keys that are one key in Lua ({@code 1}, {@code 1L} and {@code 1.0};
+ * {@code "A"} and {@code byte[] {65}}) are refused, naming them. Java receives:
  * <ul>
  *   <li>nil as null, a boolean as Boolean;</li>
  *   <li>a number as Long when its value is integral and in long's range, else Double; an {@code int64_t} as Long;

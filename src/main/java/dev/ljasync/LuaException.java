@@ -1,8 +1,6 @@
 package dev.ljasync;
 
 import java.util.OptionalInt;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A Lua error, seen from Java: a syntax error, a runtime error (whatever value was raised), an out-of-memory
@@ -47,8 +45,6 @@ public final class LuaException extends RuntimeException {
     }
 
     private static final long serialVersionUID = 1L;
-    // "chunk:line: message"; a chunk named by its source is shown as [string "..."], which may hold colons
-    private static final Pattern POSITION = Pattern.compile("^(\\[string \".*\"\\]|[^\\n]+?):(\\d+): ", Pattern.DOTALL);
 
     private final Kind kind;
     private final String luaMessage;
@@ -57,25 +53,24 @@ public final class LuaException extends RuntimeException {
     private final String traceback;
     private final int exitCode;
 
+    /** An error raised at no position in Lua code. */
     LuaException(Kind kind, String luaMessage, String traceback, Throwable cause) {
-        this(kind, luaMessage, traceback, cause, 0);
+        this(kind, luaMessage, null, -1, traceback, cause, 0);
     }
 
-    /** {@code exitCode} is that of an {@link Kind#EXIT} error, ignored for the other kinds. */
-    LuaException(Kind kind, String luaMessage, String traceback, Throwable cause, int exitCode) {
+    /**
+     * An error raised at {@code line} of {@code chunkName} (as Lua shows it), or at none (null and -1);
+     * {@code exitCode} is that of an {@link Kind#EXIT} error, ignored for the other kinds.
+     */
+    LuaException(Kind kind, String luaMessage, String chunkName, int line, String traceback, Throwable cause,
+                 int exitCode) {
         super(traceback.isEmpty() ? luaMessage : luaMessage + "\n" + traceback, cause);
         this.kind = kind;
         this.exitCode = exitCode;
         this.luaMessage = luaMessage;
+        this.chunkName = chunkName;
+        this.line = line;
         this.traceback = traceback;
-        Matcher m = POSITION.matcher(luaMessage);
-        if (m.find()) {
-            this.chunkName = m.group(1);
-            this.line = Integer.parseInt(m.group(2));
-        } else {
-            this.chunkName = null;
-            this.line = -1;
-        }
     }
 
     /** What kind of failure this is. */
@@ -88,12 +83,16 @@ public final class LuaException extends RuntimeException {
         return luaMessage;
     }
 
-    /** The chunk the error was raised in, as Lua shows it ({@code "name"}, {@code [string "..."]}), or null. */
+    /**
+     * The chunk the error was raised in, as Lua shows it ({@code "name"}, {@code [string "..."]}), or null when the
+     * message carries no position (an error raised with level 0, or with a value that is not a string). Taken from
+     * Lua's debug information (and for a syntax error from the chunk's name), never parsed out of the message.
+     */
     public String chunkName() {
         return chunkName;
     }
 
-    /** The line the error was raised at, or -1 when the message has no position. */
+    /** The line the error was raised at, or -1 when the message has no position; see {@link #chunkName()}. */
     public int line() {
         return line;
     }

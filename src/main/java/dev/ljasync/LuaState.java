@@ -2,6 +2,7 @@ package dev.ljasync;
 
 import dev.ljasync.internal.Failures;
 import dev.ljasync.internal.Interruption;
+import dev.ljasync.internal.ErrorPosition;
 import dev.ljasync.internal.JavaValues;
 import dev.ljasync.internal.LibraryChunks;
 import dev.ljasync.internal.LuaNative;
@@ -46,7 +47,8 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * <h2>Values</h2>
  * Arguments and results convert as follows (one rule for every method). To Lua: null is nil, Boolean a boolean,
  * Long/Integer/Short/Byte/Double/Float a number (a double, as in Lua 5.1; a long beyond 2^53 that a double cannot
- * hold exactly is refused, not rounded), String its UTF-8 bytes, byte[] its bytes (Lua strings keep every byte,
+ * hold exactly is refused, not rounded), String its UTF-8 bytes (a String with a lone surrogate, which has no UTF-8
+ * form, is refused), byte[] its bytes (Lua strings keep every byte,
  * NUL included), a native MemorySegment a light userdata, a {@link Channel}, {@link Mutex} or {@link Semaphore}
  * its handle (a number, which {@code require("ljasync.sync").wrap} turns back into the object; the object is held
  * while the call runs). To Java: nil is null, a boolean a Boolean, a number
@@ -137,6 +139,7 @@ public final class LuaState implements AutoCloseable {
     }
 
     private static final byte[] SEPARATOR = "\0ljasync.traceback\0".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] POSITIONS = "\0ljasync.positions\0".getBytes(StandardCharsets.US_ASCII);
     private static final String BOOTSTRAP_NAME = "ljasync.state";
     // Tracebacks leave out the frames of the library's own chunks, which are all named "ljasync.*".
     private static final String OWN_FRAME = "\tljasync.";
@@ -165,6 +168,8 @@ public final class LuaState implements AutoCloseable {
     private final int handlerRef, callRef, lookupRef, assignRef, registerRef;
     // sandbox.lua's: the registry slot where os.exit leaves its code, and the environment of the library's chunks
     private final int exitRef, libraryEnvironmentRef;
+    // collectgarbage, as the base library made it, in a state with a memory limit (else LUA_NOREF)
+    private final int collectRef;
     private MemorySegment dispatcher;
     // the C closure that the finalizer of a registered function's Lua wrapper calls to release the Java function
     private int releaseRef;
@@ -174,6 +179,8 @@ public final class LuaState implements AutoCloseable {
     // The stack of the thread that last entered Lua here, and scratch memory to read the stack pointer into
     private StackGuard stack;
     private final MemorySegment stackScratch = memory.allocate(StackGuard.SCRATCH, 16);
+    // The name of the chunk loaded last, for the position of a syntax error in it
+    private String loadedChunkId;
     private Throwable javaError;
     private String javaErrorMessage;
     private volatile boolean closed;
@@ -230,6 +237,9 @@ public final class LuaState implements AutoCloseable {
         /**
          * Limits the memory Lua code may allocate in this state, in bytes; past it, allocation fails with a
          * {@link LuaException.Kind#MEMORY} error. Costs an upcall per allocation. 0 (the default) means no limit.
+         * After such an error the state collects the garbage the failed code left, so that it is usable again: the
+         * {@code __gc} finalizers that must run before that garbage is freed may take an eighth more than the limit
+         * (at least 1 MB) while they run.
          */
         public Builder memoryLimit(long bytes) {
             if (bytes < 0) {
@@ -336,7 +346,7 @@ public final class LuaState implements AutoCloseable {
                         ? "LuaJIT refused a state with a memory limit (it needs a GC64 build) or has no memory"
                         : "LuaJIT could not create a state: out of memory");
             }
-            lifetime.own(state);
+            lifetime.own(state, memoryLimit);
             L = state;
             running = state;
             // Only the library's code runs until the state is returned: the collector waits for it to finish (its
@@ -363,6 +373,7 @@ public final class LuaState implements AutoCloseable {
                     throw failure(L, status, "making the state interruptible");
                 }
             }
+            collectRef = memoryLimit != null ? collectorRef() : LUA_NOREF;
             gcRestartPaced(L);
         } catch (RuntimeException | Error e) {
             lifetime.free();
@@ -390,6 +401,11 @@ public final class LuaState implements AutoCloseable {
             }
         }
         lua_settop(L, 0);
+    }
+
+    private int collectorRef() {
+        lua_getglobal(L, "collectgarbage");
+        return registryRef(L);
     }
 
     private int[] bootstrap() {
@@ -796,7 +812,8 @@ public final class LuaState implements AutoCloseable {
     }
 
     /**
-     * Closes the state ({@code lua_close}, which runs pending {@code __gc} finalizers) and frees its upcall stubs.
+     * Closes the state ({@code lua_close}, which runs pending {@code __gc} finalizers, within the state's memory
+     * limit if it has one) and frees its upcall stubs.
      * Waits for a call in flight on another thread. A second close does nothing.
      *
      * <p>An {@link Builder#interruptible(boolean) interruptible} state's close returns within about a second,
@@ -1019,12 +1036,37 @@ public final class LuaState implements AutoCloseable {
         nesting++;
         boolean enforcing = memoryLimit != null && memoryLimit.enforce(true);
         try {
-            return lua_pcall(L, nargs, nresults, errfunc);
+            int status = lua_pcall(L, nargs, nresults, errfunc);
+            if (status == LUA_ERRMEM && memoryLimit != null) {
+                collectAfterMemoryError(L);
+            }
+            return status;
         } finally {
             nesting--;
             if (memoryLimit != null) {
                 memoryLimit.enforce(enforcing);
             }
+        }
+    }
+
+    /**
+     * Frees what code that ran out of memory left. Its garbage may wait for {@code __gc} finalizers, which need memory
+     * to run: at the limit they fail as well, the garbage stays, and every later call fails. So collect with some
+     * headroom until two full collections in a row succeed (the second frees what the first finalized), a few
+     * times at most, ignoring their errors. Holding the lock; the error is on top of the stack, and the stack has the
+     * room the failed call's function and arguments took.
+     */
+    private void collectAfterMemoryError(MemorySegment L) {
+        int top = lua_gettop(L);
+        memoryLimit.headroom(true);
+        try {
+            for (int tries = 0, succeeded = 0; tries < 8 && succeeded < 2; tries++) {
+                lua_rawgeti(L, LUA_REGISTRYINDEX, collectRef);
+                succeeded = lua_pcall(L, 0, 0, 0) == LUA_OK ? succeeded + 1 : 0;
+                lua_settop(L, top);
+            }
+        } finally {
+            memoryLimit.headroom(false);
         }
     }
 
@@ -1043,6 +1085,7 @@ public final class LuaState implements AutoCloseable {
     }
 
     private int load(MemorySegment L, byte[] chunk, String chunkId, String mode) {
+        loadedChunkId = chunkId;
         boolean paused = gcPause(L);
         try (Arena scratch = Arena.ofConfined()) {
             MemorySegment buffer = scratch.allocateFrom(JAVA_BYTE, chunk);
@@ -1065,15 +1108,26 @@ public final class LuaState implements AutoCloseable {
     private LuaException failure(MemorySegment L, int status, String during) {
         String message;
         String traceback = "";
+        ErrorPosition position = null;
         if (lua_type(L, -1) == LUA_TSTRING) {
             byte[] bytes = values.bytes(L, -1);
             int cut = indexOf(bytes, SEPARATOR);
             if (cut >= 0) {
-                message = new String(bytes, 0, cut, StandardCharsets.UTF_8);
-                traceback = frames(new String(bytes, cut + SEPARATOR.length, bytes.length - cut - SEPARATOR.length,
+                byte[] text = Arrays.copyOf(bytes, cut);
+                byte[] rest = Arrays.copyOfRange(bytes, cut + SEPARATOR.length, bytes.length);
+                int positions = ErrorPosition.indexOf(rest, POSITIONS);
+                message = new String(text, StandardCharsets.UTF_8);
+                traceback = frames(new String(rest, 0, positions < 0 ? rest.length : positions,
                         StandardCharsets.UTF_8));
+                if (positions >= 0) {
+                    position = ErrorPosition.ofStack(text,
+                            Arrays.copyOfRange(rest, positions + POSITIONS.length, rest.length));
+                }
             } else {
                 message = new String(bytes, StandardCharsets.UTF_8);
+                if (status == LUA_ERRSYNTAX && loadedChunkId != null) {
+                    position = ErrorPosition.ofSyntax(bytes, loadedChunkId);
+                }
             }
         } else {
             message = "(error object is a " + JavaValues.typeName(lua_type(L, -1)) + " value)";
@@ -1101,7 +1155,13 @@ public final class LuaState implements AutoCloseable {
         } else {
             kind = LuaException.Kind.RUNTIME;
         }
-        return new LuaException(kind, message, traceback, cause, exitCode == null ? 0 : exitCode);
+        if (position == null && cause instanceof LuaException relayed && relayed.line() > 0
+                && message.startsWith(relayed.luaMessage())) {
+            // a Lua error that came back through a Java function: raised in frames that are gone now
+            position = new ErrorPosition(relayed.chunkName(), relayed.line());
+        }
+        return new LuaException(kind, message, position == null ? null : position.chunk(),
+                position == null ? -1 : position.line(), traceback, cause, exitCode == null ? 0 : exitCode);
     }
 
     /** The code that os.exit left in its registry slot (sandbox.lua), cleared; null when it was not called. */

@@ -7,7 +7,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Function;
@@ -23,6 +25,16 @@ public record CSignature(CType result, List<CType> parameters) {
 
     /** How deeply function-pointer parameters may nest. */
     static final int MAX_DEPTH = 16;
+
+    /**
+     * The most parameters a signature may have: a method handle takes at most 255 slots (a long or double takes
+     * two, and the upcall's handles add their own), and LuaJIT calls a Lua function with at most about 250
+     * arguments.
+     */
+    public static final int MAX_PARAMETERS = 120;
+
+    /** The most {@code *}s in one type: LuaJIT's C parser holds 100 parts of a declaration (CPARSE_MAX_DECLSTACK). */
+    public static final int MAX_POINTERS = 64;
 
     private static final CType VOID_POINTER = CType.pointer("void *", "void *");
 
@@ -55,6 +67,10 @@ public record CSignature(CType result, List<CType> parameters) {
     public static CSignature of(FunctionDescriptor d) {
         CType result = d.returnLayout().map(l -> type(l, "the result")).orElse(CType.VOID);
         List<CType> parameters = new ArrayList<>();
+        if (d.argumentLayouts().size() > MAX_PARAMETERS) {
+            throw new IllegalArgumentException("a descriptor of " + d.argumentLayouts().size() + " parameters; a"
+                    + " callback takes at most " + MAX_PARAMETERS);
+        }
         for (MemoryLayout l : d.argumentLayouts()) {
             parameters.add(type(l, "parameter " + parameters.size()));
         }
@@ -134,10 +150,17 @@ public record CSignature(CType result, List<CType> parameters) {
                 "_Noreturn", "_Static_assert", "_Thread_local", "_BitInt", "_Decimal32", "_Decimal64", "_Decimal128",
                 "alignas", "alignof", "constexpr", "false", "nullptr", "static_assert", "thread_local", "true",
                 "typeof", "typeof_unqual");
+        // The other words LuaJIT's C parser reads as keywords (CTKWDEF in lj_ctype.c): no struct or union tag.
+        private static final Set<String> LUAJIT_KEYWORDS = Set.of("__int8", "__int16", "__int32", "__int64",
+                "__int128", "complex", "__complex", "__complex__", "__signed", "__signed__", "__const", "__const__",
+                "__volatile", "__volatile__", "__restrict", "__restrict__", "__inline", "__inline__", "__extension__",
+                "__attribute", "__attribute__", "asm", "__asm", "__asm__", "__declspec", "__cdecl", "__thiscall",
+                "__fastcall", "__stdcall", "__ptr32", "__ptr64", "__alignof", "__alignof__");
 
         private final String input;
         private int next;
         private Token peeked;
+        private final Map<String, String> tags = new HashMap<>(); // struct and union tags seen, to their kind
 
         Parser(String input) {
             this.input = input;
@@ -177,6 +200,9 @@ public record CSignature(CType result, List<CType> parameters) {
             }
             Token voidToken = null;
             while (true) {
+                if (list.size() == MAX_PARAMETERS) {
+                    throw fail(peek(), "more than " + MAX_PARAMETERS + " parameters:");
+                }
                 Parsed p = type();
                 CType t = p.type();
                 boolean named = false;
@@ -276,6 +302,14 @@ public record CSignature(CType result, List<CType> parameters) {
                         if (!isName(tag)) {
                             throw fail(tag, "expected a " + w + " tag name, found");
                         }
+                        if (LUAJIT_KEYWORDS.contains(tag.text())) {
+                            throw fail(tag, "LuaJIT's C parser reads this as a keyword, so it is no " + w + " tag:");
+                        }
+                        String kind = tags.putIfAbsent(tag.text(), w);
+                        if (kind != null && !kind.equals(w)) {
+                            throw fail(tag, "a tag names one struct or union (as in C), and this one is a " + kind
+                                    + " tag already:");
+                        }
                         other = w + " " + tag.text();
                     }
                     default -> {    // void, float, bool, _Bool, a typedef name
@@ -297,7 +331,10 @@ public record CSignature(CType result, List<CType> parameters) {
 
             List<Integer> levels = new ArrayList<>();
             while (peek().is("*")) {
-                take();
+                Token star = take();
+                if (levels.size() == MAX_POINTERS) {
+                    throw fail(star, "more than " + MAX_POINTERS + " levels of pointers:");
+                }
                 levels.add(qualifiers());
             }
             if (levels.isEmpty()) {

@@ -60,7 +60,7 @@ public final class JavaValues {
             case Byte b -> lua_pushnumber(L, b);
             case Double d -> lua_pushnumber(L, d);
             case Float f -> lua_pushnumber(L, f);
-            case String s -> pushBytes(L, s.getBytes(StandardCharsets.UTF_8));
+            case String s -> pushBytes(L, utf8(s));
             case byte[] bytes -> pushBytes(L, bytes);
             case MemorySegment segment -> lua_pushlightuserdata(L, lightUserdata(segment));
             default -> {
@@ -86,7 +86,8 @@ public final class JavaValues {
         if (type == LUA_TBOOLEAN) return lua_toboolean(L, idx);
         if (type == LUA_TNUMBER) return number(lua_tonumber(L, idx));
         if (type == LUA_TSTRING) return string(bytes(L, idx));
-        if (type == LUA_TLIGHTUSERDATA) return lua_touserdata(L, idx);
+        // zero-length, as a pointer from C is: reading or writing through it takes a deliberate reinterpret
+        if (type == LUA_TLIGHTUSERDATA) return MemorySegment.ofAddress(lua_touserdata(L, idx).address());
         throw new IllegalArgumentException("a " + typeName(type) + " has no Java value (nil, booleans, numbers,"
                 + " strings and light userdata have)");
     }
@@ -129,6 +130,28 @@ public final class JavaValues {
                     + " integers are exact up to 2^53); pass it as a Double to round it, or as a String");
         }
         return d;
+    }
+
+    /**
+     * The UTF-8 bytes of a String, as Lua receives it.
+     *
+     * @throws IllegalArgumentException when the String holds a lone surrogate, which has no UTF-8 form
+     *                                  ({@code getBytes} would silently put a {@code '?'} in its place)
+     */
+    public static byte[] utf8(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isSurrogate(c)) {
+                if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                    i++;
+                } else {
+                    throw new IllegalArgumentException(String.format("a String with a lone surrogate (U+%04X at index"
+                            + " %d), which has no UTF-8 form; pass well-formed text, or the bytes meant as a byte[]",
+                            (int) c, i));
+                }
+            }
+        }
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     private static MemorySegment lightUserdata(MemorySegment segment) {

@@ -31,6 +31,7 @@ public final class LuaNative {
     public static final int LUA_MULTRET = LibLuaJit.LUA_MULTRET();
     public static final int LUA_REGISTRYINDEX = LibLuaJit.LUA_REGISTRYINDEX();
     public static final int LUA_GLOBALSINDEX = LibLuaJit.LUA_GLOBALSINDEX();
+    public static final int LUA_NOREF = LibLuaJit.LUA_NOREF();
     public static final int LUA_OK = 0;
     public static final int LUA_YIELD = LibLuaJit.LUA_YIELD();
     public static final int LUA_ERRRUN = LibLuaJit.LUA_ERRRUN();

@@ -32,6 +32,7 @@ public final class MemoryLimit {
     private final MemorySegment function;
     private long used;
     private boolean enforcing;
+    private long headroom;
 
     /** An allocator whose upcall stub lives as long as {@code arena}. */
     public MemoryLimit(long limitBytes, Arena arena) {
@@ -56,6 +57,14 @@ public final class MemoryLimit {
         return was;
     }
 
+    /**
+     * Lets allocations go past the limit by an eighth of it (at least 1 MB), or stops that: for the collections
+     * that free what failed code left, whose __gc finalizers need memory to run.
+     */
+    public void headroom(boolean on) {
+        headroom = on ? Math.max(limit / 8, 1 << 20) : 0;
+    }
+
     // An upcall: it must never throw (an exception escaping an upcall ends the JVM); failure is a NULL result.
     private MemorySegment allocate(MemorySegment userdata, MemorySegment block, long oldSize, long newSize) {
         try {
@@ -65,7 +74,7 @@ public final class MemoryLimit {
                 used -= held;
                 return MemorySegment.NULL;
             }
-            if (enforcing && newSize > held && used + (newSize - held) > limit) {
+            if (enforcing && newSize > held && used + (newSize - held) > limit + headroom) {
                 return MemorySegment.NULL;
             }
             MemorySegment moved = (MemorySegment) REALLOC.invokeExact(block, newSize);

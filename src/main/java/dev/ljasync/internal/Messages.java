@@ -3,11 +3,14 @@ package dev.ljasync.internal;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.math.BigInteger;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,9 +25,14 @@ import java.util.Map;
  *   <li>a number ({@code 3}): the 8 bytes of its double;</li>
  *   <li>a string ({@code 4}): its length as a uint32, then its bytes;</li>
  *   <li>a table ({@code 5}): the number of its pairs as a uint32, then each key and its value;</li>
- *   <li>an {@code int64_t} or {@code uint64_t} ({@code 6}, {@code 7}): the 8 bytes of the integer.</li>
+ *   <li>an {@code int64_t} or {@code uint64_t} ({@code 6}, {@code 7}): the 8 bytes of the integer;</li>
+ *   <li>a table already in the message ({@code 8}): its number as a uint32, counting tables from 1 in the order
+ *       their tag {@code 5} is written.</li>
  * </ul>
- * Tables nest up to {@value #MAX_DEPTH} deep; their keys are strings, numbers and booleans.
+ * Tables nest up to {@value #MAX_DEPTH} deep; their keys are strings, numbers and booleans. A table that a value
+ * holds in several places (a Lua table referenced twice, a Java Map or List object held twice) is written once and
+ * arrives as one table, held in the same places; a table that holds itself is refused. A message is at most
+ * {@value #MAX_BYTES} bytes (256 MB).
  *
  * <h2>Java values</h2>
  * Decoding gives null, Boolean, Long (a number with an integral value in long's range) or Double, Long for an
@@ -33,14 +41,19 @@ import java.util.Map;
  * map from 1L, 2L, ... too). Encoding takes those and Integer, Short, Byte, Float, BigInteger and {@link List} (the
  * table {1 = first, 2 = second, ...}): a long beyond ±2^53, where doubles stop being exact, becomes an
  * {@code int64_t}; a BigInteger an {@code int64_t} when negative and a {@code uint64_t} otherwise. A null map value
- * or list element is left out, as nil is in a Lua table.
+ * or list element is left out, as nil is in a Lua table. Keys that are one key in Lua (1, 1L and 1.0; "A" and the
+ * bytes {65}) and Strings with a lone surrogate are refused.
  */
 public final class Messages {
 
     /** The deepest nesting of tables a message may have. */
     public static final int MAX_DEPTH = 100;
 
-    static final byte NIL = 0, FALSE = 1, TRUE = 2, NUMBER = 3, STRING = 4, TABLE = 5, INT64 = 6, UINT64 = 7;
+    /** The largest message, in bytes (256 MB); ljasync.sync has the same limit. */
+    public static final int MAX_BYTES = 1 << 28;
+
+    static final byte NIL = 0, FALSE = 1, TRUE = 2, NUMBER = 3, STRING = 4, TABLE = 5, INT64 = 6, UINT64 = 7,
+            REFERENCE = 8;
 
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.nativeOrder());
@@ -86,6 +99,8 @@ public final class Messages {
         // for the place named in errors
         private final List<Object> tables = new ArrayList<>();
         private final List<Object> keys = new ArrayList<>();
+        // every table written so far, by identity, and its number
+        private final Map<Object, Integer> written = new IdentityHashMap<>();
 
         byte[] bytes() {
             return Arrays.copyOf(bytes, size);
@@ -93,10 +108,11 @@ public final class Messages {
 
         private void reserve(int more) {
             if (size + more > bytes.length) {
-                long wanted = Math.max((long) bytes.length * 2, (long) size + more);
-                if (wanted > Integer.MAX_VALUE - 8) {
-                    throw refuse("is too large for one message (2 GB at most)");
+                if ((long) size + more > MAX_BYTES) {
+                    throw refuse("makes the message larger than " + MAX_BYTES + " bytes (256 MB), the most a message"
+                            + " may hold");
                 }
+                long wanted = Math.min(Math.max((long) bytes.length * 2, (long) size + more), MAX_BYTES);
                 bytes = Arrays.copyOf(bytes, (int) wanted);
             }
         }
@@ -125,6 +141,14 @@ public final class Messages {
             size += 5 + text.length;
         }
 
+        private byte[] text(String s) {
+            try {
+                return JavaValues.utf8(s);
+            } catch (IllegalArgumentException e) {
+                throw refuse("is " + e.getMessage());
+            }
+        }
+
         void value(Object value, int depth) {
             switch (value) {
                 case null -> tag(NIL);
@@ -150,7 +174,7 @@ public final class Messages {
                         throw refuse("is " + big + ", which fits neither int64_t nor uint64_t");
                     }
                 }
-                case String s -> string(s.getBytes(StandardCharsets.UTF_8));
+                case String s -> string(text(s));
                 case byte[] b -> string(b);
                 case Map<?, ?> map -> table(map, map.entrySet(), depth);
                 case List<?> list -> table(list, null, depth);
@@ -166,9 +190,18 @@ public final class Messages {
                     throw refuse("is a table that contains itself (a cyclic table cannot be copied)");
                 }
             }
+            Integer number = written.get(table);
+            if (number != null) {
+                reserve(5);
+                bytes[size] = REFERENCE;
+                INT.set(bytes, size + 1, number);
+                size += 5;
+                return;
+            }
             if (depth >= MAX_DEPTH) {
                 throw refuse("nests tables more than " + MAX_DEPTH + " deep");
             }
+            written.put(table, written.size() + 1);
             tables.add(table);
             reserve(5);
             bytes[size] = TABLE;
@@ -176,9 +209,16 @@ public final class Messages {
             size += 5;
             int count = 0;
             if (entries != null) {
+                Map<Object, Object> luaKeys = new HashMap<>();
                 for (Map.Entry<?, ?> entry : entries) {
                     if (entry.getValue() != null) {
-                        pair(entry.getKey(), entry.getValue(), depth);
+                        Object key = entry.getKey();
+                        Object other = keyProblem(key) != null ? null : luaKeys.putIfAbsent(luaKey(key), key);
+                        if (other != null) {
+                            throw refuse("has keys " + describe(other) + " and " + describe(key) + ", which are one key"
+                                    + " in Lua (one value would silently replace the other)");
+                        }
+                        pair(key, entry.getValue(), depth);
                         count++;
                     }
                 }
@@ -205,6 +245,27 @@ public final class Messages {
             value(key, depth + 1); // a scalar: no deeper
             value(value, depth + 1);
             keys.removeLast();
+        }
+
+        /**
+         * The key as Lua compares it: numbers by their double value (1, 1L and 1.0 are one key, and so are 0 and
+         * -0.0), strings by their bytes ("A" and {@code byte[] {65}} are one key).
+         */
+        private static Object luaKey(Object key) {
+            return switch (key) {
+                case Number n when !(n instanceof BigInteger) -> n.doubleValue() == 0 ? 0.0 : n.doubleValue();
+                case String s -> ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8));
+                case byte[] b -> ByteBuffer.wrap(b);
+                default -> key;
+            };
+        }
+
+        private static String describe(Object key) {
+            return switch (key) {
+                case String s -> "\"" + s + "\" (String)";
+                case byte[] b -> Arrays.toString(b) + " (byte[])";
+                default -> key + " (" + key.getClass().getSimpleName() + ")";
+            };
         }
 
         private static String keyProblem(Object key) {
@@ -253,6 +314,8 @@ public final class Messages {
         private final byte[] bytes;
         private int position;
         private CharsetDecoder utf8;
+        // the tables read so far, in order, for references
+        private final List<Map<Object, Object>> tables = new ArrayList<>();
 
         Reader(byte[] bytes) {
             this.bytes = bytes;
@@ -311,11 +374,20 @@ public final class Messages {
                                 + " pairs");
                     }
                     Map<Object, Object> table = LinkedHashMap.newLinkedHashMap(count);
+                    tables.add(table);
                     for (int i = 0; i < count; i++) {
                         Object key = value(depth + 1);
                         table.put(key, value(depth + 1));
                     }
                     yield table;
+                }
+                case REFERENCE -> {
+                    int number = count();
+                    if (number < 1 || number > tables.size()) {
+                        throw new IllegalArgumentException("a message refers to table "
+                                + Integer.toUnsignedString(number) + " of " + tables.size());
+                    }
+                    yield tables.get(number - 1);
                 }
                 default -> throw new IllegalArgumentException("a message has an unknown tag " + tag);
             };

@@ -45,12 +45,17 @@ public final class StateLifetime implements Runnable {
     private final Map<Long, ArrayDeque<MemorySegment>> freeFrames = new HashMap<>();
     // volatile: written by the thread making or using the state, read by the cleaner's
     private volatile MemorySegment state = MemorySegment.NULL;
+    private volatile MemoryLimit limit;
     private volatile Arena stubs;
     private Cleaner.Cleanable cleanable;
     private volatile boolean freed;
 
-    /** Makes this object free {@code L}. Called once, by the thread making the state. */
-    public void own(MemorySegment L) {
+    /**
+     * Makes this object free {@code L}, whose allocator is {@code limit} (or null: none). Called once, by the thread
+     * making the state.
+     */
+    public void own(MemorySegment L, MemoryLimit limit) {
+        this.limit = limit;
         state = L;
     }
 
@@ -153,6 +158,9 @@ public final class StateLifetime implements Runnable {
         freed = true;
         dropped.clear();
         if (!state.equals(MemorySegment.NULL)) {
+            if (limit != null) {
+                limit.enforce(true); // the __gc finalizers lua_close runs stay within the limit: it catches errors
+            }
             lua_close(state); // finalizers may still call the stubs (the allocator above all): close them after
         }
         if (stubs != null) {

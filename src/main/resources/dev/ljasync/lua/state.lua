@@ -4,7 +4,7 @@ local stack_left = ...
 local _G, tostring, type, getmetatable, error, rawget, select = _G, tostring, type, getmetatable, error, rawget, select
 local load, assert = load, assert
 local newproxy = newproxy
-local traceback, getmetatable_raw, ipairs = debug.traceback, debug.getmetatable, ipairs
+local traceback, getinfo, getmetatable_raw, ipairs = debug.traceback, debug.getinfo, debug.getmetatable, ipairs
 local loaded = debug.getregistry()._LOADED
 
 -- The library's modules (name, address and length of their bytecode in native memory, which lives as long as the
@@ -115,7 +115,28 @@ end
 -- Separates the message from the traceback in what `handler` returns: a Lua string may hold any byte.
 local SEPARATOR = "\0ljasync.traceback\0"
 
--- Message handler of every lua_pcall made from Java: the message as a string, then the traceback.
+-- Separates the traceback from the positions that follow it.
+local POSITIONS = "\0ljasync.positions\0"
+
+-- The position of each Lua function on the stack below the handler, innermost first: its chunk as Lua shows it,
+-- NUL, its current line, NUL. The level given to error() is not known here, so Java picks the position that the
+-- message starts with ("chunk:line: "): exact whatever the chunk's name holds, and none for a message without one.
+local function positions()
+  local s = ""
+  for level = 3, 258 do
+    local info = getinfo(level, "Sl")
+    if info == nil then
+      break
+    end
+    if info.currentline > 0 then
+      s = s .. info.short_src .. "\0" .. info.currentline .. "\0"
+    end
+  end
+  return s
+end
+
+-- Message handler of every lua_pcall made from Java: the message as a string, then the traceback, then the
+-- positions.
 local function handler(e)
   local message
   if type(e) == "string" or type(e) == "number" then
@@ -129,7 +150,7 @@ local function handler(e)
     end
   end
   -- no string methods here: the string library may not be open
-  return message .. SEPARATOR .. traceback("", 2)
+  return message .. SEPARATOR .. traceback("", 2) .. POSITIONS .. positions()
 end
 
 -- Names arrive from Java split at their dots: a count n, then the n parts ("string", "format"), then the rest.

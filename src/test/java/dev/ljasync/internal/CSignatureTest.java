@@ -420,11 +420,15 @@ class CSignatureTest {
     @Timeout(value = 5, unit = TimeUnit.SECONDS)
     void shouldParseLongInputsInLinearTime() {
         int n = 200_000;
-        assertEquals(n, CSignature.parse("void(*)(" + "int,".repeat(n - 1) + "int)").parameters().size());
-        assertEquals(1, CSignature.parse("void(*)(" + " ".repeat(1_000_000) + "char" + "*".repeat(1_000_000) + ")")
-                .parameters().size());
+        assertRefused("void(*)(" + "int,".repeat(n - 1) + "int)", "int", 8 + 4 * CSignature.MAX_PARAMETERS);
+        assertEquals(CSignature.MAX_PARAMETERS, CSignature.parse("void(*)(" + " ".repeat(1_000_000)
+                + "int,".repeat(CSignature.MAX_PARAMETERS - 1) + "int)").parameters().size());
+        assertRefused("void(*)(" + " ".repeat(1_000_000) + "char" + "*".repeat(1_000_000) + ")", "*",
+                8 + 1_000_000 + 4 + CSignature.MAX_POINTERS);
+        assertEquals(1, CSignature.parse("void(*)(" + " ".repeat(1_000_000) + "char"
+                + "*".repeat(CSignature.MAX_POINTERS) + ")").parameters().size());
         assertRefused("void(*)(" + "x".repeat(1_000_000) + ")", "x".repeat(1_000_000), 8);
-        assertRefused("void(*)(" + "int x,".repeat(n) + "...)", "...", 8 + 6 * n);
+        assertRefused("void(*)(" + "int x,".repeat(100) + "...)", "...", 8 + 6 * 100);
     }
 
     // --- helpers ------------------------------------------------------------------------------------------------

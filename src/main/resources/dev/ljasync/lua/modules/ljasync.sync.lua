@@ -18,7 +18,8 @@
 -- encoding that dev.ljasync.internal.Messages reads and writes on the Java side.
 local modname, entry = ...
 local ffi = require("ffi")
-local type, error, next, tostring, select, pcall, require = type, error, next, tostring, select, pcall, require
+local type, error, next, tostring, select, pcall, require, unpack, rawequal = type, error, next, tostring, select,
+  pcall, require, unpack, rawequal
 local istype, cast, copy, new, fstring, typeof, metatype = ffi.istype, ffi.cast, ffi.copy, ffi.new, ffi.string,
   ffi.typeof, ffi.metatype
 local huge = 1 / 0
@@ -131,19 +132,51 @@ end
 
 -- ---- encoding -----------------------------------------------------------------------------------------------------
 -- A message is one value: a tag byte, then for a number the 8 bytes of its double, for a string its length (uint32)
--- and bytes, for a table its number of pairs (uint32) and each key and value, for an int64_t/uint64_t its 8 bytes;
--- native byte order. Written into `sbuf`, one per state, which grows as needed.
+-- and bytes, for a table its number of pairs (uint32) and each key and value, for an int64_t/uint64_t its 8 bytes,
+-- for a table already in the message its number (uint32, counting tables from 1 as they are written): a table held
+-- in several places is copied once and arrives held in those places. Native byte order; 256 MB at most. Written into
+-- `sbuf`, one per state, which grows as needed.
 
-local T_NIL, T_FALSE, T_TRUE, T_NUMBER, T_STRING, T_TABLE, T_INT64, T_UINT64 = 0, 1, 2, 3, 4, 5, 6, 7
-local MAX_DEPTH = 100
+local T_NIL, T_FALSE, T_TRUE, T_NUMBER, T_STRING, T_TABLE, T_INT64, T_UINT64, T_REF = 0, 1, 2, 3, 4, 5, 6, 7, 8
+local MAX_DEPTH, MAX_BYTES = 100, 2 ^ 28 -- as in dev.ljasync.internal.Messages
 local SMALL, LARGE = 256, 65536
 
 local sbuf, scap, spos = new(bytes_t, SMALL), SMALL, 0
 local path, keys = {}, {} -- the tables being encoded and the keys leading into them, outer to inner
+-- The tables of this message written so far: how many, the first, and each after it to its number (made at the
+-- second, so that a message of one table makes no more garbage).
+local ntables, first, seen = 0, nil, nil
 
-local function reserve(n)
+-- A __gc finalizer runs at any allocation, so it may send or receive while this state is in the middle of a send or
+-- receive, whose buffers are the module's. `busy` says that one is; one that starts meanwhile swaps in buffers of
+-- its own, runs protected, and swaps the outer ones back, error or not. `extra` counts the frame its pcall adds
+-- below the caller, for error levels. An error of memory or of a finalizer raised out of an encode or decode leaves
+-- `busy` set: later operations stay correct, each with buffers of its own.
+local busy, extra = false, 0
+local rbuf, rcap
+
+local function nest()
+  local outer = {sbuf, scap, spos, path, keys, rbuf, rcap, out, extra, ntables, first, seen}
+  sbuf, scap, spos, path, keys, ntables, first, seen = new(bytes_t, SMALL), SMALL, 0, {}, {}, 0, nil, nil
+  rbuf, rcap, out, extra = new(bytes_t, SMALL), SMALL, new("double[2]"), 1
+  return outer
+end
+
+local function unnest(outer)
+  sbuf, scap, spos, path, keys, rbuf, rcap, out, extra, ntables, first, seen = unpack(outer, 1, 12)
+  busy = true
+end
+
+local refuse
+
+-- Room for n more bytes in sbuf; `depth` and `frames` as for refuse, for the error of a message grown too large.
+local function reserve(n, depth, frames)
   local need = spos + n
   if need > scap then
+    if need > MAX_BYTES then
+      refuse(depth, frames + 1, "the message would be larger than 268435456 bytes (256 MB), the most a message may"
+        .. " hold")
+    end
     local cap = scap * 2
     while cap < need do
       cap = cap * 2
@@ -174,17 +207,18 @@ end
 -- value (1: the value itself), and `frames` the calls between refuse and the encode at that depth (0 from encode,
 -- 1 from encode_table). Below refuse are that encode, an encode_table and an encode for each table around the
 -- value, then send, then the caller: no call in the encoder is a tail call.
-local function refuse(depth, frames, problem)
+function refuse(depth, frames, problem)
   local where = place(depth)
   -- nothing is sent: let go of the tables on the path and of a buffer grown for the message, rather than keep
-  -- them until the next send
+  -- them until the next send (a nested send's unnest restores the outer buffers)
   for i = 1, depth do
     path[i], keys[i] = nil, nil
   end
   if scap > LARGE then
     sbuf, scap = new(bytes_t, SMALL), SMALL
   end
-  error(modname .. ": cannot send " .. where .. ": " .. problem, 2 * depth + 2 + frames)
+  busy, first, seen = false, nil, nil -- a nested send's unnest sets them again
+  error(modname .. ": cannot send " .. where .. ": " .. problem, 2 * depth + 2 + frames + extra)
 end
 
 local encode_table
@@ -194,13 +228,13 @@ local encode_table
 local function encode(v, depth)
   local tv = type(v)
   if tv == "number" then
-    reserve(9)
+    reserve(9, depth, 0)
     sbuf[spos] = T_NUMBER
     cast(double_p, sbuf + spos + 1)[0] = v
     spos = spos + 9
   elseif tv == "string" then
     local n = #v
-    reserve(5 + n)
+    reserve(5 + n, depth, 0)
     sbuf[spos] = T_STRING
     cast(uint32_p, sbuf + spos + 1)[0] = n
     copy(sbuf + spos + 5, v, n)
@@ -208,20 +242,20 @@ local function encode(v, depth)
   elseif tv == "table" then
     encode_table(v, depth)
   elseif tv == "boolean" then
-    reserve(1)
+    reserve(1, depth, 0)
     sbuf[spos] = v and T_TRUE or T_FALSE
     spos = spos + 1
   elseif tv == "nil" then
-    reserve(1)
+    reserve(1, depth, 0)
     sbuf[spos] = T_NIL
     spos = spos + 1
   elseif tv == "cdata" and istype(int64_t, v) then
-    reserve(9)
+    reserve(9, depth, 0)
     sbuf[spos] = T_INT64
     cast(int64_p, sbuf + spos + 1)[0] = v
     spos = spos + 9
   elseif tv == "cdata" and istype(uint64_t, v) then
-    reserve(9)
+    reserve(9, depth, 0)
     sbuf[spos] = T_UINT64
     cast(uint64_p, sbuf + spos + 1)[0] = v
     spos = spos + 9
@@ -238,15 +272,37 @@ end
 
 function encode_table(t, depth)
   for i = 1, depth - 1 do
-    if path[i] == t then
+    if rawequal(path[i], t) then
       refuse(depth, 1, "it is a table that contains itself (a cyclic table cannot be copied)")
     end
+  end
+  local number -- tables compare raw: a table's __eq must not make two tables one
+  if ntables > 0 then
+    if rawequal(t, first) then
+      number = 1
+    else
+      seen = seen or {}
+      number = seen[t]
+    end
+  end
+  if number then
+    reserve(5, depth, 1)
+    sbuf[spos] = T_REF
+    cast(uint32_p, sbuf + spos + 1)[0] = number
+    spos = spos + 5
+    return
   end
   if depth > MAX_DEPTH then
     refuse(depth, 1, "tables nest more than " .. MAX_DEPTH .. " deep")
   end
+  ntables = ntables + 1
+  if ntables == 1 then
+    first = t
+  else
+    seen[t] = ntables
+  end
   path[depth] = t
-  reserve(5)
+  reserve(5, depth, 1)
   sbuf[spos] = T_TABLE
   local at = spos + 1
   spos = spos + 5
@@ -270,7 +326,7 @@ end
 
 -- ---- decoding -----------------------------------------------------------------------------------------------------
 
-local rbuf, rcap = new(bytes_t, SMALL), SMALL
+rbuf, rcap = new(bytes_t, SMALL), SMALL
 
 local new_table = (function()
   local ok, table_new = pcall(require, "table.new")
@@ -278,13 +334,15 @@ local new_table = (function()
 end)()
 
 local function corrupt()
+  busy = false -- as in refuse
   error(modname .. ": a message is corrupt", 0)
 end
 
 local decode_table
 
--- The value at p[pos] and the position after it; tables in decode_table, as for encode.
-local function decode(p, pos, limit)
+-- The value at p[pos] and the position after it; tables in decode_table, as for encode. `refs` holds the tables
+-- decoded so far, in order (nil in a message that is not a table).
+local function decode(p, pos, limit, refs)
   if pos >= limit then
     corrupt()
   end
@@ -298,7 +356,7 @@ local function decode(p, pos, limit)
     end
     return fstring(p + pos + 5, n), pos + 5 + n
   elseif tag == T_TABLE then
-    return decode_table(p, pos, limit)
+    return decode_table(p, pos, limit, refs)
   elseif tag == T_TRUE then
     return true, pos + 1
   elseif tag == T_FALSE then
@@ -309,18 +367,25 @@ local function decode(p, pos, limit)
     return cast(int64_p, p + pos + 1)[0], pos + 9
   elseif tag == T_UINT64 then
     return cast(uint64_p, p + pos + 1)[0], pos + 9
+  elseif tag == T_REF and refs then
+    local t = refs[cast(uint32_p, p + pos + 1)[0]]
+    if t == nil then
+      corrupt()
+    end
+    return t, pos + 5
   end
   corrupt()
 end
 
-function decode_table(p, pos, limit)
+function decode_table(p, pos, limit, refs)
   local n = cast(uint32_p, p + pos + 1)[0]
   local t = new_table(0, n < 64 and n or 64)
+  refs[#refs + 1] = t
   pos = pos + 5
   local k, v
   for _ = 1, n do
-    k, pos = decode(p, pos, limit)
-    v, pos = decode(p, pos, limit)
+    k, pos = decode(p, pos, limit, refs)
+    v, pos = decode(p, pos, limit, refs)
     t[k] = v
   end
   return t, pos
@@ -328,7 +393,7 @@ end
 
 -- The value of the message in rbuf[0, n).
 local function decode_message(n)
-  local v, pos = decode(rbuf, 0, n)
+  local v, pos = decode(rbuf, 0, n, n > 0 and rbuf[0] == T_TABLE and {} or nil)
   if pos ~= n then
     corrupt()
   end
@@ -343,11 +408,26 @@ end
 function Channel.send(self, value, timeout)
   check(channel_t, self, "channel", "send", 2)
   local t = seconds(timeout, 2)
-  spos = 0
-  encode(value, 1) -- raises at the caller's line for a value that cannot be sent: nothing is sent then
-  local r = sync_call(SEND, self.id, sbuf, spos, t, nil)
-  if scap > LARGE then
-    sbuf, scap = new(bytes_t, SMALL), SMALL
+  local r
+  if busy then
+    local outer = nest()
+    local ok, e = pcall(encode, value, 1)
+    if ok then
+      r = sync_call(SEND, self.id, sbuf, spos, t, nil)
+    end
+    unnest(outer)
+    if not ok then
+      error(e, 0)
+    end
+  else
+    busy = true
+    spos, ntables = 0, 0
+    encode(value, 1) -- raises at the caller's line for a value that cannot be sent: nothing is sent then
+    r = sync_call(SEND, self.id, sbuf, spos, t, nil)
+    busy, first, seen = false, nil, nil
+    if scap > LARGE then
+      sbuf, scap = new(bytes_t, SMALL), SMALL
+    end
   end
   if r >= 0 then
     return true
@@ -375,14 +455,37 @@ local function receive_large(id)
   return r
 end
 
-function Channel.receive(self, timeout)
-  check(channel_t, self, "channel", "receive", 2)
-  local r = sync_call(RECEIVE, self.id, rbuf, rcap, seconds(timeout, 2), out)
+-- The status of a receive and the value received.
+local function take(id, t)
+  local r = sync_call(RECEIVE, id, rbuf, rcap, t, out)
   if r == TOO_SMALL then
-    r = receive_large(self.id)
+    r = receive_large(id)
   end
   if r >= 0 then
-    return (decode_message(r))
+    return r, decode_message(r)
+  end
+  return r
+end
+
+function Channel.receive(self, timeout)
+  check(channel_t, self, "channel", "receive", 2)
+  local t = seconds(timeout, 2)
+  local r, v
+  if busy then -- as in send
+    local outer = nest()
+    local ok
+    ok, r, v = pcall(take, self.id, t)
+    unnest(outer)
+    if not ok then
+      error(r, 0)
+    end
+  else
+    busy = true
+    r, v = take(self.id, t)
+    busy = false
+  end
+  if r >= 0 then
+    return v
   elseif r == TIMEOUT then
     return nil, "timeout"
   elseif r == CLOSED then
