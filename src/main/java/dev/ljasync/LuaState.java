@@ -1,6 +1,7 @@
 package dev.ljasync;
 
 import dev.ljasync.internal.Failures;
+import dev.ljasync.internal.FinalizerErrors;
 import dev.ljasync.internal.Interruption;
 import dev.ljasync.internal.ErrorPosition;
 import dev.ljasync.internal.JavaValues;
@@ -141,6 +142,8 @@ public final class LuaState implements AutoCloseable {
     private static final byte[] SEPARATOR = "\0ljasync.traceback\0".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] POSITIONS = "\0ljasync.positions\0".getBytes(StandardCharsets.US_ASCII);
     private static final String BOOTSTRAP_NAME = "ljasync.state";
+    // state.lua's registry key for the message its handler is handling
+    private static final String UNHANDLED = "ljasync.unhandled";
     // Tracebacks leave out the frames of the library's own chunks, which are all named "ljasync.*".
     private static final String OWN_FRAME = "\tljasync.";
     private static final String INTERRUPTED = "ljasync: the call was interrupted";
@@ -383,9 +386,11 @@ public final class LuaState implements AutoCloseable {
     }
 
     private void openLibraries(Set<Library> libraries) {
-        // The debug library is always opened for the traceback; the sandbox hides it again when not asked for.
+        // The debug library is always opened for the traceback, and jit for the errors of __gc finalizers (state.lua);
+        // the sandbox hides them again when not asked for.
         Set<Library> opened = EnumSet.copyOf(libraries);
         opened.add(Library.DEBUG);
+        opened.add(Library.JIT);
         for (Library library : opened) {
             lua_settop(L, 0);
             boolean paused = gcPause(L);
@@ -414,17 +419,18 @@ public final class LuaState implements AutoCloseable {
             throw failure(L, status, "loading the library's Lua code");
         }
         List<LibraryChunks.Module> modules = LibraryChunks.MODULES;
-        if (!lua_checkstack(L, 3 + 4 * modules.size())) {
+        if (!lua_checkstack(L, 4 + 4 * modules.size())) {
             throw new IllegalStateException("the Lua stack is full");
         }
         lua_pushcfunction(L, StackGuard.CHECK);
+        lua_pushcfunction(L, FinalizerErrors.REPORT);
         for (LibraryChunks.Module module : modules) {
             values.push(L, module.name());
             values.push(L, module.bytecode());
             lua_pushinteger(L, module.bytecode().byteSize());
             values.push(L, module.context());
         }
-        status = lua_pcall(L, 1 + 4 * modules.size(), 5, 0);
+        status = lua_pcall(L, 2 + 4 * modules.size(), 5, 0);
         if (status != LUA_OK) {
             throw failure(L, status, "running the library's Lua code");
         }
@@ -1137,6 +1143,7 @@ public final class LuaState implements AutoCloseable {
             message = message + " (while " + during + ")";
         }
         Integer exitCode = takeExitCode(L);
+        String unhandled;
         LuaException.Kind kind;
         Throwable cause = null;
         if (exitCode != null && status == LUA_ERRRUN) {
@@ -1145,6 +1152,11 @@ public final class LuaState implements AutoCloseable {
             kind = LuaException.Kind.SYNTAX;
         } else if (status == LUA_ERRMEM) {
             kind = LuaException.Kind.MEMORY;
+        } else if (status == LUA_ERRERR && (unhandled = takeUnhandled(L)) != null) {
+            // the handler had the message but no Lua stack left for the traceback
+            kind = LuaException.Kind.RUNTIME;
+            message = unhandled + " (no traceback: the message handler found the Lua stack full)";
+            traceback = "";
         } else if (status == LUA_ERRERR) {
             kind = LuaException.Kind.ERROR_HANDLER;
         } else if (interruption != null && interruption.isRaised()) {
@@ -1162,6 +1174,25 @@ public final class LuaState implements AutoCloseable {
         }
         return new LuaException(kind, message, position == null ? null : position.chunk(),
                 position == null ? -1 : position.line(), traceback, cause, exitCode == null ? 0 : exitCode);
+    }
+
+    /** The error, as text, that state.lua's handler was handling when it failed, cleared; null when none or no text. */
+    private String takeUnhandled(MemorySegment L) {
+        boolean paused = gcPause(L); // the key is a string LuaJIT may have to intern
+        try {
+            lua_getfield(L, LUA_REGISTRYINDEX, UNHANDLED);
+            int type = lua_type(L, -1);
+            String message = type == LUA_TSTRING || type == LUA_TNUMBER
+                    ? new String(values.bytes(L, -1), StandardCharsets.UTF_8) : null;
+            lua_pop(L, 1);
+            if (type != LUA_TBOOLEAN) {
+                lua_pushboolean(L, false); // and let go of an error object that was no string
+                lua_setfield(L, LUA_REGISTRYINDEX, UNHANDLED);
+            }
+            return message;
+        } finally {
+            gcResume(L, paused);
+        }
     }
 
     /** The code that os.exit left in its registry slot (sandbox.lua), cleared; null when it was not called. */

@@ -1,5 +1,7 @@
 package dev.ljasync;
 
+import dev.ljasync.internal.FinalizerErrors;
+
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -107,6 +109,7 @@ class LuaErrorTest extends LuaStateFixture {
                 end
                 function id(...) return ... end
                 """, "gc");
+        long reportedBefore = FinalizerErrors.reported();
         int failures = 0;
         int successes = 0;
         for (int round = 0; round < 200; round++) {
@@ -120,7 +123,10 @@ class LuaErrorTest extends LuaStateFixture {
             }
         }
         assertEquals(200, successes + failures);
-        assertTrue(failures > 0, "finalizer errors were raised inside protected calls");
+        // older LuaJIT builds raise them inside the protected call that ran the collector; builds since 2023 catch
+        // them and hand them to the "errfin" VM event, which the library reports to its logger
+        assertTrue(failures > 0 || FinalizerErrors.reported() > reportedBefore,
+                "finalizer errors were raised inside protected calls, or reported");
         assertUsable();
     }
 }

@@ -266,10 +266,20 @@ public final class LuaNative {
         getfield(L, LUA_GLOBALSINDEX, name);
     }
 
+    /** lua_getfield with a Java name: pushes t[name] of the table at idx (metamethods apply). */
+    public static void lua_getfield(MemorySegment L, int idx, String name) {
+        getfield(L, idx, name);
+    }
+
     /** lua_setglobal macro: lua_setfield(L, LUA_GLOBALSINDEX, name); pops the value. */
     public static void lua_setglobal(MemorySegment L, String name) {
+        lua_setfield(L, LUA_GLOBALSINDEX, name);
+    }
+
+    /** lua_setfield with a Java name: t[name] = the value on top, for the table at idx; pops the value. */
+    public static void lua_setfield(MemorySegment L, int idx, String name) {
         try (Arena arena = Arena.ofConfined()) {
-            LibLuaJit.lua_setfield(L, LUA_GLOBALSINDEX, arena.allocateFrom(name));
+            LibLuaJit.lua_setfield(L, idx, arena.allocateFrom(name));
         }
     }
 

@@ -1,6 +1,6 @@
 -- Run once in every lua_State that LuaState makes, before any user code: the globals it uses are captured here,
 -- so user code that changes them cannot break it. Returns the helpers LuaState keeps in the registry.
-local stack_left = ...
+local stack_left, finalizer_failed = ...
 local _G, tostring, type, getmetatable, error, rawget, select = _G, tostring, type, getmetatable, error, rawget, select
 local load, assert = load, assert
 local newproxy = newproxy
@@ -15,7 +15,7 @@ local preload = package and package.preload
 -- The FFI of this moment: user code could make require("ffi") return a table whose string() hands bytecode of its
 -- own to this unrestricted load.
 local ffi = package and package.loaded.ffi
-local function preload_modules(_, ...)
+local function preload_modules(_, _, ...)
   for i = 1, select("#", ...), 4 do
     local name, address, length, context = select(i, ...)
     preload[name] = function()
@@ -112,6 +112,16 @@ if type(co) == "table" and type(co.wrap) == "function" then
   end
 end
 
+-- LuaJIT builds since 2023 catch an error in a __gc finalizer and hand it to the "errfin" VM event, or print it to
+-- the process's stderr when nothing listens (older builds raise it inside whatever call ran the collector): listen,
+-- so that it reaches Java. An older build takes the unknown event name and never sends it.
+local jit_module = rawget(loaded, "jit")
+if type(jit_module) == "table" and type(rawget(jit_module, "attach")) == "function" then
+  jit_module.attach(function(e)
+    finalizer_failed(type(e) == "string" and e or "(error object is a " .. type(e) .. " value)")
+  end, "errfin")
+end
+
 -- Separates the message from the traceback in what `handler` returns: a Lua string may hold any byte.
 local SEPARATOR = "\0ljasync.traceback\0"
 
@@ -135,9 +145,14 @@ local function positions()
   return s
 end
 
--- Message handler of every lua_pcall made from Java: the message as a string, then the traceback, then the
--- positions.
-local function handler(e)
+-- The error being handled waits in the registry until its traceback is made: where the handler finds Lua's stack
+-- full (a stack overflow on OpenResty's luajit2, which grants a handler only a few slots), calling anything fails
+-- with "error in error handling", and Java then reports the error itself, without a traceback. So `handler` takes
+-- as few slots as a function can before it stores the error; `describe` does the work.
+local registry, UNHANDLED = debug.getregistry(), "ljasync.unhandled"
+registry[UNHANDLED] = false -- the key exists from now on: storing under it allocates nothing
+
+local function describe(e)
   local message
   if type(e) == "string" or type(e) == "number" then
     message = tostring(e)
@@ -150,7 +165,16 @@ local function handler(e)
     end
   end
   -- no string methods here: the string library may not be open
-  return message .. SEPARATOR .. traceback("", 2) .. POSITIONS .. positions()
+  local handled = message .. SEPARATOR .. traceback("", 2) .. POSITIONS .. positions()
+  registry[UNHANDLED] = false
+  return handled
+end
+
+-- Message handler of every lua_pcall made from Java: the message as a string, then the traceback, then the
+-- positions.
+local function handler(e)
+  registry[UNHANDLED] = e
+  return describe(e) -- a tail call: the levels describe counts are those of the handler
 end
 
 -- Names arrive from Java split at their dots: a count n, then the n parts ("string", "format"), then the rest.

@@ -1,0 +1,43 @@
+package dev.ljasync.internal;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static dev.ljasync.internal.LuaNative.*;
+
+/**
+ * Where the errors of {@code __gc} finalizers go on LuaJIT builds that catch them (LuaJIT 2.1 since 2023 hands them
+ * to its "errfin" VM event, and prints them to the process's stderr when nothing listens; older builds raise them
+ * inside whichever call ran the collector): state.lua listens with {@link #REPORT}, a warning on the
+ * {@code System.Logger} named {@value #LOGGER}.
+ */
+public final class FinalizerErrors {
+
+    /** The logger that finalizer errors are reported to. */
+    public static final String LOGGER = "dev.ljasync.LuaState";
+    private static final System.Logger LOG = System.getLogger(LOGGER);
+
+    /** A lua_CFunction taking the error's text; an upcall that never throws. Lives as long as the JVM. */
+    public static final MemorySegment REPORT = cfunction(FinalizerErrors::report, Arena.global());
+
+    private static final AtomicLong REPORTED = new AtomicLong();
+
+    private FinalizerErrors() {}
+
+    /** How many finalizer errors were reported in this JVM. */
+    public static long reported() {
+        return REPORTED.get();
+    }
+
+    private static int report(MemorySegment L) {
+        try {
+            REPORTED.incrementAndGet();
+            String message = lua_tostring(L, 1);
+            LOG.log(System.Logger.Level.WARNING, "a __gc finalizer failed: " + message);
+        } catch (Throwable ignored) {
+            // a logger that fails cannot be reported to either; the finalizer's error is lost, the process is not
+        }
+        return 0;
+    }
+}
