@@ -82,6 +82,7 @@ public final class Callback implements AutoCloseable {
     /**
      * The C function pointer: a zero-length segment at the upcall stub, to hand to native code.
      *
+     * @return the function pointer
      * @throws IllegalStateException when closed
      */
     public MemorySegment funcptr() {
@@ -92,27 +93,47 @@ public final class Callback implements AutoCloseable {
         return funcptr;
     }
 
-    /** The callback's type. */
+    /**
+     * The callback's type.
+     *
+     * @return the type that made this callback
+     */
     public CallbackType type() {
         return type;
     }
 
-    /** How many states serve calls (1 unless a pool was asked for). */
+    /**
+     * How many states serve calls (1 unless a pool was asked for).
+     *
+     * @return the number of states, 1 to 256
+     */
     public int states() {
         return states.count();
     }
 
-    /** How many calls have failed (a Lua error, a result that did not convert, or a refused call) since creation. */
+    /**
+     * How many calls have failed (a Lua error, a result that did not convert, or a refused call) since creation.
+     *
+     * @return the number of failed calls
+     */
     public long errorCount() {
         return states.errorCount();
     }
 
-    /** The error of the last failed call, if any call failed. */
+    /**
+     * The error of the last failed call, if any call failed.
+     *
+     * @return the error, or empty when no call has failed
+     */
     public Optional<LuaException> lastError() {
         return Optional.ofNullable(states.lastError());
     }
 
-    /** True once {@link #close()} has begun. */
+    /**
+     * True once {@link #close()} has begun.
+     *
+     * @return whether the callback is closed or closing
+     */
     public boolean isClosed() {
         return states.isClosed();
     }
@@ -164,6 +185,10 @@ public final class Callback implements AutoCloseable {
         /**
          * Serves calls with a pool of {@code count} states, each running the chunk with the same init args, so that
          * up to {@code count} calls run at once. 1 (the default) serializes the calls.
+         *
+         * @param count the number of states, 1 to 256
+         * @return this builder
+         * @throws IllegalArgumentException when {@code count} is not from 1 to 256
          */
         public Builder states(int count) {
             if (count < 1 || count > 256) {
@@ -178,6 +203,8 @@ public final class Callback implements AutoCloseable {
          * that fits the C type), a Boolean for {@code bool}, a native MemorySegment or null for pointers. The default
          * is the type's zero (0, false, NULL).
          *
+         * @param value the fallback result
+         * @return this builder
          * @throws IllegalArgumentException when the value does not fit the result type
          */
         public Builder fallback(Object value) {
@@ -190,6 +217,9 @@ public final class Callback implements AutoCloseable {
          * caller waits: keep it short. It runs once the call's state is free again, so it may call the callback; a
          * failure of this callback that it causes on its own thread is counted but not handed to it again (so that
          * it cannot recurse). What it throws is ignored. The default logs a warning.
+         *
+         * @param handler the error handler
+         * @return this builder
          */
         public Builder onError(Consumer<? super LuaException> handler) {
             this.onError = Objects.requireNonNull(handler, "handler");
@@ -207,6 +237,7 @@ public final class Callback implements AutoCloseable {
          * FFI pointers (cdata) that Lua code can read and write through, as C code could.
          *
          * @param options the state choices; later changes to it do not affect this builder
+         * @return this builder
          */
         public Builder stateOptions(LuaState.Builder options) {
             return withStateOptions(Objects.requireNonNull(options, "options").options());
@@ -233,7 +264,13 @@ public final class Callback implements AutoCloseable {
             return this;
         }
 
-        /** The chunk name that errors and tracebacks show for source chunks (default "callback"). */
+        /**
+         * The chunk name that errors and tracebacks show for source chunks (default "callback").
+         *
+         * @param chunkName the name
+         * @return this builder
+         * @throws IllegalArgumentException when {@code chunkName} is null or empty
+         */
         public Builder name(String chunkName) {
             if (chunkName == null || chunkName.isEmpty()) {
                 throw new IllegalArgumentException("a chunk needs a name (it is shown in error messages)");
@@ -249,6 +286,9 @@ public final class Callback implements AutoCloseable {
          * Text is text: a binary chunk is refused, and so is bytecode that the source hands to Lua's own loaders
          * unless the state options allow it.
          *
+         * @param source   the Lua source of the chunk, which returns the function that serves calls
+         * @param initArgs the chunk's {@code ...}
+         * @return the new callback, open until {@link Callback#close()}
          * @throws LuaException             when the chunk does not compile or raises an error
          * @throws IllegalArgumentException when the chunk returns something other than a function, or an init arg
          *                                  has no Lua value
@@ -264,6 +304,12 @@ public final class Callback implements AutoCloseable {
          * {@link IllegalArgumentException}. For trusted code only: LuaJIT does not verify bytecode, and bytecode
          * crafted to be malformed can crash the process. Load only bytecode you made.
          *
+         * @param bytecode the compiled chunk, which returns the function that serves calls; copied
+         * @param initArgs the chunk's {@code ...}
+         * @return the new callback, open until {@link Callback#close()}
+         * @throws LuaException             when the chunk does not load or raises an error
+         * @throws IllegalArgumentException when the dumped function has upvalues, the chunk returns something other
+         *                                  than a function, or an init arg has no Lua value
          * @see #create(String, Object...)
          */
         public Callback create(byte[] bytecode, Object... initArgs) {

@@ -73,6 +73,8 @@ public final class CallbackType {
      * The type of a C function-pointer type string, such as {@code "int(*)(const void*, const void*)"} or
      * {@code "void (*on_event)(int code, const char *text)"}.
      *
+     * @param signature the C type, in C syntax; parameter names and a name for the pointer are allowed
+     * @return the type
      * @throws IllegalArgumentException naming the offending token and its position when the string is not a
      *                                  function-pointer type of the supported types
      */
@@ -85,28 +87,57 @@ public final class CallbackType {
      * {@code int64_t}, {@code JAVA_CHAR} {@code uint16_t}, {@code JAVA_BOOLEAN} {@code bool}, an address
      * {@code void*}, and so on.
      *
+     * @param descriptor the function descriptor
+     * @return the type
      * @throws IllegalArgumentException for struct, union, sequence or padding layouts
      */
     public static CallbackType of(FunctionDescriptor descriptor) {
         return new CallbackType(CSignature.of(Objects.requireNonNull(descriptor, "descriptor")));
     }
 
-    /** The function descriptor that native code calls a callback of this type with. */
+    /**
+     * The function descriptor that native code calls a callback of this type with.
+     *
+     * @return the descriptor
+     */
     public FunctionDescriptor descriptor() {
         return descriptor;
     }
 
-    /** Creates a callback with the default options; see {@link Callback.Builder#create(String, Object...)}. */
+    /**
+     * Creates a callback with the default options; see {@link Callback.Builder#create(String, Object...)}.
+     *
+     * @param source   the Lua source of the chunk, which returns the function that serves calls
+     * @param initArgs the chunk's {@code ...}
+     * @return the new callback, open until {@link Callback#close()}
+     * @throws LuaException             when the chunk does not compile or raises an error
+     * @throws IllegalArgumentException when the chunk returns something other than a function, or an init arg
+     *                                  has no Lua value
+     */
     public Callback create(String source, Object... initArgs) {
         return builder().create(source, initArgs);
     }
 
-    /** Creates a callback from bytecode with the default options; see {@link Callback.Builder#create(byte[], Object...)}. */
+    /**
+     * Creates a callback from bytecode with the default options; see
+     * {@link Callback.Builder#create(byte[], Object...)}.
+     *
+     * @param bytecode the compiled chunk, which returns the function that serves calls; copied
+     * @param initArgs the chunk's {@code ...}
+     * @return the new callback, open until {@link Callback#close()}
+     * @throws LuaException             when the chunk does not load or raises an error
+     * @throws IllegalArgumentException when the dumped function has upvalues, the chunk returns something other
+     *                                  than a function, or an init arg has no Lua value
+     */
     public Callback create(byte[] bytecode, Object... initArgs) {
         return builder().create(bytecode, initArgs);
     }
 
-    /** A builder for callbacks of this type with a pool of states, a fallback result or an error handler. */
+    /**
+     * A builder for callbacks of this type with a pool of states, a fallback result or an error handler.
+     *
+     * @return a new builder with the default options
+     */
     public Callback.Builder builder() {
         return new Callback.Builder(this);
     }

@@ -94,6 +94,7 @@ public final class Channel implements AutoCloseable {
     /**
      * A new channel that holds at most {@code capacity} values: a send to a full channel waits.
      *
+     * @param capacity the most values the channel holds at once, 1 or more
      * @throws IllegalArgumentException when {@code capacity} is less than 1
      */
     public Channel(int capacity) {
@@ -116,13 +117,19 @@ public final class Channel implements AutoCloseable {
     /**
      * The channel a handle names, made by Java or by Lua ({@code ch:handle()}); a new Java object for it.
      *
+     * @param handle the channel's {@link #handle()}
+     * @return a new {@code Channel} for that channel, equal to every other one for it
      * @throws IllegalArgumentException when no live channel has this handle
      */
     public static Channel fromHandle(long handle) {
         return new Channel(Shared.retain(handle, SharedChannel.class, Shared.Kind.CHANNEL));
     }
 
-    /** The number that names this channel in every state: pass it (or this object) to Lua and wrap it there. */
+    /**
+     * The number that names this channel in every state: pass it (or this object) to Lua and wrap it there.
+     *
+     * @return the handle, a positive integer exact as a Lua number
+     */
     public long handle() {
         return shared.handle();
     }
@@ -130,6 +137,7 @@ public final class Channel implements AutoCloseable {
     /**
      * Sends a value, waiting as long as it takes for room.
      *
+     * @param value the value to copy into the channel; null sends nil
      * @throws IllegalArgumentException when the value cannot cross (see the class documentation); nothing is sent
      * @throws ClosedException          when the channel is closed
      * @throws InterruptedException     when the thread is interrupted while it waits; nothing is sent
@@ -141,6 +149,8 @@ public final class Channel implements AutoCloseable {
     /**
      * Sends a value, waiting at most {@code timeout} for room.
      *
+     * @param value   the value to copy into the channel; null sends nil
+     * @param timeout how long to wait for room at most; zero only tries
      * @return true when sent, false after the timeout (nothing is sent then)
      * @throws IllegalArgumentException when the value cannot cross, or the timeout is negative; nothing is sent
      * @throws ClosedException          when the channel is closed
@@ -173,6 +183,7 @@ public final class Channel implements AutoCloseable {
     /**
      * Receives the next value, waiting at most {@code timeout} for one.
      *
+     * @param timeout how long to wait for a value at most; zero only tries
      * @return the value; null for nil
      * @throws TimeoutException         when no value came within the timeout
      * @throws ClosedException          when the channel is closed and every value sent has been received
@@ -195,7 +206,11 @@ public final class Channel implements AutoCloseable {
         return Messages.decode(message);
     }
 
-    /** How many values wait to be received. */
+    /**
+     * How many values wait to be received.
+     *
+     * @return the number of values queued now
+     */
     public int size() {
         return shared.size();
     }
@@ -210,7 +225,11 @@ public final class Channel implements AutoCloseable {
         shared.close();
     }
 
-    /** True once closed (by any holder). */
+    /**
+     * True once closed (by any holder).
+     *
+     * @return whether the channel is closed
+     */
     public boolean isClosed() {
         return shared.isClosed();
     }

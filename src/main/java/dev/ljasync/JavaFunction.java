@@ -12,6 +12,12 @@ package dev.ljasync;
 @FunctionalInterface
 public interface JavaFunction {
 
-    /** Runs the function; {@code args} holds one element per Lua argument. */
+    /**
+     * Runs the function.
+     *
+     * @param args the Lua arguments, converted, one element per argument
+     * @return the result; an {@code Object[]} for several results, an empty one for none
+     * @throws Exception any exception, raised in Lua as an error that carries its class and message
+     */
     Object call(Object[] args) throws Exception;
 }

@@ -46,11 +46,17 @@ public final class LuaException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
+    /** What kind of failure this is; see {@link #kind()}. */
     private final Kind kind;
+    /** The message as Lua gave it; see {@link #luaMessage()}. */
     private final String luaMessage;
+    /** The chunk the error was raised in, or null; see {@link #chunkName()}. */
     private final String chunkName;
+    /** The line the error was raised at, or -1; see {@link #line()}. */
     private final int line;
+    /** The Lua traceback, or ""; see {@link #traceback()}. */
     private final String traceback;
+    /** The {@code os.exit} code of an {@link Kind#EXIT} error, 0 for the other kinds; see {@link #exitCode()}. */
     private final int exitCode;
 
     /** An error raised at no position in Lua code. */
@@ -73,12 +79,20 @@ public final class LuaException extends RuntimeException {
         this.traceback = traceback;
     }
 
-    /** What kind of failure this is. */
+    /**
+     * What kind of failure this is.
+     *
+     * @return the kind, never null
+     */
     public Kind kind() {
         return kind;
     }
 
-    /** The message as Lua gave it, with the position prefix when there is one ({@code "name:3: boom"}). */
+    /**
+     * The message as Lua gave it, with the position prefix when there is one ({@code "name:3: boom"}).
+     *
+     * @return the Lua message, without the traceback
+     */
     public String luaMessage() {
         return luaMessage;
     }
@@ -87,12 +101,18 @@ public final class LuaException extends RuntimeException {
      * The chunk the error was raised in, as Lua shows it ({@code "name"}, {@code [string "..."]}), or null when the
      * message carries no position (an error raised with level 0, or with a value that is not a string). Taken from
      * Lua's debug information (and for a syntax error from the chunk's name), never parsed out of the message.
+     *
+     * @return the chunk's name, or null
      */
     public String chunkName() {
         return chunkName;
     }
 
-    /** The line the error was raised at, or -1 when the message has no position; see {@link #chunkName()}. */
+    /**
+     * The line the error was raised at, or -1 when the message has no position; see {@link #chunkName()}.
+     *
+     * @return the line, counted from 1, or -1
+     */
     public int line() {
         return line;
     }
@@ -100,12 +120,18 @@ public final class LuaException extends RuntimeException {
     /**
      * The code Lua code gave {@code os.exit} (0 for {@code os.exit()} and {@code os.exit(true)}, 1 for
      * {@code os.exit(false)}) when this is an {@link Kind#EXIT} error; empty for the other kinds.
+     *
+     * @return the exit code, or empty
      */
     public OptionalInt exitCode() {
         return kind == Kind.EXIT ? OptionalInt.of(exitCode) : OptionalInt.empty();
     }
 
-    /** The Lua traceback ({@code "stack traceback:\n\t..."}), or "" when there is none (syntax, memory errors). */
+    /**
+     * The Lua traceback ({@code "stack traceback:\n\t..."}), or "" when there is none (syntax, memory errors).
+     *
+     * @return the traceback, never null
+     */
     public String traceback() {
         return traceback;
     }

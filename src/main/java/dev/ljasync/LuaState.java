@@ -190,17 +190,30 @@ public final class LuaState implements AutoCloseable {
 
     private record Registered(String name, JavaFunction function) {}
 
-    /** Opens a state with all of LuaJIT's standard libraries, as {@code luaL_openlibs} does. */
+    /**
+     * Opens a state with all of LuaJIT's standard libraries, as {@code luaL_openlibs} does.
+     *
+     * @return the new state, open until {@link #close()}
+     */
     public static LuaState open() {
         return builder().open();
     }
 
-    /** Opens a state with the base library and the ones given. */
+    /**
+     * Opens a state with the base library and the ones given.
+     *
+     * @param libraries the libraries to open besides {@link Library#BASE}
+     * @return the new state, open until {@link #close()}
+     */
     public static LuaState open(Library... libraries) {
         return builder().libraries(libraries).open();
     }
 
-    /** A builder for a state with chosen libraries, a memory limit, or loaders of bytecode or native code. */
+    /**
+     * A builder for a state with chosen libraries, a memory limit, or loaders of bytecode or native code.
+     *
+     * @return a new builder, set to what {@link #open()} opens
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -229,7 +242,12 @@ public final class LuaState implements AutoCloseable {
 
         private Builder() {}
 
-        /** Opens only these libraries, and the base library. */
+        /**
+         * Opens only these libraries, and the base library.
+         *
+         * @param chosen the libraries to open besides {@link Library#BASE}
+         * @return this builder
+         */
         public Builder libraries(Library... chosen) {
             EnumSet<Library> set = EnumSet.of(Library.BASE);
             set.addAll(Arrays.asList(chosen));
@@ -243,6 +261,10 @@ public final class LuaState implements AutoCloseable {
          * After such an error the state collects the garbage the failed code left, so that it is usable again: the
          * {@code __gc} finalizers that must run before that garbage is freed may take an eighth more than the limit
          * (at least 1 MB) while they run.
+         *
+         * @param bytes the limit in bytes, or 0 for no limit
+         * @return this builder
+         * @throws IllegalArgumentException when {@code bytes} is negative
          */
         public Builder memoryLimit(long bytes) {
             if (bytes < 0) {
@@ -256,6 +278,9 @@ public final class LuaState implements AutoCloseable {
          * Makes the state interruptible: {@link LuaState#interrupt()} and {@link #timeLimit(Duration)} stop a running
          * call, and {@link LuaState#close()} ends in bounded time. Costs the JIT compiler: see "Interruption" in the
          * class documentation. Off by default.
+         *
+         * @param interruptible whether the state can be interrupted
+         * @return this builder
          */
         public Builder interruptible(boolean interruptible) {
             this.interruptible = interruptible;
@@ -269,6 +294,9 @@ public final class LuaState implements AutoCloseable {
          * The entry points that take text ({@link LuaState#run(String)}, {@code Callback.Builder.create(String)},
          * {@code LuaThread.start(String)}) take text whatever this says; bytecode from Java goes through their
          * {@code byte[]} overloads.
+         *
+         * @param allowed whether Lua's own loaders take bytecode
+         * @return this builder
          */
         public Builder bytecode(boolean allowed) {
             this.bytecode = allowed;
@@ -281,6 +309,8 @@ public final class LuaState implements AutoCloseable {
          * error. Makes the state {@link #interruptible(boolean) interruptible}. {@link Duration#ZERO}, the default,
          * means no limit.
          *
+         * @param limit the longest an outermost call may run, or {@link Duration#ZERO} for no limit
+         * @return this builder
          * @throws IllegalArgumentException when negative
          */
         public Builder timeLimit(Duration limit) {
@@ -296,6 +326,9 @@ public final class LuaState implements AutoCloseable {
          * {@code luaopen_*} functions). Off by default, even with {@link Library#PACKAGE}: native code can do
          * anything, and LuaJIT's own shared object alone gives the FFI, io, os and debug to a state opened without
          * them.
+         *
+         * @param allowed whether Lua code may load native code
+         * @return this builder
          */
         public Builder nativeModules(boolean allowed) {
             this.nativeModules = allowed;
@@ -307,6 +340,9 @@ public final class LuaState implements AutoCloseable {
          * shutdown hooks. Off by default: {@code os.exit(code)} raises a {@link LuaException.Kind#EXIT} error that
          * carries the code ({@link LuaException#exitCode()}) and that {@code pcall}, {@code xpcall} and
          * {@code coroutine.resume} in Lua pass on rather than catch.
+         *
+         * @param allowed whether {@code os.exit} ends the process
+         * @return this builder
          */
         public Builder processExit(boolean allowed) {
             this.processExit = allowed;
@@ -319,7 +355,13 @@ public final class LuaState implements AutoCloseable {
                     interruptible || !timeLimit.isZero(), Interruption.nanos(timeLimit));
         }
 
-        /** Creates the state ({@code luaL_newstate}, or {@code lua_newstate} with a limit) and opens the libraries. */
+        /**
+         * Creates the state ({@code luaL_newstate}, or {@code lua_newstate} with a limit) and opens the libraries.
+         *
+         * @return the new state, open until {@link LuaState#close()}
+         * @throws IllegalStateException when LuaJIT cannot make the state: out of memory, or a memory limit asked of
+         *                               a LuaJIT built without GC64
+         */
         public LuaState open() {
             return new LuaState(options(), EnumSet.noneOf(Library.class), null);
         }
@@ -478,7 +520,13 @@ public final class LuaState implements AutoCloseable {
 
     // ---- the API ---------------------------------------------------------------------------------------------------
 
-    /** Runs Lua source text as a chunk named "chunk" and returns what it returns. */
+    /**
+     * Runs Lua source text as a chunk named "chunk" and returns what it returns.
+     *
+     * @param source the Lua source text
+     * @return the chunk's results
+     * @throws LuaException of kind SYNTAX if it does not compile, or any kind if running it fails
+     */
     public Object[] run(String source) {
         return run(source, "chunk", new Object[0]);
     }
@@ -488,10 +536,12 @@ public final class LuaState implements AutoCloseable {
      * text: a binary chunk is refused, and so is bytecode that the text hands to Lua's own loaders, unless the
      * state was built with {@link Builder#bytecode(boolean)}.
      *
+     * @param source    the Lua source text
      * @param chunkName the name errors and tracebacks show ({@code "name:3: ..."})
      * @param args      the chunk's {@code ...}
      * @return the chunk's results
-     * @throws LuaException of kind SYNTAX if it does not compile, or any kind if running it fails
+     * @throws LuaException             of kind SYNTAX if it does not compile, or any kind if running it fails
+     * @throws IllegalArgumentException when an argument has no Lua value
      */
     public Object[] run(String source, String chunkName, Object... args) {
         return run(source.getBytes(StandardCharsets.UTF_8), chunkName, "t", args);
@@ -502,10 +552,12 @@ public final class LuaState implements AutoCloseable {
      * only: LuaJIT does not verify bytecode, and bytecode crafted to be malformed can crash the process. Load only
      * bytecode you made.
      *
+     * @param chunk     the bytecode or source text
      * @param chunkName the name errors and tracebacks show
      * @param args      the chunk's {@code ...}
      * @return the chunk's results
-     * @throws LuaException if it does not load or running it fails
+     * @throws LuaException             if it does not load or running it fails
+     * @throws IllegalArgumentException when an argument has no Lua value
      */
     public Object[] run(byte[] chunk, String chunkName, Object... args) {
         return run(chunk, chunkName, "bt", args);
@@ -524,6 +576,11 @@ public final class LuaState implements AutoCloseable {
     /**
      * Compiles Lua source to LuaJIT bytecode without running it ({@code lua_dump}, as {@code string.dump}). The
      * bytes can be run by any state of the same LuaJIT with {@link #run(byte[], String, Object...)}.
+     *
+     * @param source    the Lua source text
+     * @param chunkName the name errors and tracebacks show
+     * @return the bytecode
+     * @throws LuaException of kind SYNTAX if it does not compile
      */
     public byte[] compile(String source, String chunkName) {
         return locked(() -> {
@@ -544,19 +601,38 @@ public final class LuaState implements AutoCloseable {
     /**
      * Calls a global function, or one reached through tables with a dotted name ({@code "string.format"}).
      *
+     * @param function the function's name
+     * @param args     the arguments
      * @return the function's results
-     * @throws LuaException if the name is not callable or the function raises an error
+     * @throws LuaException             if the name is not callable or the function raises an error
+     * @throws IllegalArgumentException when the name is not a name, or an argument has no Lua value
      */
     public Object[] call(String function, Object... args) {
         return execute(function, L -> pushHelper(L, callRef, function), args);
     }
 
-    /** The value of a global, or of a dotted name through tables ({@code "package.path"}); indexing may run metamethods. */
+    /**
+     * The value of a global, or of a dotted name through tables ({@code "package.path"}); indexing may run
+     * metamethods.
+     *
+     * @param name the global or dotted name
+     * @return the value; null for nil
+     * @throws LuaException             if a part on the way cannot be indexed, indexing raises an error, or the value
+     *                                  has no Java value (a table, a function)
+     * @throws IllegalArgumentException when the name is not a name
+     */
     public Object get(String name) {
         return execute(name, L -> pushHelper(L, lookupRef, name))[0];
     }
 
-    /** Sets a global, or a dotted name ({@code "config.size"}), making the missing tables on the way. */
+    /**
+     * Sets a global, or a dotted name ({@code "config.size"}), making the missing tables on the way.
+     *
+     * @param name  the global or dotted name
+     * @param value the value; null sets nil
+     * @throws LuaException             if a part on the way holds a value that is not a table
+     * @throws IllegalArgumentException when the name is not a name, or the value has no Lua value
+     */
     public void set(String name, Object value) {
         execute(name, L -> pushHelper(L, assignRef, name), value);
     }
@@ -573,6 +649,11 @@ public final class LuaState implements AutoCloseable {
      * <p>The state holds {@code function} as long as its Lua function exists: registering a name again replaces
      * the Lua function there, and the Java function it called is let go once Lua code holds no other reference to
      * that Lua function (which works until then) and the collector has freed it.
+     *
+     * @param name     the global or dotted name to register it under
+     * @param function the Java function
+     * @throws LuaException             if a part on the way holds a value that is not a table
+     * @throws IllegalArgumentException when the name is not a name
      */
     public void register(String name, JavaFunction function) {
         if (function == null) {
@@ -611,6 +692,9 @@ public final class LuaState implements AutoCloseable {
      * {@link LuaException}; a call after close is an {@link IllegalStateException}. The handle keeps this state
      * open; once it is dropped, what it holds in the state is freed by the next call into the state.
      *
+     * @param name      the function's global or dotted name
+     * @param signature the C function-pointer type, as for {@link CallbackType#of(String)}
+     * @return a method handle of the type the signature maps to, bound to the function
      * @throws IllegalArgumentException when the signature is not a supported C function-pointer type
      * @throws LuaException             when the name does not name a function
      */
@@ -618,7 +702,15 @@ public final class LuaState implements AutoCloseable {
         return function(name, signature, () -> CallbackType.of(signature));
     }
 
-    /** A Lua function as a method handle typed by a Panama descriptor; see {@link #function(String, String)}. */
+    /**
+     * A Lua function as a method handle typed by a Panama descriptor; see {@link #function(String, String)}.
+     *
+     * @param name       the function's global or dotted name
+     * @param descriptor the function's types, as for {@link CallbackType#of(FunctionDescriptor)}
+     * @return a method handle of the descriptor's type, bound to the function
+     * @throws IllegalArgumentException for struct, union, sequence or padding layouts
+     * @throws LuaException             when the name does not name a function
+     */
     public MethodHandle function(String name, FunctionDescriptor descriptor) {
         return function(name, descriptor, () -> CallbackType.of(descriptor));
     }
@@ -784,17 +876,29 @@ public final class LuaState implements AutoCloseable {
         }
     }
 
-    /** The memory this state's Lua heap uses, in bytes ({@code lua_gc(LUA_GCCOUNT)} and {@code LUA_GCCOUNTB}). */
+    /**
+     * The memory this state's Lua heap uses, in bytes ({@code lua_gc(LUA_GCCOUNT)} and {@code LUA_GCCOUNTB}).
+     *
+     * @return the bytes in use now
+     */
     public long memoryUsed() {
         return locked(() -> LuaNative.memoryUsed(L));
     }
 
-    /** The loaded LuaJIT's version ({@code jit.version}), checked at load against the bound headers' 2.1. */
+    /**
+     * The loaded LuaJIT's version ({@code jit.version}), checked at load against the bound headers' 2.1.
+     *
+     * @return the version, beginning {@code "LuaJIT 2.1"}
+     */
     public static String luaJitVersion() {
         return RUNTIME_VERSION;
     }
 
-    /** True once {@link #close()} has run. */
+    /**
+     * True once {@link #close()} has run.
+     *
+     * @return whether the state is closed
+     */
     public boolean isClosed() {
         return closed || closing;
     }

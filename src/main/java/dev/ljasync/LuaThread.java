@@ -123,19 +123,38 @@ public final class LuaThread implements AutoCloseable {
      * Starts a platform thread: opens a state, runs the Lua source there with {@code initArgs} as {@code ...}, and
      * calls the function it returns with {@code userdata} (a pointer in Lua, as {@code ffi.cast} takes it).
      *
+     * @param source   the Lua source of the chunk, which returns the thread function
+     * @param userdata the pointer the function is called with: a native segment, or {@link MemorySegment#NULL}
+     * @param initArgs the chunk's {@code ...}
+     * @return the started thread
      * @throws LuaException             when the chunk does not compile or fails (no thread is started)
-     * @throws IllegalArgumentException when the chunk does not return a function
+     * @throws IllegalArgumentException when the chunk does not return a function, {@code userdata} is not a native
+     *                                  segment, or an init arg has no Lua value
      */
     public static LuaThread start(String source, MemorySegment userdata, Object... initArgs) {
         return builder().start(source, userdata, initArgs);
     }
 
-    /** Starts a thread from compiled bytecode; see {@link #start(String, MemorySegment, Object...)}. */
+    /**
+     * Starts a thread from compiled bytecode; see {@link #start(String, MemorySegment, Object...)}.
+     *
+     * @param bytecode the compiled chunk, which returns the thread function; copied
+     * @param userdata the pointer the function is called with: a native segment, or {@link MemorySegment#NULL}
+     * @param initArgs the chunk's {@code ...}
+     * @return the started thread
+     * @throws LuaException             when the chunk does not load or fails (no thread is started)
+     * @throws IllegalArgumentException when the dumped function has upvalues, the chunk does not return a function,
+     *                                  {@code userdata} is not a native segment, or an init arg has no Lua value
+     */
     public static LuaThread start(byte[] bytecode, MemorySegment userdata, Object... initArgs) {
         return builder().start(bytecode, userdata, initArgs);
     }
 
-    /** A builder for a thread with a name, cancellation, or a native (pthread) thread. */
+    /**
+     * A builder for a thread with a name, cancellation, or a native (pthread) thread.
+     *
+     * @return a new builder, set to what {@link #start(String, MemorySegment, Object...)} starts
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -149,7 +168,13 @@ public final class LuaThread implements AutoCloseable {
 
         private Builder() {}
 
-        /** The thread's name (also the chunk name in errors and tracebacks); default "lua-thread-N". */
+        /**
+         * The thread's name (also the chunk name in errors and tracebacks); default "lua-thread-N".
+         *
+         * @param name the name
+         * @return this builder
+         * @throws IllegalArgumentException when {@code name} is null or empty
+         */
         public Builder name(String name) {
             if (name == null || name.isEmpty()) {
                 throw new IllegalArgumentException("a thread name must not be empty");
@@ -158,7 +183,12 @@ public final class LuaThread implements AutoCloseable {
             return this;
         }
 
-        /** Whether {@link #cancel()} can stop the thread; costs the JIT compiler (see the class documentation). */
+        /**
+         * Whether {@link #cancel()} can stop the thread; costs the JIT compiler (see the class documentation).
+         *
+         * @param cancellable whether the thread can be cancelled; off by default
+         * @return this builder
+         */
         public Builder cancellable(boolean cancellable) {
             this.cancellable = cancellable;
             return this;
@@ -167,6 +197,9 @@ public final class LuaThread implements AutoCloseable {
         /**
          * Runs the thread as a native thread made by libc's {@code pthread_create} instead of a Java platform thread;
          * joining, results, errors and cancellation are the same.
+         *
+         * @param nativeThread whether to run on a native thread; off by default
+         * @return this builder
          */
         public Builder nativeThread(boolean nativeThread) {
             this.nativeThread = nativeThread;
@@ -181,18 +214,40 @@ public final class LuaThread implements AutoCloseable {
          * keeps.
          *
          * @param options the state choices; later changes to it do not affect this builder
+         * @return this builder
          */
         public Builder stateOptions(LuaState.Builder options) {
             this.stateOptions = Objects.requireNonNull(options, "options").options();
             return this;
         }
 
-        /** Starts the thread; see {@link LuaThread#start(String, MemorySegment, Object...)}. */
+        /**
+         * Starts the thread; see {@link LuaThread#start(String, MemorySegment, Object...)}.
+         *
+         * @param source   the Lua source of the chunk, which returns the thread function
+         * @param userdata the pointer the function is called with: a native segment, or {@link MemorySegment#NULL}
+         * @param initArgs the chunk's {@code ...}
+         * @return the started thread
+         * @throws LuaException             when the chunk does not compile or fails (no thread is started)
+         * @throws IllegalArgumentException when the chunk does not return a function, {@code userdata} is not a
+         *                                  native segment, or an init arg has no Lua value
+         */
         public LuaThread start(String source, MemorySegment userdata, Object... initArgs) {
             return new LuaThread(this, source.getBytes(StandardCharsets.UTF_8), true, userdata, initArgs);
         }
 
-        /** Starts the thread from compiled bytecode; see {@link LuaThread#start(String, MemorySegment, Object...)}. */
+        /**
+         * Starts the thread from compiled bytecode; see {@link LuaThread#start(String, MemorySegment, Object...)}.
+         *
+         * @param bytecode the compiled chunk, which returns the thread function; copied
+         * @param userdata the pointer the function is called with: a native segment, or {@link MemorySegment#NULL}
+         * @param initArgs the chunk's {@code ...}
+         * @return the started thread
+         * @throws LuaException             when the chunk does not load or fails (no thread is started)
+         * @throws IllegalArgumentException when the dumped function has upvalues, the chunk does not return a
+         *                                  function, {@code userdata} is not a native segment, or an init arg has
+         *                                  no Lua value
+         */
         public LuaThread start(byte[] bytecode, MemorySegment userdata, Object... initArgs) {
             return new LuaThread(this, bytecode.clone(), false, userdata, initArgs);
         }
@@ -227,7 +282,11 @@ public final class LuaThread implements AutoCloseable {
         }
     }
 
-    /** Waits for the thread to end. */
+    /**
+     * Waits for the thread to end.
+     *
+     * @throws InterruptedException when the calling thread is interrupted while it waits
+     */
     public void join() throws InterruptedException {
         ended.await();
     }
@@ -235,8 +294,10 @@ public final class LuaThread implements AutoCloseable {
     /**
      * Waits at most {@code timeout} for the thread to end; {@link Duration#ZERO} only looks.
      *
+     * @param timeout how long to wait at most
      * @return true when the thread has ended, false when the timeout passed first
      * @throws IllegalArgumentException when the timeout is negative
+     * @throws InterruptedException     when the calling thread is interrupted while it waits
      */
     public boolean join(Duration timeout) throws InterruptedException {
         if (timeout.isNegative()) {
@@ -251,12 +312,20 @@ public final class LuaThread implements AutoCloseable {
         return ended.await(nanos, TimeUnit.NANOSECONDS);
     }
 
-    /** Where the thread is in its life. */
+    /**
+     * Where the thread is in its life.
+     *
+     * @return the status now
+     */
     public Status status() {
         return status;
     }
 
-    /** True while the thread runs. */
+    /**
+     * True while the thread runs.
+     *
+     * @return whether the status is {@link Status#RUNNING}
+     */
     public boolean isAlive() {
         return status == Status.RUNNING;
     }
@@ -264,6 +333,7 @@ public final class LuaThread implements AutoCloseable {
     /**
      * What the function returned: an integer, or the address of a pointer (0 for nothing or NULL).
      *
+     * @return the result
      * @throws IllegalStateException while the thread runs, or when it failed or was cancelled (see {@link #error()})
      */
     public long result() {
@@ -275,12 +345,20 @@ public final class LuaThread implements AutoCloseable {
         return result;
     }
 
-    /** The error that ended the thread (a {@link Status#FAILED} or {@link Status#CANCELLED} thread), if any. */
+    /**
+     * The error that ended the thread (a {@link Status#FAILED} or {@link Status#CANCELLED} thread), if any.
+     *
+     * @return the error, or empty for a running or {@link Status#FINISHED} thread
+     */
     public Optional<LuaException> error() {
         return status == Status.RUNNING ? Optional.empty() : Optional.ofNullable(error);
     }
 
-    /** The thread's name. */
+    /**
+     * The thread's name.
+     *
+     * @return the name given to the builder, or "lua-thread-N"
+     */
     public String name() {
         return name;
     }

@@ -52,13 +52,19 @@ public final class Mutex {
     /**
      * The mutex a handle names, made by Java or by Lua ({@code m:handle()}); a new Java object for it.
      *
+     * @param handle the mutex's {@link #handle()}
+     * @return a new {@code Mutex} for that mutex, equal to every other one for it
      * @throws IllegalArgumentException when no live mutex has this handle
      */
     public static Mutex fromHandle(long handle) {
         return new Mutex(Shared.retain(handle, SharedMutex.class, Shared.Kind.MUTEX));
     }
 
-    /** The number that names this mutex in every state: pass it (or this object) to Lua and wrap it there. */
+    /**
+     * The number that names this mutex in every state: pass it (or this object) to Lua and wrap it there.
+     *
+     * @return the handle, a positive integer exact as a Lua number
+     */
     public long handle() {
         return shared.handle();
     }
@@ -71,6 +77,7 @@ public final class Mutex {
     /**
      * Locks, waiting at most {@code timeout}.
      *
+     * @param timeout how long to wait at most; zero only tries
      * @return true when locked, false after the timeout
      * @throws IllegalArgumentException when the timeout is negative
      * @throws InterruptedException     when the thread is interrupted while it waits
@@ -91,12 +98,20 @@ public final class Mutex {
         }
     }
 
-    /** True while some thread holds the mutex. */
+    /**
+     * True while some thread holds the mutex.
+     *
+     * @return whether the mutex is locked now
+     */
     public boolean isLocked() {
         return shared.isLocked();
     }
 
-    /** True while the calling thread holds the mutex. */
+    /**
+     * True while the calling thread holds the mutex.
+     *
+     * @return whether the calling thread holds the mutex
+     */
     public boolean isHeldByCurrentThread() {
         return shared.isHeldByCurrentThread();
     }

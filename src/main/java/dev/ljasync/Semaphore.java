@@ -27,6 +27,7 @@ public final class Semaphore {
     /**
      * A new semaphore with {@code permits} free permits.
      *
+     * @param permits the permits free at first, 0 or more
      * @throws IllegalArgumentException when {@code permits} is negative
      */
     public Semaphore(int permits) {
@@ -41,13 +42,19 @@ public final class Semaphore {
     /**
      * The semaphore a handle names, made by Java or by Lua ({@code s:handle()}); a new Java object for it.
      *
+     * @param handle the semaphore's {@link #handle()}
+     * @return a new {@code Semaphore} for that semaphore, equal to every other one for it
      * @throws IllegalArgumentException when no live semaphore has this handle
      */
     public static Semaphore fromHandle(long handle) {
         return new Semaphore(Shared.retain(handle, SharedSemaphore.class, Shared.Kind.SEMAPHORE));
     }
 
-    /** The number that names this semaphore in every state: pass it (or this object) to Lua and wrap it there. */
+    /**
+     * The number that names this semaphore in every state: pass it (or this object) to Lua and wrap it there.
+     *
+     * @return the handle, a positive integer exact as a Lua number
+     */
     public long handle() {
         return shared.handle();
     }
@@ -64,6 +71,7 @@ public final class Semaphore {
     /**
      * Takes a permit, waiting at most {@code timeout} for one.
      *
+     * @param timeout how long to wait at most; zero only tries
      * @return true when taken, false after the timeout
      * @throws IllegalArgumentException when the timeout is negative
      * @throws InterruptedException     when the thread is interrupted while it waits
@@ -80,13 +88,18 @@ public final class Semaphore {
     /**
      * Gives back {@code count} permits.
      *
+     * @param count how many permits to give back
      * @throws IllegalArgumentException when {@code count} is not positive, or the free permits would pass 2^31 - 1
      */
     public void release(int count) {
         shared.release(count);
     }
 
-    /** The permits free now. */
+    /**
+     * The permits free now.
+     *
+     * @return the number of free permits
+     */
     public int available() {
         return shared.available();
     }
