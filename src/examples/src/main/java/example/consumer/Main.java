@@ -3,6 +3,7 @@ package example.consumer;
 import dev.ljasync.Callback;
 import dev.ljasync.CallbackType;
 import dev.ljasync.Channel;
+import dev.ljasync.LuaState;
 import dev.ljasync.LuaThread;
 
 import java.lang.foreign.Arena;
@@ -22,7 +23,7 @@ public final class Main {
     public static void main(String[] args) throws Throwable {
         Module module = Main.class.getModule();
         System.out.println("running " + (module.isNamed() ? "on the module path as " + module.getName()
-                : "on the class path"));
+                : "on the class path") + " with " + LuaState.luaJitVersion());
 
         CallbackType comparator = CallbackType.of("int (*)(const void *a, const void *b)");
         try (Arena arena = Arena.ofConfined();
