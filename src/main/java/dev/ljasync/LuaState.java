@@ -3,7 +3,6 @@ package dev.ljasync;
 import dev.ljasync.internal.Failures;
 import dev.ljasync.internal.FinalizerErrors;
 import dev.ljasync.internal.Interruption;
-import dev.ljasync.internal.ErrorPosition;
 import dev.ljasync.internal.JavaValues;
 import dev.ljasync.internal.LibraryChunks;
 import dev.ljasync.internal.LuaNative;
@@ -139,13 +138,7 @@ public final class LuaState implements AutoCloseable {
         }
     }
 
-    private static final byte[] SEPARATOR = "\0ljasync.traceback\0".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] POSITIONS = "\0ljasync.positions\0".getBytes(StandardCharsets.US_ASCII);
     private static final String BOOTSTRAP_NAME = "ljasync.state";
-    // state.lua's registry key for the message its handler is handling
-    private static final String UNHANDLED = "ljasync.unhandled";
-    // Tracebacks leave out the frames of the library's own chunks, which are all named "ljasync.*".
-    private static final String OWN_FRAME = "\tljasync.";
     private static final String INTERRUPTED = "ljasync: the call was interrupted";
 
     // Scratch memory for values, freed with this object. The lua_State and the upcall stubs (Java functions, the
@@ -169,8 +162,8 @@ public final class LuaState implements AutoCloseable {
     private MemorySegment running;
     private final SlotTable<Registered> functions = new SlotTable<>();
     private final int handlerRef, callRef, lookupRef, assignRef, registerRef;
-    // sandbox.lua's: the registry slot where os.exit leaves its code, and the environment of the library's chunks
-    private final int exitRef, libraryEnvironmentRef;
+    // sandbox.lua's environment of the library's chunks
+    private final int libraryEnvironmentRef;
     // collectgarbage, as the base library made it, in a state with a memory limit (else LUA_NOREF)
     private final int collectRef;
     private MemorySegment dispatcher;
@@ -182,10 +175,7 @@ public final class LuaState implements AutoCloseable {
     // The stack of the thread that last entered Lua here, and scratch memory to read the stack pointer into
     private StackGuard stack;
     private final MemorySegment stackScratch = memory.allocate(StackGuard.SCRATCH, 16);
-    // The name of the chunk loaded last, for the position of a syntax error in it
-    private String loadedChunkId;
-    private Throwable javaError;
-    private String javaErrorMessage;
+    private final LuaFailures failures;
     private volatile boolean closed;
 
     private record Registered(String name, JavaFunction function) {}
@@ -382,6 +372,7 @@ public final class LuaState implements AutoCloseable {
         this.interruption = interruption != null ? interruption
                 : options.interruptible() ? new Interruption(false, INTERRUPTED) : null;
         this.timeLimitNanos = options.timeLimitNanos();
+        this.failures = new LuaFailures(values, this.interruption);
         MemorySegment state = MemorySegment.NULL;
         try {
             memoryLimit = limit > 0 ? new MemoryLimit(limit, lifetime.stubs()) : null;
@@ -410,7 +401,7 @@ public final class LuaState implements AutoCloseable {
             assignRef = refs[3];
             registerRef = refs[4];
             int[] sandbox = sandbox(options);
-            exitRef = sandbox[0];
+            failures.exitSlot(sandbox[0]);
             libraryEnvironmentRef = sandbox[1];
             if (this.interruption != null) {
                 int status = this.interruption.install(L);
@@ -1108,8 +1099,7 @@ public final class LuaState implements AutoCloseable {
     private void beginCall() {
         checkStack();
         if (nesting == 0) {
-            javaError = null;
-            javaErrorMessage = null;
+            failures.clearJavaError();
         }
     }
 
@@ -1195,7 +1185,7 @@ public final class LuaState implements AutoCloseable {
     }
 
     private int load(MemorySegment L, byte[] chunk, String chunkId, String mode) {
-        loadedChunkId = chunkId;
+        failures.loading(chunkId);
         boolean paused = gcPause(L);
         try (Arena scratch = Arena.ofConfined()) {
             MemorySegment buffer = scratch.allocateFrom(JAVA_BYTE, chunk);
@@ -1216,125 +1206,13 @@ public final class LuaState implements AutoCloseable {
 
     /** The LuaException for a failed status; the error value is on top of the stack. */
     private LuaException failure(MemorySegment L, int status, String during) {
-        String message;
-        String traceback = "";
-        ErrorPosition position = null;
-        if (lua_type(L, -1) == LUA_TSTRING) {
-            byte[] bytes = values.bytes(L, -1);
-            int cut = indexOf(bytes, SEPARATOR);
-            if (cut >= 0) {
-                byte[] text = Arrays.copyOf(bytes, cut);
-                byte[] rest = Arrays.copyOfRange(bytes, cut + SEPARATOR.length, bytes.length);
-                int positions = ErrorPosition.indexOf(rest, POSITIONS);
-                message = new String(text, StandardCharsets.UTF_8);
-                traceback = frames(new String(rest, 0, positions < 0 ? rest.length : positions,
-                        StandardCharsets.UTF_8));
-                if (positions >= 0) {
-                    position = ErrorPosition.ofStack(text,
-                            Arrays.copyOfRange(rest, positions + POSITIONS.length, rest.length));
-                }
-            } else {
-                message = new String(bytes, StandardCharsets.UTF_8);
-                if (status == LUA_ERRSYNTAX && loadedChunkId != null) {
-                    position = ErrorPosition.ofSyntax(bytes, loadedChunkId);
-                }
-            }
-        } else {
-            message = "(error object is a " + JavaValues.typeName(lua_type(L, -1)) + " value)";
-        }
-        lua_pop(L, 1);
-        if (during != null) {
-            message = message + " (while " + during + ")";
-        }
-        Integer exitCode = takeExitCode(L);
-        String unhandled;
-        LuaException.Kind kind;
-        Throwable cause = null;
-        if (exitCode != null && status == LUA_ERRRUN) {
-            kind = LuaException.Kind.EXIT;
-        } else if (status == LUA_ERRSYNTAX) {
-            kind = LuaException.Kind.SYNTAX;
-        } else if (status == LUA_ERRMEM) {
-            kind = LuaException.Kind.MEMORY;
-        } else if (status == LUA_ERRERR && (unhandled = takeUnhandled(L)) != null) {
-            // the handler had the message but no Lua stack left for the traceback
-            kind = LuaException.Kind.RUNTIME;
-            message = unhandled + " (no traceback: the message handler found the Lua stack full)";
-            traceback = "";
-        } else if (status == LUA_ERRERR) {
-            kind = LuaException.Kind.ERROR_HANDLER;
-        } else if (interruption != null && interruption.isRaised()) {
-            kind = LuaException.Kind.CANCELLED;
-        } else if (javaError != null && message.contains(javaErrorMessage)) {
-            kind = LuaException.Kind.JAVA;
-            cause = javaError;
-        } else {
-            kind = LuaException.Kind.RUNTIME;
-        }
-        if (position == null && cause instanceof LuaException relayed && relayed.line() > 0
-                && message.startsWith(relayed.luaMessage())) {
-            // a Lua error that came back through a Java function: raised in frames that are gone now
-            position = new ErrorPosition(relayed.chunkName(), relayed.line());
-        }
-        return new LuaException(kind, message, position == null ? null : position.chunk(),
-                position == null ? -1 : position.line(), traceback, cause, exitCode == null ? 0 : exitCode);
-    }
-
-    /** The error, as text, that state.lua's handler was handling when it failed, cleared; null when none or no text. */
-    private String takeUnhandled(MemorySegment L) {
-        boolean paused = gcPause(L); // the key is a string LuaJIT may have to intern
-        try {
-            lua_getfield(L, LUA_REGISTRYINDEX, UNHANDLED);
-            int type = lua_type(L, -1);
-            String message = type == LUA_TSTRING || type == LUA_TNUMBER
-                    ? new String(values.bytes(L, -1), StandardCharsets.UTF_8) : null;
-            lua_pop(L, 1);
-            if (type != LUA_TBOOLEAN) {
-                lua_pushboolean(L, false); // and let go of an error object that was no string
-                lua_setfield(L, LUA_REGISTRYINDEX, UNHANDLED);
-            }
-            return message;
-        } finally {
-            gcResume(L, paused);
-        }
-    }
-
-    /** The code that os.exit left in its registry slot (sandbox.lua), cleared; null when it was not called. */
-    private Integer takeExitCode(MemorySegment L) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, exitRef);
-        boolean exited = lua_type(L, -1) == LUA_TNUMBER;
-        int code = (int) lua_tointeger(L, -1);
-        lua_pop(L, 1);
-        if (!exited) {
-            return null;
-        }
-        lua_pushboolean(L, false);
-        lua_rawseti(L, LUA_REGISTRYINDEX, exitRef); // the key exists: nothing is allocated
-        return code;
+        return failures.failure(L, status, during);
     }
 
     /** Gives the function on top of the stack the environment of the library's own chunks (sandbox.lua). */
     private void useLibraryEnvironment(MemorySegment L) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, libraryEnvironmentRef);
         lua_setfenv(L, -2);
-    }
-
-    /** The traceback without its leading newline and without the frames of the library's own Lua code. */
-    private static String frames(String traceback) {
-        return traceback.lines()
-                .filter(line -> !line.isEmpty() && !line.startsWith(OWN_FRAME))
-                .collect(java.util.stream.Collectors.joining("\n"));
-    }
-
-    private static int indexOf(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = haystack.length - needle.length; i >= 0; i--) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) continue outer;
-            }
-            return i;
-        }
-        return -1;
     }
 
     // ---- Lua calling Java ----------------------------------------------------------------------------------------
@@ -1383,8 +1261,7 @@ public final class LuaState implements AutoCloseable {
                 String message = relayed ? ((LuaException) t).luaMessage()
                         : "Java function '" + (registered == null ? "?" : registered.name()) + "' threw "
                         + Failures.describe(t);
-                javaError = t;
-                javaErrorMessage = message;
+                failures.javaFailed(t, message);
                 return reply(L, false, message, relayed ? 0 : 2);
             } catch (Throwable again) {
                 return 0; // nothing sensible is left to report; the Lua wrapper raises nil then
