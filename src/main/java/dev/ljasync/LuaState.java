@@ -7,9 +7,9 @@ import dev.ljasync.internal.JavaValues;
 import dev.ljasync.internal.LibraryChunks;
 import dev.ljasync.internal.LuaNative;
 import dev.ljasync.internal.MemoryLimit;
-import dev.ljasync.internal.Ownership;
 import dev.ljasync.internal.SlotTable;
 import dev.ljasync.internal.StateLifetime;
+import dev.ljasync.internal.StateLock;
 import dev.ljasync.internal.StackGuard;
 
 import java.lang.foreign.Arena;
@@ -145,17 +145,13 @@ public final class LuaState implements AutoCloseable {
     // allocator) are freed by close, or once this object is unreachable, by the lifetime.
     private final Arena memory = Arena.ofAuto();
     private final StateLifetime lifetime = new StateLifetime();
-    // The state's lock: reentrant (a Java function may call back in), its owner's thread id in a word of native
-    // memory on a cache line of its own; holds counts the owner's nested acquisitions.
-    private final MemorySegment lockWord = memory.allocate(64, 64);
-    private final Ownership ownership = new Ownership();
-    private int holds;
+    // The state's lock, reentrant (a Java function may call back in), and its closed flags
+    private final StateLock lock;
     private final JavaValues values = new JavaValues(memory, Synchronizers::luaValue);
     private final MemoryLimit memoryLimit;
     private final MemorySegment L;
     private final Interruption interruption; // null unless interruptible
     private final long timeLimitNanos;
-    private volatile boolean closing; // an interruptible state's close has begun: no call may start
     // The Lua thread that calls from Java run on: L, or the coroutine whose Java function is calling back in
     // (a C function may call into its own lua_State; entering another one while a coroutine runs would leave
     // LuaJIT's current-thread pointer on the wrong thread).
@@ -176,7 +172,6 @@ public final class LuaState implements AutoCloseable {
     private StackGuard stack;
     private final MemorySegment stackScratch = memory.allocate(StackGuard.SCRATCH, 16);
     private final LuaFailures failures;
-    private volatile boolean closed;
 
     private record Registered(String name, JavaFunction function) {}
 
@@ -372,6 +367,7 @@ public final class LuaState implements AutoCloseable {
         this.interruption = interruption != null ? interruption
                 : options.interruptible() ? new Interruption(false, INTERRUPTED) : null;
         this.timeLimitNanos = options.timeLimitNanos();
+        this.lock = new StateLock(memory, lifetime, this.interruption);
         this.failures = new LuaFailures(values, this.interruption);
         MemorySegment state = MemorySegment.NULL;
         try {
@@ -891,7 +887,7 @@ public final class LuaState implements AutoCloseable {
      * @return whether the state is closed
      */
     public boolean isClosed() {
-        return closed || closing;
+        return lock.closed() || lock.closing();
     }
 
     /**
@@ -928,85 +924,28 @@ public final class LuaState implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (interruption != null && !Ownership.heldBy(lockWord, Thread.currentThread().threadId())) {
-            closeBounded();
+        if (interruption != null && !lock.heldByCurrentThread()) {
+            lock.closeBounded();
             return;
         }
         lock();
         try {
-            if (closed) {
+            if (lock.closed()) {
                 return;
             }
             if (nesting > 0) {
                 throw new IllegalStateException("a LuaState cannot be closed from inside a call into it"
                         + " (a Java function called by its Lua code); close it after that call returns");
             }
-            closed = true;
-            lifetime.free();
+            lock.close();
         } finally {
             unlock();
         }
-    }
-
-    /** How long an interruptible state's close waits for the call in flight to end, and then for lua_close. */
-    private static final long CLOSE_WAIT_NANOS = 500_000_000;
-
-    /** The close of an interruptible state, on a thread that does not hold its lock: see {@link #close()}. */
-    private void closeBounded() {
-        if (closed) {
-            return;
-        }
-        closing = true; // from now on no call starts (checkOpen), and waiting ones give up (lock)
-        ownership.wakeAll();
-        long me = Thread.currentThread().threadId();
-        long deadline = System.nanoTime() + CLOSE_WAIT_NANOS;
-        while (!Ownership.claim(lockWord, me)) {
-            interruption.raise(); // the call in flight, or one that began just as close did
-            if (System.nanoTime() - deadline > 0) {
-                return; // the holder closes the state as it lets go (finishCloseIfAsked)
-            }
-            java.util.concurrent.locks.LockSupport.parkNanos(200_000);
-        }
-        holds = 1;
-        try {
-            if (!closed) {
-                finishClose();
-            }
-        } finally {
-            unlock();
-        }
-    }
-
-    /**
-     * After the outermost unlock of an interruptible state: finishes a close that gave up waiting for this thread.
-     * The fence orders the releasing store before the read of {@code closing}, as closeBounded's compare-and-set
-     * orders its write of {@code closing} before its read of the lock word: one of the two threads closes.
-     */
-    private void finishCloseIfAsked() {
-        java.lang.invoke.VarHandle.fullFence();
-        long me = Thread.currentThread().threadId();
-        if (closing && !closed && Ownership.claim(lockWord, me)) {
-            holds = 1;
-            try {
-                if (!closed) {
-                    finishClose();
-                }
-            } finally {
-                holds = 0;
-                ownership.release(lockWord);
-            }
-        }
-    }
-
-    /** lua_close on a thread of its own, waited for a bounded time: a __gc finalizer may never end. Holding the lock. */
-    private void finishClose() {
-        closed = true;
-        Interruption.runBounded(lifetime::free, CLOSE_WAIT_NANOS);
     }
 
     @Override
     public String toString() {
-        return "LuaState[" + (closed ? "closed" : "open") + ", " + RUNTIME_VERSION + "]";
+        return "LuaState[" + (lock.closed() ? "closed" : "open") + ", " + RUNTIME_VERSION + "]";
     }
 
     // ---- calling into Lua --------------------------------------------------------------------------------------
@@ -1435,26 +1374,11 @@ public final class LuaState implements AutoCloseable {
     // ---- helpers ---------------------------------------------------------------------------------------------------
 
     private void lock() {
-        long me = Thread.currentThread().threadId();
-        if (Ownership.heldBy(lockWord, me)) {
-            holds++;
-            return;
-        }
-        if (!Ownership.claim(lockWord, me)
-                && !ownership.await(() -> Ownership.claim(lockWord, me) ? Boolean.TRUE : closing ? Boolean.FALSE : null)) {
-            // an interruptible state's close began while this thread waited: its holder may never let go
-            throw new IllegalStateException("this LuaState is closed");
-        }
-        holds = 1;
+        lock.lock();
     }
 
     private void unlock() {
-        if (--holds == 0) {
-            ownership.release(lockWord);
-            if (interruption != null) {
-                finishCloseIfAsked();
-            }
-        }
+        lock.unlock();
     }
 
     /** Runs {@code body} holding the state's lock, on an open state. */
@@ -1471,15 +1395,11 @@ public final class LuaState implements AutoCloseable {
     }
 
     private void checkOpen() {
-        if (closed || closing) {
-            throw new IllegalStateException("this LuaState is closed");
-        }
+        lock.checkOpen();
     }
 
     /** Refuses a call before it waits for the lock, which a call that never ends may hold after close. */
     private void checkClosing() {
-        if (closing) {
-            throw new IllegalStateException("this LuaState is closed");
-        }
+        lock.checkClosing();
     }
 }
