@@ -151,26 +151,15 @@ public final class LuaState implements AutoCloseable {
     private final MemoryLimit memoryLimit;
     private final MemorySegment L;
     private final Interruption interruption; // null unless interruptible
-    private final long timeLimitNanos;
-    // The Lua thread that calls from Java run on: L, or the coroutine whose Java function is calling back in
-    // (a C function may call into its own lua_State; entering another one while a coroutine runs would leave
-    // LuaJIT's current-thread pointer on the wrong thread).
-    private MemorySegment running;
+    // The one call path into Lua, which holds the Lua thread calls run on and the nesting
+    private final CallPath calls;
     private final SlotTable<Registered> functions = new SlotTable<>();
-    private final int handlerRef, callRef, lookupRef, assignRef, registerRef;
-    // sandbox.lua's environment of the library's chunks
-    private final int libraryEnvironmentRef;
-    // collectgarbage, as the base library made it, in a state with a memory limit (else LUA_NOREF)
-    private final int collectRef;
+    private final int callRef, lookupRef, assignRef, registerRef;
     private MemorySegment dispatcher;
     // the C closure that the finalizer of a registered function's Lua wrapper calls to release the Java function
     private int releaseRef;
     // per signature of function(...) handles: its type, invoker and binder, made once (see Binding)
     private final Map<Object, Binding> bindings = new HashMap<>();
-    private int nesting;
-    // The stack of the thread that last entered Lua here, and scratch memory to read the stack pointer into
-    private StackGuard stack;
-    private final MemorySegment stackScratch = memory.allocate(StackGuard.SCRATCH, 16);
     private final LuaFailures failures;
 
     private record Registered(String name, JavaFunction function) {}
@@ -366,7 +355,6 @@ public final class LuaState implements AutoCloseable {
         long limit = options.memoryLimit();
         this.interruption = interruption != null ? interruption
                 : options.interruptible() ? new Interruption(false, INTERRUPTED) : null;
-        this.timeLimitNanos = options.timeLimitNanos();
         this.lock = new StateLock(memory, lifetime, this.interruption);
         this.failures = new LuaFailures(values, this.interruption);
         MemorySegment state = MemorySegment.NULL;
@@ -380,7 +368,8 @@ public final class LuaState implements AutoCloseable {
             }
             lifetime.own(state, memoryLimit);
             L = state;
-            running = state;
+            calls = new CallPath(state, values, failures, memoryLimit, this.interruption, options.timeLimitNanos(),
+                    lock, lifetime, memory);
             // Only the library's code runs until the state is returned: the collector waits for it to finish (its
             // finalizers cannot fail here), instead of being due for a step after every library.
             gcPause(L);
@@ -391,21 +380,19 @@ public final class LuaState implements AutoCloseable {
                 lua_getglobal(L, "debug"); // for interrupt.lua, below the bootstrap; the sandbox may hide the library
             }
             int[] refs = bootstrap();
-            handlerRef = refs[0];
             callRef = refs[1];
             lookupRef = refs[2];
             assignRef = refs[3];
             registerRef = refs[4];
             int[] sandbox = sandbox(options);
             failures.exitSlot(sandbox[0]);
-            libraryEnvironmentRef = sandbox[1];
             if (this.interruption != null) {
                 int status = this.interruption.install(L);
                 if (status != LUA_OK) {
-                    throw failure(L, status, "making the state interruptible");
+                    throw calls.failure(L, status, "making the state interruptible");
                 }
             }
-            collectRef = memoryLimit != null ? collectorRef() : LUA_NOREF;
+            calls.refs(refs[0], sandbox[1], memoryLimit != null ? collectorRef() : LUA_NOREF);
             gcRestartPaced(L);
         } catch (RuntimeException | Error e) {
             lifetime.free();
@@ -431,7 +418,7 @@ public final class LuaState implements AutoCloseable {
             }
             int status = lua_pcall(L, 1, 0, 0);
             if (status != LUA_OK) {
-                throw failure(L, status, "opening the " + library + " library");
+                throw calls.failure(L, status, "opening the " + library + " library");
             }
         }
         lua_settop(L, 0);
@@ -443,9 +430,9 @@ public final class LuaState implements AutoCloseable {
     }
 
     private int[] bootstrap() {
-        int status = load(L, LibraryChunks.STATE, "=" + BOOTSTRAP_NAME, "b");
+        int status = calls.load(L, LibraryChunks.STATE, "=" + BOOTSTRAP_NAME, "b");
         if (status != LUA_OK) {
-            throw failure(L, status, "loading the library's Lua code");
+            throw calls.failure(L, status, "loading the library's Lua code");
         }
         List<LibraryChunks.Module> modules = LibraryChunks.MODULES;
         if (!lua_checkstack(L, 4 + 4 * modules.size())) {
@@ -461,7 +448,7 @@ public final class LuaState implements AutoCloseable {
         }
         status = lua_pcall(L, 2 + 4 * modules.size(), 5, 0);
         if (status != LUA_OK) {
-            throw failure(L, status, "running the library's Lua code");
+            throw calls.failure(L, status, "running the library's Lua code");
         }
         int[] refs = new int[5];
         boolean paused = gcPause(L);
@@ -483,9 +470,9 @@ public final class LuaState implements AutoCloseable {
     private int[] sandbox(Options options) {
         lua_pushboolean(L, false);
         int exitSlot = registryRef(L);
-        int status = load(L, LibraryChunks.SANDBOX, "=ljasync.sandbox", "b");
+        int status = calls.load(L, LibraryChunks.SANDBOX, "=ljasync.sandbox", "b");
         if (status != LUA_OK) {
-            throw failure(L, status, "loading the library's Lua code");
+            throw calls.failure(L, status, "loading the library's Lua code");
         }
         Set<Library> hidden = EnumSet.complementOf(EnumSet.copyOf(options.libraries()));
         if (!lua_checkstack(L, 4 + hidden.size())) {
@@ -500,7 +487,7 @@ public final class LuaState implements AutoCloseable {
         }
         status = lua_pcall(L, 4 + hidden.size(), 1, 0);
         if (status != LUA_OK) {
-            throw failure(L, status, "making the state's sandbox");
+            throw calls.failure(L, status, "making the state's sandbox");
         }
         return new int[] {exitSlot, registryRef(L)};
     }
@@ -551,10 +538,10 @@ public final class LuaState implements AutoCloseable {
     }
 
     private Object[] run(byte[] chunk, String chunkName, String mode, Object[] args) {
-        return execute("chunk " + chunkName, L -> {
-            int status = load(L, chunk, chunkId(chunkName), mode);
+        return calls.execute("chunk " + chunkName, L -> {
+            int status = calls.load(L, chunk, CallPath.chunkId(chunkName), mode);
             if (status != LUA_OK) {
-                throw failure(L, status, null);
+                throw calls.failure(L, status, null);
             }
             return 0;
         }, args);
@@ -570,13 +557,13 @@ public final class LuaState implements AutoCloseable {
      * @throws LuaException of kind SYNTAX if it does not compile
      */
     public byte[] compile(String source, String chunkName) {
-        return locked(() -> {
-            MemorySegment L = running;
+        return calls.locked(() -> {
+            MemorySegment L = calls.running;
             int base = lua_gettop(L);
             try {
-                int status = load(L, source.getBytes(StandardCharsets.UTF_8), chunkId(chunkName), "t");
+                int status = calls.load(L, source.getBytes(StandardCharsets.UTF_8), CallPath.chunkId(chunkName), "t");
                 if (status != LUA_OK) {
-                    throw failure(L, status, null);
+                    throw calls.failure(L, status, null);
                 }
                 return LibraryChunks.dump(L);
             } finally {
@@ -595,7 +582,7 @@ public final class LuaState implements AutoCloseable {
      * @throws IllegalArgumentException when the name is not a name, or an argument has no Lua value
      */
     public Object[] call(String function, Object... args) {
-        return execute(function, L -> pushHelper(L, callRef, function), args);
+        return calls.execute(function, L -> calls.pushHelper(L, callRef, function), args);
     }
 
     /**
@@ -609,7 +596,7 @@ public final class LuaState implements AutoCloseable {
      * @throws IllegalArgumentException when the name is not a name
      */
     public Object get(String name) {
-        return execute(name, L -> pushHelper(L, lookupRef, name))[0];
+        return calls.execute(name, L -> calls.pushHelper(L, lookupRef, name))[0];
     }
 
     /**
@@ -621,7 +608,7 @@ public final class LuaState implements AutoCloseable {
      * @throws IllegalArgumentException when the name is not a name, or the value has no Lua value
      */
     public void set(String name, Object value) {
-        execute(name, L -> pushHelper(L, assignRef, name), value);
+        calls.execute(name, L -> calls.pushHelper(L, assignRef, name), value);
     }
 
     /**
@@ -646,7 +633,7 @@ public final class LuaState implements AutoCloseable {
         if (function == null) {
             throw new NullPointerException("function");
         }
-        execute(name, L -> {
+        calls.execute(name, L -> {
             if (dispatcher == null) {
                 // one upcall stub per state; the closure's upvalue says which Java function to run
                 dispatcher = lifetime.cfunction(this, LuaState::dispatch);
@@ -658,7 +645,7 @@ public final class LuaState implements AutoCloseable {
                 lua_pushcclosure(L, dispatcher, 1);
                 releaseRef = registryRef(L);
             }
-            int pushed = pushHelper(L, registerRef, name);
+            int pushed = calls.pushHelper(L, registerRef, name);
             long id = functions.add(new Registered(name, function));
             // state.lua's register(..., closure, id, release) releases id when the closure's wrapper is collected
             lua_pushinteger(L, id);
@@ -710,28 +697,28 @@ public final class LuaState implements AutoCloseable {
     private record Binding(CallbackType type, MethodHandle invoker, int entryAtRef) {}
 
     private MethodHandle function(String name, Object signature, java.util.function.Supplier<CallbackType> parse) {
-        return locked(() -> {
+        return calls.locked(() -> {
             Binding binding = bindings.get(signature);
             CallbackType type = binding != null ? binding.type() : parse.get();
             CallbackType.Frame layout = type.frame();
             MemorySegment frame = lifetime.frame(layout.size());
-            MemorySegment L = running;
+            MemorySegment L = calls.running;
             int base = lua_gettop(L);
             int ref;
             try {
-                pushAll(new Object[0], true);
+                calls.pushAll(new Object[0], true);
                 int status = LUA_OK;
                 if (binding != null) {
                     // [handler, entryAt, frame]: entryAt(frame, function) -> entry, once the function is pushed
                     lua_rawgeti(L, LUA_REGISTRYINDEX, binding.entryAtRef());
-                    pushAll(new Object[] {frame}, false);
+                    calls.pushAll(new Object[] {frame}, false);
                 } else {
-                    status = load(L, LibraryChunks.CALLBACK, "=ljasync.callback", "b");
+                    status = calls.load(L, LibraryChunks.CALLBACK, "=ljasync.callback", "b");
                     if (status == LUA_OK) {
-                        useLibraryEnvironment(L);
+                        calls.useLibraryEnvironment(L);
                         Object[] setup = layout.setupArgs(frame);
-                        pushAll(setup, false);
-                        status = pcall(L, setup.length, 2, base + 1); // -> bind, entryAt
+                        calls.pushAll(setup, false);
+                        status = calls.pcall(L, setup.length, 2, base + 1); // -> bind, entryAt
                     }
                     if (status == LUA_OK) {
                         MethodHandle invoker = layout.invoker(type.descriptor().toMethodType(), TypedCall.ENTER,
@@ -749,22 +736,22 @@ public final class LuaState implements AutoCloseable {
                     boolean paused = gcPause(L);
                     int nargs;
                     try {
-                        nargs = pushHelper(L, lookupRef, name);
+                        nargs = calls.pushHelper(L, lookupRef, name);
                     } finally {
                         gcResume(L, paused);
                     }
-                    status = pcall(L, nargs, 1, base + 1); // -> the function
+                    status = calls.pcall(L, nargs, 1, base + 1); // -> the function
                 }
                 if (status != LUA_OK) {
-                    throw failure(L, status, "looking up '" + name + "'");
+                    throw calls.failure(L, status, "looking up '" + name + "'");
                 }
                 if (lua_type(L, -1) != LUA_TFUNCTION) {
                     throw new LuaException(LuaException.Kind.RUNTIME, "'" + name + "' is not a function but a "
                             + JavaValues.typeName(lua_type(L, -1)) + " value", "", null);
                 }
-                status = pcall(L, lua_gettop(L) - base - 2, 1, base + 1); // bind or entryAt -> entry
+                status = calls.pcall(L, lua_gettop(L) - base - 2, 1, base + 1); // bind or entryAt -> entry
                 if (status != LUA_OK) {
-                    throw failure(L, status, "binding '" + name + "'");
+                    throw calls.failure(L, status, "binding '" + name + "'");
                 }
                 boolean paused = gcPause(L);
                 try {
@@ -804,7 +791,8 @@ public final class LuaState implements AutoCloseable {
             }
         }
 
-        private final LuaState state;
+        private final LuaState state; // a handle keeps its state open
+        private final CallPath calls;
         private final CallbackType.Frame layout;
         private final MemorySegment frame;
         private final int entryRef;
@@ -812,6 +800,7 @@ public final class LuaState implements AutoCloseable {
 
         private TypedCall(LuaState state, CallbackType.Frame layout, MemorySegment frame, int entryRef, String name) {
             this.state = state;
+            this.calls = state.calls;
             this.layout = layout;
             this.frame = frame;
             this.entryRef = entryRef;
@@ -823,21 +812,12 @@ public final class LuaState implements AutoCloseable {
         }
 
         TypedCall enter() {
-            state.checkClosing();
-            state.lock();
-            try {
-                state.checkOpen();
-                state.lifetime.freeDropped(state.running);
-                state.beginCall();
-                return this;
-            } catch (RuntimeException | Error e) {
-                state.unlock();
-                throw e;
-            }
+            calls.enter();
+            return this;
         }
 
         long run(TypedCall self) {
-            LuaState s = state;
+            CallPath s = calls;
             try {
                 MemorySegment L = s.running;
                 // Two pushes, no room check: the stack of a state between calls, and of a C function's coroutine,
@@ -853,7 +833,7 @@ public final class LuaState implements AutoCloseable {
                 lua_pop(L, 1);
                 return layout.readResult(frame);
             } finally {
-                s.unlock();
+                s.leave();
             }
         }
 
@@ -869,7 +849,7 @@ public final class LuaState implements AutoCloseable {
      * @return the bytes in use now
      */
     public long memoryUsed() {
-        return locked(() -> LuaNative.memoryUsed(L));
+        return calls.locked(() -> LuaNative.memoryUsed(L));
     }
 
     /**
@@ -933,7 +913,7 @@ public final class LuaState implements AutoCloseable {
             if (lock.closed()) {
                 return;
             }
-            if (nesting > 0) {
+            if (calls.nesting() > 0) {
                 throw new IllegalStateException("a LuaState cannot be closed from inside a call into it"
                         + " (a Java function called by its Lua code); close it after that call returns");
             }
@@ -949,210 +929,6 @@ public final class LuaState implements AutoCloseable {
     }
 
     // ---- calling into Lua --------------------------------------------------------------------------------------
-
-    /** Pushes the function to call and any leading arguments; returns how many leading arguments it pushed. */
-    @FunctionalInterface
-    private interface Callee {
-        int push(MemorySegment L);
-    }
-
-    /**
-     * Pushes a helper of state.lua and the name it works on, split at its dots; returns the count pushed after it.
-     * Leaves room for at least two more pushes.
-     */
-    private int pushHelper(MemorySegment L, int ref, String name) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
-        if (name.indexOf('.') < 0 && !name.isEmpty()) {
-            lua_pushinteger(L, 1);
-            values.push(L, name);
-            return 2;
-        }
-        String[] parts = name.split("\\.", -1);
-        for (String part : parts) {
-            if (part.isEmpty()) {
-                throw new IllegalArgumentException("'" + name + "' is not a name: names are parts joined by single"
-                        + " dots, like \"string.format\"");
-            }
-        }
-        if (!lua_checkstack(L, parts.length + 4)) {
-            throw new IllegalArgumentException("'" + name + "' has too many parts");
-        }
-        lua_pushinteger(L, parts.length);
-        for (String part : parts) {
-            values.push(L, part);
-        }
-        return parts.length + 1;
-    }
-
-    /**
-     * The one path by which Lua code runs: message handler, callee and arguments pushed with the collector paused,
-     * then lua_pcall, then the results converted and the stack restored.
-     */
-    private Object[] execute(String what, Callee callee, Object... args) {
-        return locked(() -> {
-            beginCall();
-            MemorySegment L = running;
-            int base = lua_gettop(L);
-            int nargs;
-            boolean paused = gcPause(L);
-            try {
-                // Room first, always: a push that grows the stack allocates, which a critical downcall must not.
-                if (!lua_checkstack(L, 8)) {
-                    throw new IllegalStateException("the Lua stack is full");
-                }
-                lua_rawgeti(L, LUA_REGISTRYINDEX, handlerRef);
-                nargs = callee.push(L);
-                if (!lua_checkstack(L, args.length + 1)) {
-                    throw new IllegalArgumentException("too many arguments for one Lua call: " + args.length);
-                }
-                for (int i = 0; i < args.length; i++) {
-                    try {
-                        values.push(L, args[i]);
-                    } catch (IllegalArgumentException e) {
-                        throw new IllegalArgumentException("argument " + (i + 1) + " of " + what + ": "
-                                + e.getMessage(), e);
-                    }
-                }
-                nargs += args.length;
-            } catch (RuntimeException | Error e) {
-                lua_settop(L, base);
-                throw e;
-            } finally {
-                gcResume(L, paused);
-            }
-            int status = pcall(L, nargs, LUA_MULTRET, base + 1);
-            // A Channel or Mutex argument reached Lua as a bare handle: it stays referenced while the code runs
-            Reference.reachabilityFence(args);
-            try {
-                if (status != LUA_OK) {
-                    throw failure(L, status, null);
-                }
-                return results(L, base + 2, what);
-            } finally {
-                lua_settop(L, base);
-            }
-        });
-    }
-
-    /** Refuses a call nested too deep, and starts the error bookkeeping of an outermost call. Holding the lock. */
-    private void beginCall() {
-        checkStack();
-        if (nesting == 0) {
-            failures.clearJavaError();
-        }
-    }
-
-    /**
-     * Refuses to enter Lua on a thread whose stack is nearly used up (by calls nested between Java and Lua, across
-     * all states, or by whatever the thread did before): the limit follows the thread's real stack. Holding the lock.
-     */
-    private void checkStack() {
-        long sp = StackGuard.pointer(stackScratch);
-        StackGuard guard = stack;
-        if (guard == null || !guard.contains(sp)) {
-            stack = guard = StackGuard.of(sp);
-        }
-        if (guard.available(sp) < 0) {
-            throw new LuaException(LuaException.Kind.RUNTIME, guard.overflow(sp), "", null);
-        }
-    }
-
-    /** lua_pcall, counted as a nesting level, with the memory limit enforced while Lua runs. Holding the lock. */
-    private int pcall(MemorySegment L, int nargs, int nresults, int errfunc) {
-        if (interruption == null || nesting > 0) {
-            return countedPcall(L, nargs, nresults, errfunc);
-        }
-        // the outermost call into an interruptible state: the one interrupt() and the time limit end
-        interruption.enter(timeLimitNanos);
-        try {
-            return countedPcall(L, nargs, nresults, errfunc);
-        } finally {
-            interruption.leave();
-        }
-    }
-
-    private int countedPcall(MemorySegment L, int nargs, int nresults, int errfunc) {
-        nesting++;
-        boolean enforcing = memoryLimit != null && memoryLimit.enforce(true);
-        try {
-            int status = lua_pcall(L, nargs, nresults, errfunc);
-            if (status == LUA_ERRMEM && memoryLimit != null) {
-                collectAfterMemoryError(L);
-            }
-            return status;
-        } finally {
-            nesting--;
-            if (memoryLimit != null) {
-                memoryLimit.enforce(enforcing);
-            }
-        }
-    }
-
-    /**
-     * Frees what code that ran out of memory left. Its garbage may wait for {@code __gc} finalizers, which need memory
-     * to run: at the limit they fail as well, the garbage stays, and every later call fails. So collect with some
-     * headroom until two full collections in a row succeed (the second frees what the first finalized), a few
-     * times at most, ignoring their errors. Holding the lock; the error is on top of the stack, and the stack has the
-     * room the failed call's function and arguments took.
-     */
-    private void collectAfterMemoryError(MemorySegment L) {
-        int top = lua_gettop(L);
-        memoryLimit.headroom(true);
-        try {
-            for (int tries = 0, succeeded = 0; tries < 8 && succeeded < 2; tries++) {
-                lua_rawgeti(L, LUA_REGISTRYINDEX, collectRef);
-                succeeded = lua_pcall(L, 0, 0, 0) == LUA_OK ? succeeded + 1 : 0;
-                lua_settop(L, top);
-            }
-        } finally {
-            memoryLimit.headroom(false);
-        }
-    }
-
-    private Object[] results(MemorySegment L, int first, String what) {
-        int top = lua_gettop(L);
-        Object[] results = new Object[top - first + 1];
-        for (int i = 0; i < results.length; i++) {
-            try {
-                results[i] = values.toJava(L, first + i);
-            } catch (IllegalArgumentException e) {
-                throw new LuaException(LuaException.Kind.RUNTIME, "result " + (i + 1) + " of " + what + " is "
-                        + e.getMessage(), "", null);
-            }
-        }
-        return results;
-    }
-
-    private int load(MemorySegment L, byte[] chunk, String chunkId, String mode) {
-        failures.loading(chunkId);
-        boolean paused = gcPause(L);
-        try (Arena scratch = Arena.ofConfined()) {
-            MemorySegment buffer = scratch.allocateFrom(JAVA_BYTE, chunk);
-            return luaL_loadbufferx(L, buffer, chunk.length, scratch.allocateFrom(chunkId),
-                    scratch.allocateFrom(mode));
-        } finally {
-            gcResume(L, paused);
-        }
-    }
-
-    /** Lua shows a chunk name given with '=' as it is; '@' marks a file name. */
-    private static String chunkId(String chunkName) {
-        if (chunkName == null || chunkName.isEmpty()) {
-            throw new IllegalArgumentException("a chunk needs a name (it is shown in error messages)");
-        }
-        return chunkName.startsWith("=") || chunkName.startsWith("@") ? chunkName : "=" + chunkName;
-    }
-
-    /** The LuaException for a failed status; the error value is on top of the stack. */
-    private LuaException failure(MemorySegment L, int status, String during) {
-        return failures.failure(L, status, during);
-    }
-
-    /** Gives the function on top of the stack the environment of the library's own chunks (sandbox.lua). */
-    private void useLibraryEnvironment(MemorySegment L) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, libraryEnvironmentRef);
-        lua_setfenv(L, -2);
-    }
 
     // ---- Lua calling Java ----------------------------------------------------------------------------------------
 
@@ -1172,8 +948,8 @@ public final class LuaState implements AutoCloseable {
 
     private int dispatchGuarded(MemorySegment L) {
         boolean enforcing = memoryLimit != null && memoryLimit.enforce(false);
-        MemorySegment outer = running;
-        running = L;
+        MemorySegment outer = calls.running;
+        calls.running = L;
         Registered registered = null;
         try {
             registered = functions.get(lua_tointeger(L, lua_upvalueindex(1)));
@@ -1206,7 +982,7 @@ public final class LuaState implements AutoCloseable {
                 return 0; // nothing sensible is left to report; the Lua wrapper raises nil then
             }
         } finally {
-            running = outer;
+            calls.running = outer;
             if (memoryLimit != null) {
                 memoryLimit.enforce(enforcing);
             }
@@ -1252,30 +1028,30 @@ public final class LuaState implements AutoCloseable {
      */
     void pinEntry(byte[] chunk, String chunkName, String mode, Object[] initArgs, Object[] setupArgs,
                   byte[] adapter, Object[] adapterArgs) {
-        locked(() -> {
+        calls.locked(() -> {
             lua_settop(L, 0);
             try {
-                pushAll(new Object[0], true);
-                int status = load(L, LibraryChunks.CALLBACK, "=ljasync.callback", "b");
+                calls.pushAll(new Object[0], true);
+                int status = calls.load(L, LibraryChunks.CALLBACK, "=ljasync.callback", "b");
                 if (status == LUA_OK) {
-                    useLibraryEnvironment(L);
-                    pushAll(setupArgs, false);
+                    calls.useLibraryEnvironment(L);
+                    calls.pushAll(setupArgs, false);
                     status = lua_pcall(L, setupArgs.length, 1, PINNED_HANDLER);
                 }
                 if (status != LUA_OK) {
-                    throw failure(L, status, "setting up the callback's state");
+                    throw calls.failure(L, status, "setting up the callback's state");
                 }
                 int chunkIndex = PINNED_ENTRY + 1;
-                status = load(L, chunk, chunkId(chunkName), mode);
+                status = calls.load(L, chunk, CallPath.chunkId(chunkName), mode);
                 if (status != LUA_OK) {
-                    throw failure(L, status, null);
+                    throw calls.failure(L, status, null);
                 }
                 refuseUpvalues(chunkIndex);
-                pushAll(initArgs, false);
-                status = pcall(L, initArgs.length, LUA_MULTRET, PINNED_HANDLER); // with the memory limit
+                calls.pushAll(initArgs, false);
+                status = calls.pcall(L, initArgs.length, LUA_MULTRET, PINNED_HANDLER); // with the memory limit
                 Reference.reachabilityFence(initArgs); // as in execute
                 if (status != LUA_OK) {
-                    throw failure(L, status, null);
+                    throw calls.failure(L, status, null);
                 }
                 if (lua_gettop(L) < chunkIndex || lua_type(L, chunkIndex) != LUA_TFUNCTION) {
                     String got = lua_gettop(L) < chunkIndex ? "nothing"
@@ -1286,21 +1062,21 @@ public final class LuaState implements AutoCloseable {
                 lua_settop(L, chunkIndex);
                 if (adapter != null) {
                     // adapter(fn, adapterArgs...) -> the function the entry calls instead of fn
-                    status = load(L, adapter, "=ljasync.adapter", "b");
+                    status = calls.load(L, adapter, "=ljasync.adapter", "b");
                     if (status == LUA_OK) {
-                        useLibraryEnvironment(L);
+                        calls.useLibraryEnvironment(L);
                         lua_pushvalue(L, chunkIndex);
-                        pushAll(adapterArgs, false);
+                        calls.pushAll(adapterArgs, false);
                         status = lua_pcall(L, 1 + adapterArgs.length, 1, PINNED_HANDLER);
                     }
                     if (status != LUA_OK) {
-                        throw failure(L, status, "adapting the callback's function");
+                        throw calls.failure(L, status, "adapting the callback's function");
                     }
                     lua_replace(L, chunkIndex);
                 }
                 status = lua_pcall(L, 1, 1, PINNED_HANDLER); // bind(fn) -> entry, at PINNED_ENTRY
                 if (status != LUA_OK) {
-                    throw failure(L, status, "setting up the callback's state");
+                    throw calls.failure(L, status, "setting up the callback's state");
                 }
                 return null;
             } catch (RuntimeException | Error e) {
@@ -1316,39 +1092,17 @@ public final class LuaState implements AutoCloseable {
      * @throws LuaException when the thread has too little stack left to enter Lua
      */
     int callEntry() {
-        checkStack();
+        calls.checkStack();
         lua_pushvalue(L, PINNED_ENTRY);
-        return pcall(L, 0, 0, PINNED_HANDLER); // with the memory limit
+        return calls.pcall(L, 0, 0, PINNED_HANDLER); // with the memory limit
     }
 
     /** The error of a failed {@link #callEntry()}, which is left on the stack; restores the stack. */
     LuaException entryFailure(int status) {
         try {
-            return failure(L, status, null);
+            return calls.failure(L, status, null);
         } finally {
             lua_settop(L, PINNED_ENTRY);
-        }
-    }
-
-    /** Pushes values (with the message handler first when asked), the collector paused. */
-    private void pushAll(Object[] args, boolean handlerFirst) {
-        boolean paused = gcPause(L);
-        try {
-            if (!lua_checkstack(L, args.length + 2)) {
-                throw new IllegalArgumentException("too many arguments for one Lua call: " + args.length);
-            }
-            if (handlerFirst) {
-                lua_rawgeti(L, LUA_REGISTRYINDEX, handlerRef);
-            }
-            for (int i = 0; i < args.length; i++) {
-                try {
-                    values.push(L, args[i]);
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("argument " + (i + 1) + ": " + e.getMessage(), e);
-                }
-            }
-        } finally {
-            gcResume(L, paused);
         }
     }
 
@@ -1379,27 +1133,5 @@ public final class LuaState implements AutoCloseable {
 
     private void unlock() {
         lock.unlock();
-    }
-
-    /** Runs {@code body} holding the state's lock, on an open state. */
-    private <T> T locked(java.util.function.Supplier<T> body) {
-        checkClosing();
-        lock();
-        try {
-            checkOpen();
-            lifetime.freeDropped(running);
-            return body.get();
-        } finally {
-            unlock();
-        }
-    }
-
-    private void checkOpen() {
-        lock.checkOpen();
-    }
-
-    /** Refuses a call before it waits for the lock, which a call that never ends may hold after close. */
-    private void checkClosing() {
-        lock.checkClosing();
     }
 }
