@@ -158,8 +158,8 @@ public final class LuaState implements AutoCloseable {
     private MemorySegment dispatcher;
     // the C closure that the finalizer of a registered function's Lua wrapper calls to release the Java function
     private int releaseRef;
-    // per signature of function(...) handles: its type, invoker and binder, made once (see Binding)
-    private final Map<Object, Binding> bindings = new HashMap<>();
+    // the function(...) handles: a binding per signature, made once
+    private final TypedCalls typedCalls;
     private final LuaFailures failures;
 
     private record Registered(String name, JavaFunction function) {}
@@ -384,6 +384,7 @@ public final class LuaState implements AutoCloseable {
             lookupRef = refs[2];
             assignRef = refs[3];
             registerRef = refs[4];
+            typedCalls = new TypedCalls(calls, lifetime, lookupRef);
             int[] sandbox = sandbox(options);
             failures.exitSlot(sandbox[0]);
             if (this.interruption != null) {
@@ -673,7 +674,7 @@ public final class LuaState implements AutoCloseable {
      * @throws LuaException             when the name does not name a function
      */
     public MethodHandle function(String name, String signature) {
-        return function(name, signature, () -> CallbackType.of(signature));
+        return typedCalls.handle(this, name, signature, () -> CallbackType.of(signature));
     }
 
     /**
@@ -686,161 +687,7 @@ public final class LuaState implements AutoCloseable {
      * @throws LuaException             when the name does not name a function
      */
     public MethodHandle function(String name, FunctionDescriptor descriptor) {
-        return function(name, descriptor, () -> CallbackType.of(descriptor));
-    }
-
-    /**
-     * What every {@link #function} handle of one signature shares in a state: its type, the invoker that the handle
-     * binds to its {@link TypedCall}, and callback.lua's {@code entryAt(frame, function)}, made once: each FFI
-     * struct type takes ctype ids for good, of which LuaJIT has 65,536.
-     */
-    private record Binding(CallbackType type, MethodHandle invoker, int entryAtRef) {}
-
-    private MethodHandle function(String name, Object signature, java.util.function.Supplier<CallbackType> parse) {
-        return calls.locked(() -> {
-            Binding binding = bindings.get(signature);
-            CallbackType type = binding != null ? binding.type() : parse.get();
-            CallbackType.Frame layout = type.frame();
-            MemorySegment frame = lifetime.frame(layout.size());
-            MemorySegment L = calls.running;
-            int base = lua_gettop(L);
-            int ref;
-            try {
-                calls.pushAll(new Object[0], true);
-                int status = LUA_OK;
-                if (binding != null) {
-                    // [handler, entryAt, frame]: entryAt(frame, function) -> entry, once the function is pushed
-                    lua_rawgeti(L, LUA_REGISTRYINDEX, binding.entryAtRef());
-                    calls.pushAll(new Object[] {frame}, false);
-                } else {
-                    status = calls.load(L, LibraryChunks.CALLBACK, "=ljasync.callback", "b");
-                    if (status == LUA_OK) {
-                        calls.useLibraryEnvironment(L);
-                        Object[] setup = layout.setupArgs(frame);
-                        calls.pushAll(setup, false);
-                        status = calls.pcall(L, setup.length, 2, base + 1); // -> bind, entryAt
-                    }
-                    if (status == LUA_OK) {
-                        MethodHandle invoker = layout.invoker(type.descriptor().toMethodType(), TypedCall.ENTER,
-                                TypedCall.RUN, TypedCall.FRAME_OF);
-                        boolean paused = gcPause(L);
-                        try {
-                            binding = new Binding(type, invoker, registryRef(L)); // [handler, bind]
-                        } finally {
-                            gcResume(L, paused);
-                        }
-                        bindings.put(signature, binding);
-                    }
-                }
-                if (status == LUA_OK) {
-                    boolean paused = gcPause(L);
-                    int nargs;
-                    try {
-                        nargs = calls.pushHelper(L, lookupRef, name);
-                    } finally {
-                        gcResume(L, paused);
-                    }
-                    status = calls.pcall(L, nargs, 1, base + 1); // -> the function
-                }
-                if (status != LUA_OK) {
-                    throw calls.failure(L, status, "looking up '" + name + "'");
-                }
-                if (lua_type(L, -1) != LUA_TFUNCTION) {
-                    throw new LuaException(LuaException.Kind.RUNTIME, "'" + name + "' is not a function but a "
-                            + JavaValues.typeName(lua_type(L, -1)) + " value", "", null);
-                }
-                status = calls.pcall(L, lua_gettop(L) - base - 2, 1, base + 1); // bind or entryAt -> entry
-                if (status != LUA_OK) {
-                    throw calls.failure(L, status, "binding '" + name + "'");
-                }
-                boolean paused = gcPause(L);
-                try {
-                    ref = registryRef(L);
-                } finally {
-                    gcResume(L, paused);
-                }
-            } catch (RuntimeException | Error e) {
-                lifetime.reuse(frame);
-                throw e;
-            } finally {
-                lua_settop(L, base);
-            }
-            TypedCall call = new TypedCall(this, layout, frame, ref, name);
-            // Once the handle is dropped, its entry's reference is freed by the next thread to take this state, and
-            // its frame is used again after that.
-            lifetime.unrefWhenUnreachable(call, ref, frame);
-            return binding.invoker().bindTo(call);
-        });
-    }
-
-    /**
-     * The per-call path of a {@link #function} handle: {@code enter} takes the state's lock, the arguments go into
-     * the frame, {@code run} calls the entry with the message handler below it and releases the lock.
-     */
-    static final class TypedCall {
-        static final MethodHandle ENTER, RUN, FRAME_OF;
-
-        static {
-            try {
-                MethodHandles.Lookup lookup = MethodHandles.lookup();
-                ENTER = lookup.findVirtual(TypedCall.class, "enter", MethodType.methodType(TypedCall.class));
-                RUN = lookup.findVirtual(TypedCall.class, "run", MethodType.methodType(long.class, TypedCall.class));
-                FRAME_OF = lookup.findVirtual(TypedCall.class, "frame", MethodType.methodType(MemorySegment.class));
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
-
-        private final LuaState state; // a handle keeps its state open
-        private final CallPath calls;
-        private final CallbackType.Frame layout;
-        private final MemorySegment frame;
-        private final int entryRef;
-        private final String name;
-
-        private TypedCall(LuaState state, CallbackType.Frame layout, MemorySegment frame, int entryRef, String name) {
-            this.state = state;
-            this.calls = state.calls;
-            this.layout = layout;
-            this.frame = frame;
-            this.entryRef = entryRef;
-            this.name = name;
-        }
-
-        MemorySegment frame() {
-            return frame;
-        }
-
-        TypedCall enter() {
-            calls.enter();
-            return this;
-        }
-
-        long run(TypedCall self) {
-            CallPath s = calls;
-            try {
-                MemorySegment L = s.running;
-                // Two pushes, no room check: the stack of a state between calls, and of a C function's coroutine,
-                // always has LUA_MINSTACK free slots, and these pushes do not allocate.
-                lua_rawgeti(L, LUA_REGISTRYINDEX, s.handlerRef);
-                lua_rawgeti(L, LUA_REGISTRYINDEX, entryRef);
-                int status = s.pcall(L, 0, 0, -2);
-                if (status != LUA_OK) {
-                    LuaException e = s.failure(L, status, null);
-                    lua_pop(L, 1);
-                    throw e;
-                }
-                lua_pop(L, 1);
-                return layout.readResult(frame);
-            } finally {
-                s.leave();
-            }
-        }
-
-        @Override
-        public String toString() {
-            return "LuaState.function[" + name + "]";
-        }
+        return typedCalls.handle(this, name, descriptor, () -> CallbackType.of(descriptor));
     }
 
     /**
