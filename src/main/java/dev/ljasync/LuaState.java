@@ -153,16 +153,12 @@ public final class LuaState implements AutoCloseable {
     private final Interruption interruption; // null unless interruptible
     // The one call path into Lua, which holds the Lua thread calls run on and the nesting
     private final CallPath calls;
-    private final SlotTable<Registered> functions = new SlotTable<>();
+    // the Java functions registered here, and the upcall stub that runs them
+    private final JavaFunctions javaFunctions;
     private final int callRef, lookupRef, assignRef, registerRef;
-    private MemorySegment dispatcher;
-    // the C closure that the finalizer of a registered function's Lua wrapper calls to release the Java function
-    private int releaseRef;
     // the function(...) handles: a binding per signature, made once
     private final TypedCalls typedCalls;
     private final LuaFailures failures;
-
-    private record Registered(String name, JavaFunction function) {}
 
     /**
      * Opens a state with all of LuaJIT's standard libraries, as {@code luaL_openlibs} does.
@@ -385,6 +381,7 @@ public final class LuaState implements AutoCloseable {
             assignRef = refs[3];
             registerRef = refs[4];
             typedCalls = new TypedCalls(calls, lifetime, lookupRef);
+            javaFunctions = new JavaFunctions(calls, lifetime, registerRef);
             int[] sandbox = sandbox(options);
             failures.exitSlot(sandbox[0]);
             if (this.interruption != null) {
@@ -634,27 +631,7 @@ public final class LuaState implements AutoCloseable {
         if (function == null) {
             throw new NullPointerException("function");
         }
-        calls.execute(name, L -> {
-            if (dispatcher == null) {
-                // one upcall stub per state; the closure's upvalue says which Java function to run
-                dispatcher = lifetime.cfunction(this, LuaState::dispatch);
-                long release = functions.add(new Registered("(release)", args -> {
-                    functions.remove(((Number) args[0]).longValue());
-                    return null;
-                }));
-                lua_pushinteger(L, release);
-                lua_pushcclosure(L, dispatcher, 1);
-                releaseRef = registryRef(L);
-            }
-            int pushed = calls.pushHelper(L, registerRef, name);
-            long id = functions.add(new Registered(name, function));
-            // state.lua's register(..., closure, id, release) releases id when the closure's wrapper is collected
-            lua_pushinteger(L, id);
-            lua_pushcclosure(L, dispatcher, 1);
-            lua_pushinteger(L, id);
-            lua_rawgeti(L, LUA_REGISTRYINDEX, releaseRef);
-            return pushed + 3;
-        });
+        calls.execute(name, L -> javaFunctions.pushRegistration(L, name, function));
     }
 
     /**
@@ -776,87 +753,6 @@ public final class LuaState implements AutoCloseable {
     }
 
     // ---- calling into Lua --------------------------------------------------------------------------------------
-
-    // ---- Lua calling Java ----------------------------------------------------------------------------------------
-
-    /**
-     * The body of every registered Java function: an upcall, so it never throws. It returns {@code true} and the
-     * results, or {@code false} and a message, which the Lua wrapper made by {@code register} raises as an error.
-     * {@code L} may be a coroutine of this state, so the stack is always that of {@code L}.
-     */
-    private int dispatch(MemorySegment L) {
-        try {
-            return dispatchGuarded(L);
-        } catch (Throwable t) {
-            // Out of stack or memory even for reporting: no results, so the Lua wrapper raises an error (nil).
-            return 0;
-        }
-    }
-
-    private int dispatchGuarded(MemorySegment L) {
-        boolean enforcing = memoryLimit != null && memoryLimit.enforce(false);
-        MemorySegment outer = calls.running;
-        calls.running = L;
-        Registered registered = null;
-        try {
-            registered = functions.get(lua_tointeger(L, lua_upvalueindex(1)));
-            if (registered == null) {
-                throw new IllegalStateException("this Java function was released: its Lua function was collected"
-                        + " (only debug.getupvalue can reach its inner closure)");
-            }
-            int count = lua_gettop(L);
-            Object[] args = new Object[count];
-            for (int i = 0; i < count; i++) {
-                try {
-                    args[i] = values.toJava(L, i + 1);
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("bad argument #" + (i + 1) + ": " + e.getMessage());
-                }
-            }
-            Object result = registered.function().call(args);
-            Object[] results = result instanceof Object[] many ? many : new Object[] {result};
-            return reply(L, true, results);
-        } catch (Throwable t) {
-            // A Lua error that came back through Java (a nested call) goes on as it was; anything else is named.
-            try {
-                boolean relayed = t instanceof LuaException;
-                String message = relayed ? ((LuaException) t).luaMessage()
-                        : "Java function '" + (registered == null ? "?" : registered.name()) + "' threw "
-                        + Failures.describe(t);
-                failures.javaFailed(t, message);
-                return reply(L, false, message, relayed ? 0 : 2);
-            } catch (Throwable again) {
-                return 0; // nothing sensible is left to report; the Lua wrapper raises nil then
-            }
-        } finally {
-            calls.running = outer;
-            if (memoryLimit != null) {
-                memoryLimit.enforce(enforcing);
-            }
-        }
-    }
-
-    private int reply(MemorySegment L, boolean ok, Object... results) {
-        lua_settop(L, 0);
-        boolean paused = gcPause(L);
-        try {
-            if (!lua_checkstack(L, results.length + 1)) {
-                throw new IllegalArgumentException("too many results for one Lua call: " + results.length);
-            }
-            lua_pushboolean(L, ok);
-            for (int i = 0; i < results.length; i++) {
-                try {
-                    values.push(L, results[i]);
-                } catch (IllegalArgumentException e) {
-                    lua_settop(L, 0);
-                    throw new IllegalArgumentException("result " + (i + 1) + ": " + e.getMessage(), e);
-                }
-            }
-            return results.length + 1;
-        } finally {
-            gcResume(L, paused);
-        }
-    }
 
     // ---- a callback's state: one pinned entry function, called with no arguments -----------------------------------
     // Used only by Callback, which owns the state and gives each call exclusive use of it; nothing else runs here.
