@@ -1,36 +1,24 @@
 package dev.ljasync;
 
-import dev.ljasync.internal.Failures;
-import dev.ljasync.internal.FinalizerErrors;
 import dev.ljasync.internal.Interruption;
 import dev.ljasync.internal.JavaValues;
 import dev.ljasync.internal.LibraryChunks;
 import dev.ljasync.internal.LuaNative;
 import dev.ljasync.internal.MemoryLimit;
-import dev.ljasync.internal.SlotTable;
 import dev.ljasync.internal.StateLifetime;
 import dev.ljasync.internal.StateLock;
-import dev.ljasync.internal.StackGuard;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
-import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 import static dev.ljasync.internal.LuaNative.*;
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**
  * One LuaJIT {@code lua_State}, owned from Java: thread-safe (calls from several threads are serialized by a lock),
@@ -131,14 +119,13 @@ public final class LuaState implements AutoCloseable {
         /** LuaJIT's FFI, reached with {@code require("ffi")} as in LuaJIT, so it needs {@link #PACKAGE}. */
         FFI("ffi");
 
-        private final String luaName;
+        final String luaName; // as luaopen_* and require name it
 
         Library(String luaName) {
             this.luaName = luaName;
         }
     }
 
-    private static final String BOOTSTRAP_NAME = "ljasync.state";
     private static final String INTERRUPTED = "ljasync: the call was interrupted";
 
     // Scratch memory for values, freed with this object. The lua_State and the upcall stubs (Java functions, the
@@ -147,9 +134,6 @@ public final class LuaState implements AutoCloseable {
     private final StateLifetime lifetime = new StateLifetime();
     // The state's lock, reentrant (a Java function may call back in), and its closed flags
     private final StateLock lock;
-    private final JavaValues values = new JavaValues(memory, Synchronizers::luaValue);
-    private final MemoryLimit memoryLimit;
-    private final MemorySegment L;
     private final Interruption interruption; // null unless interruptible
     // The one call path into Lua, which holds the Lua thread calls run on and the nesting
     private final CallPath calls;
@@ -158,7 +142,6 @@ public final class LuaState implements AutoCloseable {
     private final int callRef, lookupRef, assignRef, registerRef;
     // the function(...) handles: a binding per signature, made once
     private final TypedCalls typedCalls;
-    private final LuaFailures failures;
 
     /**
      * Opens a state with all of LuaJIT's standard libraries, as {@code luaL_openlibs} does.
@@ -352,10 +335,11 @@ public final class LuaState implements AutoCloseable {
         this.interruption = interruption != null ? interruption
                 : options.interruptible() ? new Interruption(false, INTERRUPTED) : null;
         this.lock = new StateLock(memory, lifetime, this.interruption);
-        this.failures = new LuaFailures(values, this.interruption);
+        JavaValues values = new JavaValues(memory, Synchronizers::luaValue);
+        LuaFailures failures = new LuaFailures(values, this.interruption);
         MemorySegment state = MemorySegment.NULL;
         try {
-            memoryLimit = limit > 0 ? new MemoryLimit(limit, lifetime.stubs()) : null;
+            MemoryLimit memoryLimit = limit > 0 ? new MemoryLimit(limit, lifetime.stubs()) : null;
             state = memoryLimit != null ? lua_newstate(memoryLimit.function(), MemorySegment.NULL) : luaL_newstate();
             if (state.equals(MemorySegment.NULL)) {
                 throw new IllegalStateException(memoryLimit != null
@@ -363,131 +347,20 @@ public final class LuaState implements AutoCloseable {
                         : "LuaJIT could not create a state: out of memory");
             }
             lifetime.own(state, memoryLimit);
-            L = state;
             calls = new CallPath(state, values, failures, memoryLimit, this.interruption, options.timeLimitNanos(),
                     lock, lifetime, memory);
-            // Only the library's code runs until the state is returned: the collector waits for it to finish (its
-            // finalizers cannot fail here), instead of being due for a step after every library.
-            gcPause(L);
-            Set<Library> opened = EnumSet.copyOf(options.libraries());
-            opened.addAll(forLibrary);
-            openLibraries(opened);
-            if (this.interruption != null) {
-                lua_getglobal(L, "debug"); // for interrupt.lua, below the bootstrap; the sandbox may hide the library
-            }
-            int[] refs = bootstrap();
-            callRef = refs[1];
-            lookupRef = refs[2];
-            assignRef = refs[3];
-            registerRef = refs[4];
+            int[] helpers = StateSetup.open(calls, options, forLibrary, this.interruption);
+            callRef = helpers[0];
+            lookupRef = helpers[1];
+            assignRef = helpers[2];
+            registerRef = helpers[3];
             typedCalls = new TypedCalls(calls, lifetime, lookupRef);
             javaFunctions = new JavaFunctions(calls, lifetime, registerRef);
-            int[] sandbox = sandbox(options);
-            failures.exitSlot(sandbox[0]);
-            if (this.interruption != null) {
-                int status = this.interruption.install(L);
-                if (status != LUA_OK) {
-                    throw calls.failure(L, status, "making the state interruptible");
-                }
-            }
-            calls.refs(refs[0], sandbox[1], memoryLimit != null ? collectorRef() : LUA_NOREF);
-            gcRestartPaced(L);
         } catch (RuntimeException | Error e) {
             lifetime.free();
             throw e;
         }
         lifetime.freeWhenUnreachable(this);
-    }
-
-    private void openLibraries(Set<Library> libraries) {
-        // The debug library is always opened for the traceback, and jit for the errors of __gc finalizers (state.lua);
-        // the sandbox hides them again when not asked for.
-        Set<Library> opened = EnumSet.copyOf(libraries);
-        opened.add(Library.DEBUG);
-        opened.add(Library.JIT);
-        for (Library library : opened) {
-            lua_settop(L, 0);
-            boolean paused = gcPause(L);
-            try {
-                lua_pushcfunction(L, luaopen(library.luaName));
-                values.push(L, library.luaName);
-            } finally {
-                gcResume(L, paused);
-            }
-            int status = lua_pcall(L, 1, 0, 0);
-            if (status != LUA_OK) {
-                throw calls.failure(L, status, "opening the " + library + " library");
-            }
-        }
-        lua_settop(L, 0);
-    }
-
-    private int collectorRef() {
-        lua_getglobal(L, "collectgarbage");
-        return registryRef(L);
-    }
-
-    private int[] bootstrap() {
-        int status = calls.load(L, LibraryChunks.STATE, "=" + BOOTSTRAP_NAME, "b");
-        if (status != LUA_OK) {
-            throw calls.failure(L, status, "loading the library's Lua code");
-        }
-        List<LibraryChunks.Module> modules = LibraryChunks.MODULES;
-        if (!lua_checkstack(L, 4 + 4 * modules.size())) {
-            throw new IllegalStateException("the Lua stack is full");
-        }
-        lua_pushcfunction(L, StackGuard.CHECK);
-        lua_pushcfunction(L, FinalizerErrors.REPORT);
-        for (LibraryChunks.Module module : modules) {
-            values.push(L, module.name());
-            values.push(L, module.bytecode());
-            lua_pushinteger(L, module.bytecode().byteSize());
-            values.push(L, module.context());
-        }
-        status = lua_pcall(L, 2 + 4 * modules.size(), 5, 0);
-        if (status != LUA_OK) {
-            throw calls.failure(L, status, "running the library's Lua code");
-        }
-        int[] refs = new int[5];
-        boolean paused = gcPause(L);
-        try {
-            for (int i = 4; i >= 0; i--) {
-                refs[i] = registryRef(L);
-            }
-        } finally {
-            gcResume(L, paused);
-        }
-        return refs;
-    }
-
-    /**
-     * Runs sandbox.lua with the builder's choices and the names of the libraries opened only for the library's code
-     * (the debug library among them, unless asked for). Returns the references of os.exit's registry slot and of the
-     * environment the library's chunks run in.
-     */
-    private int[] sandbox(Options options) {
-        lua_pushboolean(L, false);
-        int exitSlot = registryRef(L);
-        int status = calls.load(L, LibraryChunks.SANDBOX, "=ljasync.sandbox", "b");
-        if (status != LUA_OK) {
-            throw calls.failure(L, status, "loading the library's Lua code");
-        }
-        Set<Library> hidden = EnumSet.complementOf(EnumSet.copyOf(options.libraries()));
-        if (!lua_checkstack(L, 4 + hidden.size())) {
-            throw new IllegalStateException("the Lua stack is full");
-        }
-        lua_pushboolean(L, options.bytecode());
-        lua_pushboolean(L, options.nativeModules());
-        lua_pushboolean(L, options.processExit());
-        lua_pushinteger(L, exitSlot);
-        for (Library library : hidden) {
-            values.push(L, library.luaName); // hiding one that was never opened does no harm
-        }
-        status = lua_pcall(L, 4 + hidden.size(), 1, 0);
-        if (status != LUA_OK) {
-            throw calls.failure(L, status, "making the state's sandbox");
-        }
-        return new int[] {exitSlot, registryRef(L)};
     }
 
     // ---- the API ---------------------------------------------------------------------------------------------------
@@ -673,7 +546,7 @@ public final class LuaState implements AutoCloseable {
      * @return the bytes in use now
      */
     public long memoryUsed() {
-        return calls.locked(() -> LuaNative.memoryUsed(L));
+        return calls.locked(() -> LuaNative.memoryUsed(calls.L));
     }
 
     /**
@@ -732,7 +605,7 @@ public final class LuaState implements AutoCloseable {
             lock.closeBounded();
             return;
         }
-        lock();
+        lock.lock();
         try {
             if (lock.closed()) {
                 return;
@@ -743,7 +616,7 @@ public final class LuaState implements AutoCloseable {
             }
             lock.close();
         } finally {
-            unlock();
+            lock.unlock();
         }
     }
 
@@ -751,8 +624,6 @@ public final class LuaState implements AutoCloseable {
     public String toString() {
         return "LuaState[" + (lock.closed() ? "closed" : "open") + ", " + RUNTIME_VERSION + "]";
     }
-
-    // ---- calling into Lua --------------------------------------------------------------------------------------
 
     // ---- a callback's state: one pinned entry function (see PinnedEntry); used only by CallbackStates -----------
 
@@ -770,15 +641,5 @@ public final class LuaState implements AutoCloseable {
     /** The error of a failed {@link #callEntry()}; see {@link PinnedEntry#failure}. */
     LuaException entryFailure(int status) {
         return PinnedEntry.failure(calls, status);
-    }
-
-    // ---- helpers ---------------------------------------------------------------------------------------------------
-
-    private void lock() {
-        lock.lock();
-    }
-
-    private void unlock() {
-        lock.unlock();
     }
 }
