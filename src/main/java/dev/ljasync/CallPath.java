@@ -128,10 +128,10 @@ final class CallPath {
 
     /**
      * The one path by which Lua code runs: message handler, callee and arguments pushed with the collector paused,
-     * then lua_pcall, then the results converted and the stack restored.
+     * then lua_pcall, then the results converted and the stack restored. {@code owner} as for {@link #locked}.
      */
-    Object[] execute(String what, Callee callee, Object... args) {
-        return locked(() -> {
+    Object[] execute(Object owner, String what, Callee callee, Object... args) {
+        return locked(owner, () -> {
             beginCall();
             MemorySegment L = running;
             int base = lua_gettop(L);
@@ -318,8 +318,12 @@ final class CallPath {
         }
     }
 
-    /** Runs {@code body} holding the state's lock, on an open state. */
-    <T> T locked(java.util.function.Supplier<T> body) {
+    /**
+     * Runs {@code body} holding the state's lock, on an open state. {@code owner}, the state's Java object, stays
+     * reachable until then: once it is unreachable, its lifetime closes the lua_State, which no call in flight may
+     * see (this object does not hold the owner, or the dispatcher stub would reach it).
+     */
+    <T> T locked(Object owner, java.util.function.Supplier<T> body) {
         lock.checkClosing();
         lock.lock();
         try {
@@ -328,6 +332,7 @@ final class CallPath {
             return body.get();
         } finally {
             lock.unlock();
+            Reference.reachabilityFence(owner);
         }
     }
 }

@@ -12,6 +12,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
@@ -409,7 +410,7 @@ public final class LuaState implements AutoCloseable {
     }
 
     private Object[] run(byte[] chunk, String chunkName, String mode, Object[] args) {
-        return calls.execute("chunk " + chunkName, L -> {
+        return calls.execute(this, "chunk " + chunkName, L -> {
             int status = calls.load(L, chunk, CallPath.chunkId(chunkName), mode);
             if (status != LUA_OK) {
                 throw calls.failure(L, status, null);
@@ -428,7 +429,7 @@ public final class LuaState implements AutoCloseable {
      * @throws LuaException of kind SYNTAX if it does not compile
      */
     public byte[] compile(String source, String chunkName) {
-        return calls.locked(() -> {
+        return calls.locked(this, () -> {
             MemorySegment L = calls.running;
             int base = lua_gettop(L);
             try {
@@ -453,7 +454,7 @@ public final class LuaState implements AutoCloseable {
      * @throws IllegalArgumentException when the name is not a name, or an argument has no Lua value
      */
     public Object[] call(String function, Object... args) {
-        return calls.execute(function, L -> calls.pushHelper(L, callRef, function), args);
+        return calls.execute(this, function, L -> calls.pushHelper(L, callRef, function), args);
     }
 
     /**
@@ -467,7 +468,7 @@ public final class LuaState implements AutoCloseable {
      * @throws IllegalArgumentException when the name is not a name
      */
     public Object get(String name) {
-        return calls.execute(name, L -> calls.pushHelper(L, lookupRef, name))[0];
+        return calls.execute(this, name, L -> calls.pushHelper(L, lookupRef, name))[0];
     }
 
     /**
@@ -479,7 +480,7 @@ public final class LuaState implements AutoCloseable {
      * @throws IllegalArgumentException when the name is not a name, or the value has no Lua value
      */
     public void set(String name, Object value) {
-        calls.execute(name, L -> calls.pushHelper(L, assignRef, name), value);
+        calls.execute(this, name, L -> calls.pushHelper(L, assignRef, name), value);
     }
 
     /**
@@ -504,7 +505,7 @@ public final class LuaState implements AutoCloseable {
         if (function == null) {
             throw new NullPointerException("function");
         }
-        calls.execute(name, L -> javaFunctions.pushRegistration(L, name, function));
+        calls.execute(this, name, L -> javaFunctions.pushRegistration(L, name, function));
     }
 
     /**
@@ -546,7 +547,7 @@ public final class LuaState implements AutoCloseable {
      * @return the bytes in use now
      */
     public long memoryUsed() {
-        return calls.locked(() -> LuaNative.memoryUsed(calls.L));
+        return calls.locked(this, () -> LuaNative.memoryUsed(calls.L));
     }
 
     /**
@@ -603,6 +604,7 @@ public final class LuaState implements AutoCloseable {
     public void close() {
         if (interruption != null && !lock.heldByCurrentThread()) {
             lock.closeBounded();
+            Reference.reachabilityFence(this); // as CallPath.locked's owner
             return;
         }
         lock.lock();
@@ -617,6 +619,7 @@ public final class LuaState implements AutoCloseable {
             lock.close();
         } finally {
             lock.unlock();
+            Reference.reachabilityFence(this);
         }
     }
 
@@ -630,16 +633,24 @@ public final class LuaState implements AutoCloseable {
     /** Makes this state serve a callback; see {@link PinnedEntry#pin}. */
     void pinEntry(byte[] chunk, String chunkName, String mode, Object[] initArgs, Object[] setupArgs,
                   byte[] adapter, Object[] adapterArgs) {
-        PinnedEntry.pin(calls, chunk, chunkName, mode, initArgs, setupArgs, adapter, adapterArgs);
+        PinnedEntry.pin(this, calls, chunk, chunkName, mode, initArgs, setupArgs, adapter, adapterArgs);
     }
 
     /** Calls the pinned entry; see {@link PinnedEntry#call}. */
     int callEntry() {
-        return PinnedEntry.call(calls);
+        try {
+            return PinnedEntry.call(calls);
+        } finally {
+            Reference.reachabilityFence(this); // as CallPath.locked's owner
+        }
     }
 
     /** The error of a failed {@link #callEntry()}; see {@link PinnedEntry#failure}. */
     LuaException entryFailure(int status) {
-        return PinnedEntry.failure(calls, status);
+        try {
+            return PinnedEntry.failure(calls, status);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 }

@@ -26,16 +26,16 @@ final class PinnedEntry {
      * Makes the state of {@code calls} serve a callback: runs callback.lua with {@code setupArgs}, then the user's
      * chunk with {@code initArgs}; the chunk's result must be a function, which callback.lua turns into the entry,
      * after the library's {@code adapter} chunk (when not null) has wrapped it. Leaves the stack as [message handler,
-     * entry].
+     * entry]. {@code owner}, the state's Java object, as for {@link CallPath#locked}.
      *
      * @throws IllegalArgumentException when the chunk is bytecode of a function with upvalues, or does not return
      *                                  a function
      * @throws LuaException             when the chunk does not compile or fails
      */
-    static void pin(CallPath calls, byte[] chunk, String chunkName, String mode, Object[] initArgs,
+    static void pin(Object owner, CallPath calls, byte[] chunk, String chunkName, String mode, Object[] initArgs,
                     Object[] setupArgs, byte[] adapter, Object[] adapterArgs) {
         MemorySegment L = calls.L;
-        calls.locked(() -> {
+        calls.locked(owner, () -> {
             lua_settop(L, 0);
             try {
                 calls.pushAll(new Object[0], true);

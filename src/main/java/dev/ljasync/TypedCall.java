@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.lang.ref.Reference;
 
 import static dev.ljasync.internal.LuaNative.*;
 
@@ -69,6 +70,7 @@ final class TypedCall {
             return layout.readResult(frame);
         } finally {
             s.leave();
+            Reference.reachabilityFence(state); // as CallPath.locked's owner
         }
     }
 

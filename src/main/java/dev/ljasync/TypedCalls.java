@@ -43,7 +43,7 @@ final class TypedCalls {
      * first time); the handle keeps {@code owner} open.
      */
     MethodHandle handle(LuaState owner, String name, Object signature, Supplier<CallbackType> parse) {
-        return calls.locked(() -> {
+        return calls.locked(owner, () -> {
             Binding binding = bindings.get(signature);
             CallbackType type = binding != null ? binding.type() : parse.get();
             CallbackType.Frame layout = type.frame();
