@@ -2,6 +2,7 @@ package dev.ljasync;
 
 import dev.ljasync.internal.Interruption;
 import dev.ljasync.internal.JavaValues;
+import dev.ljasync.internal.LibraryChunks;
 import dev.ljasync.internal.MemoryLimit;
 import dev.ljasync.internal.StackGuard;
 import dev.ljasync.internal.StateLifetime;
@@ -10,6 +11,7 @@ import dev.ljasync.internal.StateLock;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Reference;
+import java.nio.charset.StandardCharsets;
 
 import static dev.ljasync.internal.LuaNative.*;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -170,6 +172,34 @@ final class CallPath {
                     throw failure(L, status, null);
                 }
                 return results(L, base + 2, what);
+            } finally {
+                lua_settop(L, base);
+            }
+        });
+    }
+
+    /** Loads a chunk in {@code mode} ("t", "bt") and runs it with {@code args}; {@code owner} as for {@link #locked}. */
+    Object[] run(Object owner, byte[] chunk, String chunkName, String mode, Object[] args) {
+        return execute(owner, "chunk " + chunkName, L -> {
+            int status = load(L, chunk, chunkId(chunkName), mode);
+            if (status != LUA_OK) {
+                throw failure(L, status, null);
+            }
+            return 0;
+        }, args);
+    }
+
+    /** Compiles source text to bytecode without running it; {@code owner} as for {@link #locked}. */
+    byte[] compile(Object owner, String source, String chunkName) {
+        return locked(owner, () -> {
+            MemorySegment L = running;
+            int base = lua_gettop(L);
+            try {
+                int status = load(L, source.getBytes(StandardCharsets.UTF_8), chunkId(chunkName), "t");
+                if (status != LUA_OK) {
+                    throw failure(L, status, null);
+                }
+                return LibraryChunks.dump(L);
             } finally {
                 lua_settop(L, base);
             }

@@ -2,7 +2,6 @@ package dev.ljasync;
 
 import dev.ljasync.internal.Interruption;
 import dev.ljasync.internal.JavaValues;
-import dev.ljasync.internal.LibraryChunks;
 import dev.ljasync.internal.LuaNative;
 import dev.ljasync.internal.MemoryLimit;
 import dev.ljasync.internal.StateLifetime;
@@ -390,7 +389,7 @@ public final class LuaState implements AutoCloseable {
      * @throws IllegalArgumentException when an argument has no Lua value
      */
     public Object[] run(String source, String chunkName, Object... args) {
-        return run(source.getBytes(StandardCharsets.UTF_8), chunkName, "t", args);
+        return calls.run(this, source.getBytes(StandardCharsets.UTF_8), chunkName, "t", args);
     }
 
     /**
@@ -406,17 +405,7 @@ public final class LuaState implements AutoCloseable {
      * @throws IllegalArgumentException when an argument has no Lua value
      */
     public Object[] run(byte[] chunk, String chunkName, Object... args) {
-        return run(chunk, chunkName, "bt", args);
-    }
-
-    private Object[] run(byte[] chunk, String chunkName, String mode, Object[] args) {
-        return calls.execute(this, "chunk " + chunkName, L -> {
-            int status = calls.load(L, chunk, CallPath.chunkId(chunkName), mode);
-            if (status != LUA_OK) {
-                throw calls.failure(L, status, null);
-            }
-            return 0;
-        }, args);
+        return calls.run(this, chunk, chunkName, "bt", args);
     }
 
     /**
@@ -429,19 +418,7 @@ public final class LuaState implements AutoCloseable {
      * @throws LuaException of kind SYNTAX if it does not compile
      */
     public byte[] compile(String source, String chunkName) {
-        return calls.locked(this, () -> {
-            MemorySegment L = calls.running;
-            int base = lua_gettop(L);
-            try {
-                int status = calls.load(L, source.getBytes(StandardCharsets.UTF_8), CallPath.chunkId(chunkName), "t");
-                if (status != LUA_OK) {
-                    throw calls.failure(L, status, null);
-                }
-                return LibraryChunks.dump(L);
-            } finally {
-                lua_settop(L, base);
-            }
-        });
+        return calls.compile(this, source, chunkName);
     }
 
     /**

@@ -56,7 +56,7 @@ final class PinnedEntry {
                 refuseUpvalues(L, chunkIndex);
                 calls.pushAll(initArgs, false);
                 status = calls.pcall(L, initArgs.length, LUA_MULTRET, PINNED_HANDLER); // with the memory limit
-                Reference.reachabilityFence(initArgs); // as in execute
+                Reference.reachabilityFence(initArgs); // as in CallPath.execute
                 if (status != LUA_OK) {
                     throw calls.failure(L, status, null);
                 }
