@@ -13,8 +13,9 @@ import static dev.ljasync.internal.LuaNative.*;
 /**
  * The Java functions registered in one state ({@link LuaState#register}): their table, the one upcall stub that runs
  * them (a C closure per function, whose upvalue is the function's number), and that stub's body, which converts the
- * arguments, calls the function and hands its results or its failure back to Lua. Holds nothing that leads back to
- * the state's Java object: the stub reaches this object only weakly.
+ * arguments, calls the function and hands its results or its failure back to Lua. The stub reaches this object only
+ * weakly ({@code StateLifetime.cfunction}), and nothing here but the user's functions leads to the state's Java
+ * object, which holds this one.
  */
 final class JavaFunctions {
 
