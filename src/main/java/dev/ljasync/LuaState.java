@@ -1,37 +1,24 @@
 package dev.ljasync;
 
-import dev.ljasync.internal.Failures;
-import dev.ljasync.internal.FinalizerErrors;
 import dev.ljasync.internal.Interruption;
-import dev.ljasync.internal.ErrorPosition;
 import dev.ljasync.internal.JavaValues;
-import dev.ljasync.internal.LibraryChunks;
 import dev.ljasync.internal.LuaNative;
 import dev.ljasync.internal.MemoryLimit;
-import dev.ljasync.internal.Ownership;
-import dev.ljasync.internal.SlotTable;
 import dev.ljasync.internal.StateLifetime;
-import dev.ljasync.internal.StackGuard;
+import dev.ljasync.internal.StateLock;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 import static dev.ljasync.internal.LuaNative.*;
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**
  * One LuaJIT {@code lua_State}, owned from Java: thread-safe (calls from several threads are serialized by a lock),
@@ -132,63 +119,29 @@ public final class LuaState implements AutoCloseable {
         /** LuaJIT's FFI, reached with {@code require("ffi")} as in LuaJIT, so it needs {@link #PACKAGE}. */
         FFI("ffi");
 
-        private final String luaName;
+        final String luaName; // as luaopen_* and require name it
 
         Library(String luaName) {
             this.luaName = luaName;
         }
     }
 
-    private static final byte[] SEPARATOR = "\0ljasync.traceback\0".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] POSITIONS = "\0ljasync.positions\0".getBytes(StandardCharsets.US_ASCII);
-    private static final String BOOTSTRAP_NAME = "ljasync.state";
-    // state.lua's registry key for the message its handler is handling
-    private static final String UNHANDLED = "ljasync.unhandled";
-    // Tracebacks leave out the frames of the library's own chunks, which are all named "ljasync.*".
-    private static final String OWN_FRAME = "\tljasync.";
     private static final String INTERRUPTED = "ljasync: the call was interrupted";
 
     // Scratch memory for values, freed with this object. The lua_State and the upcall stubs (Java functions, the
     // allocator) are freed by close, or once this object is unreachable, by the lifetime.
     private final Arena memory = Arena.ofAuto();
     private final StateLifetime lifetime = new StateLifetime();
-    // The state's lock: reentrant (a Java function may call back in), its owner's thread id in a word of native
-    // memory on a cache line of its own; holds counts the owner's nested acquisitions.
-    private final MemorySegment lockWord = memory.allocate(64, 64);
-    private final Ownership ownership = new Ownership();
-    private int holds;
-    private final JavaValues values = new JavaValues(memory, Synchronizers::luaValue);
-    private final MemoryLimit memoryLimit;
-    private final MemorySegment L;
+    // The state's lock, reentrant (a Java function may call back in), and its closed flags
+    private final StateLock lock;
     private final Interruption interruption; // null unless interruptible
-    private final long timeLimitNanos;
-    private volatile boolean closing; // an interruptible state's close has begun: no call may start
-    // The Lua thread that calls from Java run on: L, or the coroutine whose Java function is calling back in
-    // (a C function may call into its own lua_State; entering another one while a coroutine runs would leave
-    // LuaJIT's current-thread pointer on the wrong thread).
-    private MemorySegment running;
-    private final SlotTable<Registered> functions = new SlotTable<>();
-    private final int handlerRef, callRef, lookupRef, assignRef, registerRef;
-    // sandbox.lua's: the registry slot where os.exit leaves its code, and the environment of the library's chunks
-    private final int exitRef, libraryEnvironmentRef;
-    // collectgarbage, as the base library made it, in a state with a memory limit (else LUA_NOREF)
-    private final int collectRef;
-    private MemorySegment dispatcher;
-    // the C closure that the finalizer of a registered function's Lua wrapper calls to release the Java function
-    private int releaseRef;
-    // per signature of function(...) handles: its type, invoker and binder, made once (see Binding)
-    private final Map<Object, Binding> bindings = new HashMap<>();
-    private int nesting;
-    // The stack of the thread that last entered Lua here, and scratch memory to read the stack pointer into
-    private StackGuard stack;
-    private final MemorySegment stackScratch = memory.allocate(StackGuard.SCRATCH, 16);
-    // The name of the chunk loaded last, for the position of a syntax error in it
-    private String loadedChunkId;
-    private Throwable javaError;
-    private String javaErrorMessage;
-    private volatile boolean closed;
-
-    private record Registered(String name, JavaFunction function) {}
+    // The one call path into Lua, which holds the Lua thread calls run on and the nesting
+    private final CallPath calls;
+    // the Java functions registered here, and the upcall stub that runs them
+    private final JavaFunctions javaFunctions;
+    private final int callRef, lookupRef, assignRef, registerRef;
+    // the function(...) handles: a binding per signature, made once
+    private final TypedCalls typedCalls;
 
     /**
      * Opens a state with all of LuaJIT's standard libraries, as {@code luaL_openlibs} does.
@@ -381,10 +334,12 @@ public final class LuaState implements AutoCloseable {
         long limit = options.memoryLimit();
         this.interruption = interruption != null ? interruption
                 : options.interruptible() ? new Interruption(false, INTERRUPTED) : null;
-        this.timeLimitNanos = options.timeLimitNanos();
+        this.lock = new StateLock(memory, lifetime, this.interruption);
+        JavaValues values = new JavaValues(memory, Synchronizers::luaValue);
+        LuaFailures failures = new LuaFailures(values, this.interruption);
         MemorySegment state = MemorySegment.NULL;
         try {
-            memoryLimit = limit > 0 ? new MemoryLimit(limit, lifetime.stubs()) : null;
+            MemoryLimit memoryLimit = limit > 0 ? new MemoryLimit(limit, lifetime.stubs()) : null;
             state = memoryLimit != null ? lua_newstate(memoryLimit.function(), MemorySegment.NULL) : luaL_newstate();
             if (state.equals(MemorySegment.NULL)) {
                 throw new IllegalStateException(memoryLimit != null
@@ -392,130 +347,20 @@ public final class LuaState implements AutoCloseable {
                         : "LuaJIT could not create a state: out of memory");
             }
             lifetime.own(state, memoryLimit);
-            L = state;
-            running = state;
-            // Only the library's code runs until the state is returned: the collector waits for it to finish (its
-            // finalizers cannot fail here), instead of being due for a step after every library.
-            gcPause(L);
-            Set<Library> opened = EnumSet.copyOf(options.libraries());
-            opened.addAll(forLibrary);
-            openLibraries(opened);
-            if (this.interruption != null) {
-                lua_getglobal(L, "debug"); // for interrupt.lua, below the bootstrap; the sandbox may hide the library
-            }
-            int[] refs = bootstrap();
-            handlerRef = refs[0];
-            callRef = refs[1];
-            lookupRef = refs[2];
-            assignRef = refs[3];
-            registerRef = refs[4];
-            int[] sandbox = sandbox(options);
-            exitRef = sandbox[0];
-            libraryEnvironmentRef = sandbox[1];
-            if (this.interruption != null) {
-                int status = this.interruption.install(L);
-                if (status != LUA_OK) {
-                    throw failure(L, status, "making the state interruptible");
-                }
-            }
-            collectRef = memoryLimit != null ? collectorRef() : LUA_NOREF;
-            gcRestartPaced(L);
+            calls = new CallPath(state, values, failures, memoryLimit, this.interruption, options.timeLimitNanos(),
+                    lock, lifetime, memory);
+            int[] helpers = StateSetup.open(calls, options, forLibrary, this.interruption);
+            callRef = helpers[0];
+            lookupRef = helpers[1];
+            assignRef = helpers[2];
+            registerRef = helpers[3];
+            typedCalls = new TypedCalls(calls, lifetime, lookupRef);
+            javaFunctions = new JavaFunctions(calls, lifetime, registerRef);
         } catch (RuntimeException | Error e) {
             lifetime.free();
             throw e;
         }
         lifetime.freeWhenUnreachable(this);
-    }
-
-    private void openLibraries(Set<Library> libraries) {
-        // The debug library is always opened for the traceback, and jit for the errors of __gc finalizers (state.lua);
-        // the sandbox hides them again when not asked for.
-        Set<Library> opened = EnumSet.copyOf(libraries);
-        opened.add(Library.DEBUG);
-        opened.add(Library.JIT);
-        for (Library library : opened) {
-            lua_settop(L, 0);
-            boolean paused = gcPause(L);
-            try {
-                lua_pushcfunction(L, luaopen(library.luaName));
-                values.push(L, library.luaName);
-            } finally {
-                gcResume(L, paused);
-            }
-            int status = lua_pcall(L, 1, 0, 0);
-            if (status != LUA_OK) {
-                throw failure(L, status, "opening the " + library + " library");
-            }
-        }
-        lua_settop(L, 0);
-    }
-
-    private int collectorRef() {
-        lua_getglobal(L, "collectgarbage");
-        return registryRef(L);
-    }
-
-    private int[] bootstrap() {
-        int status = load(L, LibraryChunks.STATE, "=" + BOOTSTRAP_NAME, "b");
-        if (status != LUA_OK) {
-            throw failure(L, status, "loading the library's Lua code");
-        }
-        List<LibraryChunks.Module> modules = LibraryChunks.MODULES;
-        if (!lua_checkstack(L, 4 + 4 * modules.size())) {
-            throw new IllegalStateException("the Lua stack is full");
-        }
-        lua_pushcfunction(L, StackGuard.CHECK);
-        lua_pushcfunction(L, FinalizerErrors.REPORT);
-        for (LibraryChunks.Module module : modules) {
-            values.push(L, module.name());
-            values.push(L, module.bytecode());
-            lua_pushinteger(L, module.bytecode().byteSize());
-            values.push(L, module.context());
-        }
-        status = lua_pcall(L, 2 + 4 * modules.size(), 5, 0);
-        if (status != LUA_OK) {
-            throw failure(L, status, "running the library's Lua code");
-        }
-        int[] refs = new int[5];
-        boolean paused = gcPause(L);
-        try {
-            for (int i = 4; i >= 0; i--) {
-                refs[i] = registryRef(L);
-            }
-        } finally {
-            gcResume(L, paused);
-        }
-        return refs;
-    }
-
-    /**
-     * Runs sandbox.lua with the builder's choices and the names of the libraries opened only for the library's code
-     * (the debug library among them, unless asked for). Returns the references of os.exit's registry slot and of the
-     * environment the library's chunks run in.
-     */
-    private int[] sandbox(Options options) {
-        lua_pushboolean(L, false);
-        int exitSlot = registryRef(L);
-        int status = load(L, LibraryChunks.SANDBOX, "=ljasync.sandbox", "b");
-        if (status != LUA_OK) {
-            throw failure(L, status, "loading the library's Lua code");
-        }
-        Set<Library> hidden = EnumSet.complementOf(EnumSet.copyOf(options.libraries()));
-        if (!lua_checkstack(L, 4 + hidden.size())) {
-            throw new IllegalStateException("the Lua stack is full");
-        }
-        lua_pushboolean(L, options.bytecode());
-        lua_pushboolean(L, options.nativeModules());
-        lua_pushboolean(L, options.processExit());
-        lua_pushinteger(L, exitSlot);
-        for (Library library : hidden) {
-            values.push(L, library.luaName); // hiding one that was never opened does no harm
-        }
-        status = lua_pcall(L, 4 + hidden.size(), 1, 0);
-        if (status != LUA_OK) {
-            throw failure(L, status, "making the state's sandbox");
-        }
-        return new int[] {exitSlot, registryRef(L)};
     }
 
     // ---- the API ---------------------------------------------------------------------------------------------------
@@ -544,7 +389,7 @@ public final class LuaState implements AutoCloseable {
      * @throws IllegalArgumentException when an argument has no Lua value
      */
     public Object[] run(String source, String chunkName, Object... args) {
-        return run(source.getBytes(StandardCharsets.UTF_8), chunkName, "t", args);
+        return calls.run(this, source.getBytes(StandardCharsets.UTF_8), chunkName, "t", args);
     }
 
     /**
@@ -560,17 +405,7 @@ public final class LuaState implements AutoCloseable {
      * @throws IllegalArgumentException when an argument has no Lua value
      */
     public Object[] run(byte[] chunk, String chunkName, Object... args) {
-        return run(chunk, chunkName, "bt", args);
-    }
-
-    private Object[] run(byte[] chunk, String chunkName, String mode, Object[] args) {
-        return execute("chunk " + chunkName, L -> {
-            int status = load(L, chunk, chunkId(chunkName), mode);
-            if (status != LUA_OK) {
-                throw failure(L, status, null);
-            }
-            return 0;
-        }, args);
+        return calls.run(this, chunk, chunkName, "bt", args);
     }
 
     /**
@@ -583,19 +418,7 @@ public final class LuaState implements AutoCloseable {
      * @throws LuaException of kind SYNTAX if it does not compile
      */
     public byte[] compile(String source, String chunkName) {
-        return locked(() -> {
-            MemorySegment L = running;
-            int base = lua_gettop(L);
-            try {
-                int status = load(L, source.getBytes(StandardCharsets.UTF_8), chunkId(chunkName), "t");
-                if (status != LUA_OK) {
-                    throw failure(L, status, null);
-                }
-                return LibraryChunks.dump(L);
-            } finally {
-                lua_settop(L, base);
-            }
-        });
+        return calls.compile(this, source, chunkName);
     }
 
     /**
@@ -608,7 +431,7 @@ public final class LuaState implements AutoCloseable {
      * @throws IllegalArgumentException when the name is not a name, or an argument has no Lua value
      */
     public Object[] call(String function, Object... args) {
-        return execute(function, L -> pushHelper(L, callRef, function), args);
+        return calls.execute(this, function, L -> calls.pushHelper(L, callRef, function), args);
     }
 
     /**
@@ -622,7 +445,7 @@ public final class LuaState implements AutoCloseable {
      * @throws IllegalArgumentException when the name is not a name
      */
     public Object get(String name) {
-        return execute(name, L -> pushHelper(L, lookupRef, name))[0];
+        return calls.execute(this, name, L -> calls.pushHelper(L, lookupRef, name))[0];
     }
 
     /**
@@ -634,7 +457,7 @@ public final class LuaState implements AutoCloseable {
      * @throws IllegalArgumentException when the name is not a name, or the value has no Lua value
      */
     public void set(String name, Object value) {
-        execute(name, L -> pushHelper(L, assignRef, name), value);
+        calls.execute(this, name, L -> calls.pushHelper(L, assignRef, name), value);
     }
 
     /**
@@ -659,27 +482,7 @@ public final class LuaState implements AutoCloseable {
         if (function == null) {
             throw new NullPointerException("function");
         }
-        execute(name, L -> {
-            if (dispatcher == null) {
-                // one upcall stub per state; the closure's upvalue says which Java function to run
-                dispatcher = lifetime.cfunction(this, LuaState::dispatch);
-                long release = functions.add(new Registered("(release)", args -> {
-                    functions.remove(((Number) args[0]).longValue());
-                    return null;
-                }));
-                lua_pushinteger(L, release);
-                lua_pushcclosure(L, dispatcher, 1);
-                releaseRef = registryRef(L);
-            }
-            int pushed = pushHelper(L, registerRef, name);
-            long id = functions.add(new Registered(name, function));
-            // state.lua's register(..., closure, id, release) releases id when the closure's wrapper is collected
-            lua_pushinteger(L, id);
-            lua_pushcclosure(L, dispatcher, 1);
-            lua_pushinteger(L, id);
-            lua_rawgeti(L, LUA_REGISTRYINDEX, releaseRef);
-            return pushed + 3;
-        });
+        calls.execute(this, name, L -> javaFunctions.pushRegistration(L, name, function));
     }
 
     /**
@@ -699,7 +502,7 @@ public final class LuaState implements AutoCloseable {
      * @throws LuaException             when the name does not name a function
      */
     public MethodHandle function(String name, String signature) {
-        return function(name, signature, () -> CallbackType.of(signature));
+        return typedCalls.handle(this, name, signature, () -> CallbackType.of(signature));
     }
 
     /**
@@ -712,168 +515,7 @@ public final class LuaState implements AutoCloseable {
      * @throws LuaException             when the name does not name a function
      */
     public MethodHandle function(String name, FunctionDescriptor descriptor) {
-        return function(name, descriptor, () -> CallbackType.of(descriptor));
-    }
-
-    /**
-     * What every {@link #function} handle of one signature shares in a state: its type, the invoker that the handle
-     * binds to its {@link TypedCall}, and callback.lua's {@code entryAt(frame, function)}, made once: each FFI
-     * struct type takes ctype ids for good, of which LuaJIT has 65,536.
-     */
-    private record Binding(CallbackType type, MethodHandle invoker, int entryAtRef) {}
-
-    private MethodHandle function(String name, Object signature, java.util.function.Supplier<CallbackType> parse) {
-        return locked(() -> {
-            Binding binding = bindings.get(signature);
-            CallbackType type = binding != null ? binding.type() : parse.get();
-            CallbackType.Frame layout = type.frame();
-            MemorySegment frame = lifetime.frame(layout.size());
-            MemorySegment L = running;
-            int base = lua_gettop(L);
-            int ref;
-            try {
-                pushAll(new Object[0], true);
-                int status = LUA_OK;
-                if (binding != null) {
-                    // [handler, entryAt, frame]: entryAt(frame, function) -> entry, once the function is pushed
-                    lua_rawgeti(L, LUA_REGISTRYINDEX, binding.entryAtRef());
-                    pushAll(new Object[] {frame}, false);
-                } else {
-                    status = load(L, LibraryChunks.CALLBACK, "=ljasync.callback", "b");
-                    if (status == LUA_OK) {
-                        useLibraryEnvironment(L);
-                        Object[] setup = layout.setupArgs(frame);
-                        pushAll(setup, false);
-                        status = pcall(L, setup.length, 2, base + 1); // -> bind, entryAt
-                    }
-                    if (status == LUA_OK) {
-                        MethodHandle invoker = layout.invoker(type.descriptor().toMethodType(), TypedCall.ENTER,
-                                TypedCall.RUN, TypedCall.FRAME_OF);
-                        boolean paused = gcPause(L);
-                        try {
-                            binding = new Binding(type, invoker, registryRef(L)); // [handler, bind]
-                        } finally {
-                            gcResume(L, paused);
-                        }
-                        bindings.put(signature, binding);
-                    }
-                }
-                if (status == LUA_OK) {
-                    boolean paused = gcPause(L);
-                    int nargs;
-                    try {
-                        nargs = pushHelper(L, lookupRef, name);
-                    } finally {
-                        gcResume(L, paused);
-                    }
-                    status = pcall(L, nargs, 1, base + 1); // -> the function
-                }
-                if (status != LUA_OK) {
-                    throw failure(L, status, "looking up '" + name + "'");
-                }
-                if (lua_type(L, -1) != LUA_TFUNCTION) {
-                    throw new LuaException(LuaException.Kind.RUNTIME, "'" + name + "' is not a function but a "
-                            + JavaValues.typeName(lua_type(L, -1)) + " value", "", null);
-                }
-                status = pcall(L, lua_gettop(L) - base - 2, 1, base + 1); // bind or entryAt -> entry
-                if (status != LUA_OK) {
-                    throw failure(L, status, "binding '" + name + "'");
-                }
-                boolean paused = gcPause(L);
-                try {
-                    ref = registryRef(L);
-                } finally {
-                    gcResume(L, paused);
-                }
-            } catch (RuntimeException | Error e) {
-                lifetime.reuse(frame);
-                throw e;
-            } finally {
-                lua_settop(L, base);
-            }
-            TypedCall call = new TypedCall(this, layout, frame, ref, name);
-            // Once the handle is dropped, its entry's reference is freed by the next thread to take this state, and
-            // its frame is used again after that.
-            lifetime.unrefWhenUnreachable(call, ref, frame);
-            return binding.invoker().bindTo(call);
-        });
-    }
-
-    /**
-     * The per-call path of a {@link #function} handle: {@code enter} takes the state's lock, the arguments go into
-     * the frame, {@code run} calls the entry with the message handler below it and releases the lock.
-     */
-    static final class TypedCall {
-        static final MethodHandle ENTER, RUN, FRAME_OF;
-
-        static {
-            try {
-                MethodHandles.Lookup lookup = MethodHandles.lookup();
-                ENTER = lookup.findVirtual(TypedCall.class, "enter", MethodType.methodType(TypedCall.class));
-                RUN = lookup.findVirtual(TypedCall.class, "run", MethodType.methodType(long.class, TypedCall.class));
-                FRAME_OF = lookup.findVirtual(TypedCall.class, "frame", MethodType.methodType(MemorySegment.class));
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
-
-        private final LuaState state;
-        private final CallbackType.Frame layout;
-        private final MemorySegment frame;
-        private final int entryRef;
-        private final String name;
-
-        private TypedCall(LuaState state, CallbackType.Frame layout, MemorySegment frame, int entryRef, String name) {
-            this.state = state;
-            this.layout = layout;
-            this.frame = frame;
-            this.entryRef = entryRef;
-            this.name = name;
-        }
-
-        MemorySegment frame() {
-            return frame;
-        }
-
-        TypedCall enter() {
-            state.checkClosing();
-            state.lock();
-            try {
-                state.checkOpen();
-                state.lifetime.freeDropped(state.running);
-                state.beginCall();
-                return this;
-            } catch (RuntimeException | Error e) {
-                state.unlock();
-                throw e;
-            }
-        }
-
-        long run(TypedCall self) {
-            LuaState s = state;
-            try {
-                MemorySegment L = s.running;
-                // Two pushes, no room check: the stack of a state between calls, and of a C function's coroutine,
-                // always has LUA_MINSTACK free slots, and these pushes do not allocate.
-                lua_rawgeti(L, LUA_REGISTRYINDEX, s.handlerRef);
-                lua_rawgeti(L, LUA_REGISTRYINDEX, entryRef);
-                int status = s.pcall(L, 0, 0, -2);
-                if (status != LUA_OK) {
-                    LuaException e = s.failure(L, status, null);
-                    lua_pop(L, 1);
-                    throw e;
-                }
-                lua_pop(L, 1);
-                return layout.readResult(frame);
-            } finally {
-                s.unlock();
-            }
-        }
-
-        @Override
-        public String toString() {
-            return "LuaState.function[" + name + "]";
-        }
+        return typedCalls.handle(this, name, descriptor, () -> CallbackType.of(descriptor));
     }
 
     /**
@@ -882,7 +524,7 @@ public final class LuaState implements AutoCloseable {
      * @return the bytes in use now
      */
     public long memoryUsed() {
-        return locked(() -> LuaNative.memoryUsed(L));
+        return calls.locked(this, () -> LuaNative.memoryUsed(calls.L));
     }
 
     /**
@@ -900,7 +542,7 @@ public final class LuaState implements AutoCloseable {
      * @return whether the state is closed
      */
     public boolean isClosed() {
-        return closed || closing;
+        return lock.closed() || lock.closing();
     }
 
     /**
@@ -937,672 +579,55 @@ public final class LuaState implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (interruption != null && !Ownership.heldBy(lockWord, Thread.currentThread().threadId())) {
-            closeBounded();
+        if (interruption != null && !lock.heldByCurrentThread()) {
+            lock.closeBounded();
+            Reference.reachabilityFence(this); // as CallPath.locked's owner
             return;
         }
-        lock();
+        lock.lock();
         try {
-            if (closed) {
+            if (lock.closed()) {
                 return;
             }
-            if (nesting > 0) {
+            if (calls.nesting() > 0) {
                 throw new IllegalStateException("a LuaState cannot be closed from inside a call into it"
                         + " (a Java function called by its Lua code); close it after that call returns");
             }
-            closed = true;
-            lifetime.free();
+            lock.close();
         } finally {
-            unlock();
+            lock.unlock();
+            Reference.reachabilityFence(this);
         }
-    }
-
-    /** How long an interruptible state's close waits for the call in flight to end, and then for lua_close. */
-    private static final long CLOSE_WAIT_NANOS = 500_000_000;
-
-    /** The close of an interruptible state, on a thread that does not hold its lock: see {@link #close()}. */
-    private void closeBounded() {
-        if (closed) {
-            return;
-        }
-        closing = true; // from now on no call starts (checkOpen), and waiting ones give up (lock)
-        ownership.wakeAll();
-        long me = Thread.currentThread().threadId();
-        long deadline = System.nanoTime() + CLOSE_WAIT_NANOS;
-        while (!Ownership.claim(lockWord, me)) {
-            interruption.raise(); // the call in flight, or one that began just as close did
-            if (System.nanoTime() - deadline > 0) {
-                return; // the holder closes the state as it lets go (finishCloseIfAsked)
-            }
-            java.util.concurrent.locks.LockSupport.parkNanos(200_000);
-        }
-        holds = 1;
-        try {
-            if (!closed) {
-                finishClose();
-            }
-        } finally {
-            unlock();
-        }
-    }
-
-    /**
-     * After the outermost unlock of an interruptible state: finishes a close that gave up waiting for this thread.
-     * The fence orders the releasing store before the read of {@code closing}, as closeBounded's compare-and-set
-     * orders its write of {@code closing} before its read of the lock word: one of the two threads closes.
-     */
-    private void finishCloseIfAsked() {
-        java.lang.invoke.VarHandle.fullFence();
-        long me = Thread.currentThread().threadId();
-        if (closing && !closed && Ownership.claim(lockWord, me)) {
-            holds = 1;
-            try {
-                if (!closed) {
-                    finishClose();
-                }
-            } finally {
-                holds = 0;
-                ownership.release(lockWord);
-            }
-        }
-    }
-
-    /** lua_close on a thread of its own, waited for a bounded time: a __gc finalizer may never end. Holding the lock. */
-    private void finishClose() {
-        closed = true;
-        Interruption.runBounded(lifetime::free, CLOSE_WAIT_NANOS);
     }
 
     @Override
     public String toString() {
-        return "LuaState[" + (closed ? "closed" : "open") + ", " + RUNTIME_VERSION + "]";
+        return "LuaState[" + (lock.closed() ? "closed" : "open") + ", " + RUNTIME_VERSION + "]";
     }
 
-    // ---- calling into Lua --------------------------------------------------------------------------------------
+    // ---- a callback's state: one pinned entry function (see PinnedEntry); used only by CallbackStates -----------
 
-    /** Pushes the function to call and any leading arguments; returns how many leading arguments it pushed. */
-    @FunctionalInterface
-    private interface Callee {
-        int push(MemorySegment L);
-    }
-
-    /**
-     * Pushes a helper of state.lua and the name it works on, split at its dots; returns the count pushed after it.
-     * Leaves room for at least two more pushes.
-     */
-    private int pushHelper(MemorySegment L, int ref, String name) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
-        if (name.indexOf('.') < 0 && !name.isEmpty()) {
-            lua_pushinteger(L, 1);
-            values.push(L, name);
-            return 2;
-        }
-        String[] parts = name.split("\\.", -1);
-        for (String part : parts) {
-            if (part.isEmpty()) {
-                throw new IllegalArgumentException("'" + name + "' is not a name: names are parts joined by single"
-                        + " dots, like \"string.format\"");
-            }
-        }
-        if (!lua_checkstack(L, parts.length + 4)) {
-            throw new IllegalArgumentException("'" + name + "' has too many parts");
-        }
-        lua_pushinteger(L, parts.length);
-        for (String part : parts) {
-            values.push(L, part);
-        }
-        return parts.length + 1;
-    }
-
-    /**
-     * The one path by which Lua code runs: message handler, callee and arguments pushed with the collector paused,
-     * then lua_pcall, then the results converted and the stack restored.
-     */
-    private Object[] execute(String what, Callee callee, Object... args) {
-        return locked(() -> {
-            beginCall();
-            MemorySegment L = running;
-            int base = lua_gettop(L);
-            int nargs;
-            boolean paused = gcPause(L);
-            try {
-                // Room first, always: a push that grows the stack allocates, which a critical downcall must not.
-                if (!lua_checkstack(L, 8)) {
-                    throw new IllegalStateException("the Lua stack is full");
-                }
-                lua_rawgeti(L, LUA_REGISTRYINDEX, handlerRef);
-                nargs = callee.push(L);
-                if (!lua_checkstack(L, args.length + 1)) {
-                    throw new IllegalArgumentException("too many arguments for one Lua call: " + args.length);
-                }
-                for (int i = 0; i < args.length; i++) {
-                    try {
-                        values.push(L, args[i]);
-                    } catch (IllegalArgumentException e) {
-                        throw new IllegalArgumentException("argument " + (i + 1) + " of " + what + ": "
-                                + e.getMessage(), e);
-                    }
-                }
-                nargs += args.length;
-            } catch (RuntimeException | Error e) {
-                lua_settop(L, base);
-                throw e;
-            } finally {
-                gcResume(L, paused);
-            }
-            int status = pcall(L, nargs, LUA_MULTRET, base + 1);
-            // A Channel or Mutex argument reached Lua as a bare handle: it stays referenced while the code runs
-            Reference.reachabilityFence(args);
-            try {
-                if (status != LUA_OK) {
-                    throw failure(L, status, null);
-                }
-                return results(L, base + 2, what);
-            } finally {
-                lua_settop(L, base);
-            }
-        });
-    }
-
-    /** Refuses a call nested too deep, and starts the error bookkeeping of an outermost call. Holding the lock. */
-    private void beginCall() {
-        checkStack();
-        if (nesting == 0) {
-            javaError = null;
-            javaErrorMessage = null;
-        }
-    }
-
-    /**
-     * Refuses to enter Lua on a thread whose stack is nearly used up (by calls nested between Java and Lua, across
-     * all states, or by whatever the thread did before): the limit follows the thread's real stack. Holding the lock.
-     */
-    private void checkStack() {
-        long sp = StackGuard.pointer(stackScratch);
-        StackGuard guard = stack;
-        if (guard == null || !guard.contains(sp)) {
-            stack = guard = StackGuard.of(sp);
-        }
-        if (guard.available(sp) < 0) {
-            throw new LuaException(LuaException.Kind.RUNTIME, guard.overflow(sp), "", null);
-        }
-    }
-
-    /** lua_pcall, counted as a nesting level, with the memory limit enforced while Lua runs. Holding the lock. */
-    private int pcall(MemorySegment L, int nargs, int nresults, int errfunc) {
-        if (interruption == null || nesting > 0) {
-            return countedPcall(L, nargs, nresults, errfunc);
-        }
-        // the outermost call into an interruptible state: the one interrupt() and the time limit end
-        interruption.enter(timeLimitNanos);
-        try {
-            return countedPcall(L, nargs, nresults, errfunc);
-        } finally {
-            interruption.leave();
-        }
-    }
-
-    private int countedPcall(MemorySegment L, int nargs, int nresults, int errfunc) {
-        nesting++;
-        boolean enforcing = memoryLimit != null && memoryLimit.enforce(true);
-        try {
-            int status = lua_pcall(L, nargs, nresults, errfunc);
-            if (status == LUA_ERRMEM && memoryLimit != null) {
-                collectAfterMemoryError(L);
-            }
-            return status;
-        } finally {
-            nesting--;
-            if (memoryLimit != null) {
-                memoryLimit.enforce(enforcing);
-            }
-        }
-    }
-
-    /**
-     * Frees what code that ran out of memory left. Its garbage may wait for {@code __gc} finalizers, which need memory
-     * to run: at the limit they fail as well, the garbage stays, and every later call fails. So collect with some
-     * headroom until two full collections in a row succeed (the second frees what the first finalized), a few
-     * times at most, ignoring their errors. Holding the lock; the error is on top of the stack, and the stack has the
-     * room the failed call's function and arguments took.
-     */
-    private void collectAfterMemoryError(MemorySegment L) {
-        int top = lua_gettop(L);
-        memoryLimit.headroom(true);
-        try {
-            for (int tries = 0, succeeded = 0; tries < 8 && succeeded < 2; tries++) {
-                lua_rawgeti(L, LUA_REGISTRYINDEX, collectRef);
-                succeeded = lua_pcall(L, 0, 0, 0) == LUA_OK ? succeeded + 1 : 0;
-                lua_settop(L, top);
-            }
-        } finally {
-            memoryLimit.headroom(false);
-        }
-    }
-
-    private Object[] results(MemorySegment L, int first, String what) {
-        int top = lua_gettop(L);
-        Object[] results = new Object[top - first + 1];
-        for (int i = 0; i < results.length; i++) {
-            try {
-                results[i] = values.toJava(L, first + i);
-            } catch (IllegalArgumentException e) {
-                throw new LuaException(LuaException.Kind.RUNTIME, "result " + (i + 1) + " of " + what + " is "
-                        + e.getMessage(), "", null);
-            }
-        }
-        return results;
-    }
-
-    private int load(MemorySegment L, byte[] chunk, String chunkId, String mode) {
-        loadedChunkId = chunkId;
-        boolean paused = gcPause(L);
-        try (Arena scratch = Arena.ofConfined()) {
-            MemorySegment buffer = scratch.allocateFrom(JAVA_BYTE, chunk);
-            return luaL_loadbufferx(L, buffer, chunk.length, scratch.allocateFrom(chunkId),
-                    scratch.allocateFrom(mode));
-        } finally {
-            gcResume(L, paused);
-        }
-    }
-
-    /** Lua shows a chunk name given with '=' as it is; '@' marks a file name. */
-    private static String chunkId(String chunkName) {
-        if (chunkName == null || chunkName.isEmpty()) {
-            throw new IllegalArgumentException("a chunk needs a name (it is shown in error messages)");
-        }
-        return chunkName.startsWith("=") || chunkName.startsWith("@") ? chunkName : "=" + chunkName;
-    }
-
-    /** The LuaException for a failed status; the error value is on top of the stack. */
-    private LuaException failure(MemorySegment L, int status, String during) {
-        String message;
-        String traceback = "";
-        ErrorPosition position = null;
-        if (lua_type(L, -1) == LUA_TSTRING) {
-            byte[] bytes = values.bytes(L, -1);
-            int cut = indexOf(bytes, SEPARATOR);
-            if (cut >= 0) {
-                byte[] text = Arrays.copyOf(bytes, cut);
-                byte[] rest = Arrays.copyOfRange(bytes, cut + SEPARATOR.length, bytes.length);
-                int positions = ErrorPosition.indexOf(rest, POSITIONS);
-                message = new String(text, StandardCharsets.UTF_8);
-                traceback = frames(new String(rest, 0, positions < 0 ? rest.length : positions,
-                        StandardCharsets.UTF_8));
-                if (positions >= 0) {
-                    position = ErrorPosition.ofStack(text,
-                            Arrays.copyOfRange(rest, positions + POSITIONS.length, rest.length));
-                }
-            } else {
-                message = new String(bytes, StandardCharsets.UTF_8);
-                if (status == LUA_ERRSYNTAX && loadedChunkId != null) {
-                    position = ErrorPosition.ofSyntax(bytes, loadedChunkId);
-                }
-            }
-        } else {
-            message = "(error object is a " + JavaValues.typeName(lua_type(L, -1)) + " value)";
-        }
-        lua_pop(L, 1);
-        if (during != null) {
-            message = message + " (while " + during + ")";
-        }
-        Integer exitCode = takeExitCode(L);
-        String unhandled;
-        LuaException.Kind kind;
-        Throwable cause = null;
-        if (exitCode != null && status == LUA_ERRRUN) {
-            kind = LuaException.Kind.EXIT;
-        } else if (status == LUA_ERRSYNTAX) {
-            kind = LuaException.Kind.SYNTAX;
-        } else if (status == LUA_ERRMEM) {
-            kind = LuaException.Kind.MEMORY;
-        } else if (status == LUA_ERRERR && (unhandled = takeUnhandled(L)) != null) {
-            // the handler had the message but no Lua stack left for the traceback
-            kind = LuaException.Kind.RUNTIME;
-            message = unhandled + " (no traceback: the message handler found the Lua stack full)";
-            traceback = "";
-        } else if (status == LUA_ERRERR) {
-            kind = LuaException.Kind.ERROR_HANDLER;
-        } else if (interruption != null && interruption.isRaised()) {
-            kind = LuaException.Kind.CANCELLED;
-        } else if (javaError != null && message.contains(javaErrorMessage)) {
-            kind = LuaException.Kind.JAVA;
-            cause = javaError;
-        } else {
-            kind = LuaException.Kind.RUNTIME;
-        }
-        if (position == null && cause instanceof LuaException relayed && relayed.line() > 0
-                && message.startsWith(relayed.luaMessage())) {
-            // a Lua error that came back through a Java function: raised in frames that are gone now
-            position = new ErrorPosition(relayed.chunkName(), relayed.line());
-        }
-        return new LuaException(kind, message, position == null ? null : position.chunk(),
-                position == null ? -1 : position.line(), traceback, cause, exitCode == null ? 0 : exitCode);
-    }
-
-    /** The error, as text, that state.lua's handler was handling when it failed, cleared; null when none or no text. */
-    private String takeUnhandled(MemorySegment L) {
-        boolean paused = gcPause(L); // the key is a string LuaJIT may have to intern
-        try {
-            lua_getfield(L, LUA_REGISTRYINDEX, UNHANDLED);
-            int type = lua_type(L, -1);
-            String message = type == LUA_TSTRING || type == LUA_TNUMBER
-                    ? new String(values.bytes(L, -1), StandardCharsets.UTF_8) : null;
-            lua_pop(L, 1);
-            if (type != LUA_TBOOLEAN) {
-                lua_pushboolean(L, false); // and let go of an error object that was no string
-                lua_setfield(L, LUA_REGISTRYINDEX, UNHANDLED);
-            }
-            return message;
-        } finally {
-            gcResume(L, paused);
-        }
-    }
-
-    /** The code that os.exit left in its registry slot (sandbox.lua), cleared; null when it was not called. */
-    private Integer takeExitCode(MemorySegment L) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, exitRef);
-        boolean exited = lua_type(L, -1) == LUA_TNUMBER;
-        int code = (int) lua_tointeger(L, -1);
-        lua_pop(L, 1);
-        if (!exited) {
-            return null;
-        }
-        lua_pushboolean(L, false);
-        lua_rawseti(L, LUA_REGISTRYINDEX, exitRef); // the key exists: nothing is allocated
-        return code;
-    }
-
-    /** Gives the function on top of the stack the environment of the library's own chunks (sandbox.lua). */
-    private void useLibraryEnvironment(MemorySegment L) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, libraryEnvironmentRef);
-        lua_setfenv(L, -2);
-    }
-
-    /** The traceback without its leading newline and without the frames of the library's own Lua code. */
-    private static String frames(String traceback) {
-        return traceback.lines()
-                .filter(line -> !line.isEmpty() && !line.startsWith(OWN_FRAME))
-                .collect(java.util.stream.Collectors.joining("\n"));
-    }
-
-    private static int indexOf(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = haystack.length - needle.length; i >= 0; i--) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) continue outer;
-            }
-            return i;
-        }
-        return -1;
-    }
-
-    // ---- Lua calling Java ----------------------------------------------------------------------------------------
-
-    /**
-     * The body of every registered Java function: an upcall, so it never throws. It returns {@code true} and the
-     * results, or {@code false} and a message, which the Lua wrapper made by {@code register} raises as an error.
-     * {@code L} may be a coroutine of this state, so the stack is always that of {@code L}.
-     */
-    private int dispatch(MemorySegment L) {
-        try {
-            return dispatchGuarded(L);
-        } catch (Throwable t) {
-            // Out of stack or memory even for reporting: no results, so the Lua wrapper raises an error (nil).
-            return 0;
-        }
-    }
-
-    private int dispatchGuarded(MemorySegment L) {
-        boolean enforcing = memoryLimit != null && memoryLimit.enforce(false);
-        MemorySegment outer = running;
-        running = L;
-        Registered registered = null;
-        try {
-            registered = functions.get(lua_tointeger(L, lua_upvalueindex(1)));
-            if (registered == null) {
-                throw new IllegalStateException("this Java function was released: its Lua function was collected"
-                        + " (only debug.getupvalue can reach its inner closure)");
-            }
-            int count = lua_gettop(L);
-            Object[] args = new Object[count];
-            for (int i = 0; i < count; i++) {
-                try {
-                    args[i] = values.toJava(L, i + 1);
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("bad argument #" + (i + 1) + ": " + e.getMessage());
-                }
-            }
-            Object result = registered.function().call(args);
-            Object[] results = result instanceof Object[] many ? many : new Object[] {result};
-            return reply(L, true, results);
-        } catch (Throwable t) {
-            // A Lua error that came back through Java (a nested call) goes on as it was; anything else is named.
-            try {
-                boolean relayed = t instanceof LuaException;
-                String message = relayed ? ((LuaException) t).luaMessage()
-                        : "Java function '" + (registered == null ? "?" : registered.name()) + "' threw "
-                        + Failures.describe(t);
-                javaError = t;
-                javaErrorMessage = message;
-                return reply(L, false, message, relayed ? 0 : 2);
-            } catch (Throwable again) {
-                return 0; // nothing sensible is left to report; the Lua wrapper raises nil then
-            }
-        } finally {
-            running = outer;
-            if (memoryLimit != null) {
-                memoryLimit.enforce(enforcing);
-            }
-        }
-    }
-
-    private int reply(MemorySegment L, boolean ok, Object... results) {
-        lua_settop(L, 0);
-        boolean paused = gcPause(L);
-        try {
-            if (!lua_checkstack(L, results.length + 1)) {
-                throw new IllegalArgumentException("too many results for one Lua call: " + results.length);
-            }
-            lua_pushboolean(L, ok);
-            for (int i = 0; i < results.length; i++) {
-                try {
-                    values.push(L, results[i]);
-                } catch (IllegalArgumentException e) {
-                    lua_settop(L, 0);
-                    throw new IllegalArgumentException("result " + (i + 1) + ": " + e.getMessage(), e);
-                }
-            }
-            return results.length + 1;
-        } finally {
-            gcResume(L, paused);
-        }
-    }
-
-    // ---- a callback's state: one pinned entry function, called with no arguments -----------------------------------
-    // Used only by Callback, which owns the state and gives each call exclusive use of it; nothing else runs here.
-
-    /** The stack index of the message handler and of the entry while the state serves a callback. */
-    private static final int PINNED_HANDLER = 1, PINNED_ENTRY = 2;
-
-    /**
-     * Makes this state serve a callback: runs callback.lua with {@code setupArgs}, then the user's chunk with
-     * {@code initArgs}; the chunk's result must be a function, which callback.lua turns into the entry, after the
-     * library's {@code adapter} chunk (when not null) has wrapped it. Leaves the stack as [message handler, entry].
-     *
-     * @throws IllegalArgumentException when the chunk is bytecode of a function with upvalues, or does not return
-     *                                  a function
-     * @throws LuaException             when the chunk does not compile or fails
-     */
+    /** Makes this state serve a callback; see {@link PinnedEntry#pin}. */
     void pinEntry(byte[] chunk, String chunkName, String mode, Object[] initArgs, Object[] setupArgs,
                   byte[] adapter, Object[] adapterArgs) {
-        locked(() -> {
-            lua_settop(L, 0);
-            try {
-                pushAll(new Object[0], true);
-                int status = load(L, LibraryChunks.CALLBACK, "=ljasync.callback", "b");
-                if (status == LUA_OK) {
-                    useLibraryEnvironment(L);
-                    pushAll(setupArgs, false);
-                    status = lua_pcall(L, setupArgs.length, 1, PINNED_HANDLER);
-                }
-                if (status != LUA_OK) {
-                    throw failure(L, status, "setting up the callback's state");
-                }
-                int chunkIndex = PINNED_ENTRY + 1;
-                status = load(L, chunk, chunkId(chunkName), mode);
-                if (status != LUA_OK) {
-                    throw failure(L, status, null);
-                }
-                refuseUpvalues(chunkIndex);
-                pushAll(initArgs, false);
-                status = pcall(L, initArgs.length, LUA_MULTRET, PINNED_HANDLER); // with the memory limit
-                Reference.reachabilityFence(initArgs); // as in execute
-                if (status != LUA_OK) {
-                    throw failure(L, status, null);
-                }
-                if (lua_gettop(L) < chunkIndex || lua_type(L, chunkIndex) != LUA_TFUNCTION) {
-                    String got = lua_gettop(L) < chunkIndex ? "nothing"
-                            : "a " + JavaValues.typeName(lua_type(L, chunkIndex)) + " value";
-                    throw new IllegalArgumentException("a callback's chunk must return the callback function,"
-                            + " but chunk '" + chunkName + "' returned " + got);
-                }
-                lua_settop(L, chunkIndex);
-                if (adapter != null) {
-                    // adapter(fn, adapterArgs...) -> the function the entry calls instead of fn
-                    status = load(L, adapter, "=ljasync.adapter", "b");
-                    if (status == LUA_OK) {
-                        useLibraryEnvironment(L);
-                        lua_pushvalue(L, chunkIndex);
-                        pushAll(adapterArgs, false);
-                        status = lua_pcall(L, 1 + adapterArgs.length, 1, PINNED_HANDLER);
-                    }
-                    if (status != LUA_OK) {
-                        throw failure(L, status, "adapting the callback's function");
-                    }
-                    lua_replace(L, chunkIndex);
-                }
-                status = lua_pcall(L, 1, 1, PINNED_HANDLER); // bind(fn) -> entry, at PINNED_ENTRY
-                if (status != LUA_OK) {
-                    throw failure(L, status, "setting up the callback's state");
-                }
-                return null;
-            } catch (RuntimeException | Error e) {
-                lua_settop(L, 0);
-                throw e;
-            }
-        });
+        PinnedEntry.pin(this, calls, chunk, chunkName, mode, initArgs, setupArgs, adapter, adapterArgs);
     }
 
-    /**
-     * Calls the pinned entry. The caller has this state to itself; the stack is back to two slots on success.
-     *
-     * @throws LuaException when the thread has too little stack left to enter Lua
-     */
+    /** Calls the pinned entry; see {@link PinnedEntry#call}. */
     int callEntry() {
-        checkStack();
-        lua_pushvalue(L, PINNED_ENTRY);
-        return pcall(L, 0, 0, PINNED_HANDLER); // with the memory limit
+        try {
+            return PinnedEntry.call(calls);
+        } finally {
+            Reference.reachabilityFence(this); // as CallPath.locked's owner
+        }
     }
 
-    /** The error of a failed {@link #callEntry()}, which is left on the stack; restores the stack. */
+    /** The error of a failed {@link #callEntry()}; see {@link PinnedEntry#failure}. */
     LuaException entryFailure(int status) {
         try {
-            return failure(L, status, null);
+            return PinnedEntry.failure(calls, status);
         } finally {
-            lua_settop(L, PINNED_ENTRY);
-        }
-    }
-
-    /** Pushes values (with the message handler first when asked), the collector paused. */
-    private void pushAll(Object[] args, boolean handlerFirst) {
-        boolean paused = gcPause(L);
-        try {
-            if (!lua_checkstack(L, args.length + 2)) {
-                throw new IllegalArgumentException("too many arguments for one Lua call: " + args.length);
-            }
-            if (handlerFirst) {
-                lua_rawgeti(L, LUA_REGISTRYINDEX, handlerRef);
-            }
-            for (int i = 0; i < args.length; i++) {
-                try {
-                    values.push(L, args[i]);
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("argument " + (i + 1) + ": " + e.getMessage(), e);
-                }
-            }
-        } finally {
-            gcResume(L, paused);
-        }
-    }
-
-    /**
-     * Bytecode dumped from a function that had upvalues loads with those upvalues nil: refuse it rather than let it
-     * fail later in a confusing way. (A chunk compiled from source never has any.)
-     */
-    private void refuseUpvalues(int function) {
-        List<String> names = new ArrayList<>();
-        MemorySegment name;
-        while (!(name = lua_getupvalue(L, function, names.size() + 1)).equals(MemorySegment.NULL)) {
-            String text = name.reinterpret(Long.MAX_VALUE).getString(0);
-            names.add(text.isEmpty() ? "?" : text);
-            lua_pop(L, 1);
-        }
-        if (!names.isEmpty()) {
-            throw new IllegalArgumentException("a callback's chunk must be a function without upvalues (they cannot"
-                    + " cross into a new state), but this bytecode has " + names.size() + ": " + String.join(", ", names)
-                    + "; pass such values as init args instead");
-        }
-    }
-
-    // ---- helpers ---------------------------------------------------------------------------------------------------
-
-    private void lock() {
-        long me = Thread.currentThread().threadId();
-        if (Ownership.heldBy(lockWord, me)) {
-            holds++;
-            return;
-        }
-        if (!Ownership.claim(lockWord, me)
-                && !ownership.await(() -> Ownership.claim(lockWord, me) ? Boolean.TRUE : closing ? Boolean.FALSE : null)) {
-            // an interruptible state's close began while this thread waited: its holder may never let go
-            throw new IllegalStateException("this LuaState is closed");
-        }
-        holds = 1;
-    }
-
-    private void unlock() {
-        if (--holds == 0) {
-            ownership.release(lockWord);
-            if (interruption != null) {
-                finishCloseIfAsked();
-            }
-        }
-    }
-
-    /** Runs {@code body} holding the state's lock, on an open state. */
-    private <T> T locked(java.util.function.Supplier<T> body) {
-        checkClosing();
-        lock();
-        try {
-            checkOpen();
-            lifetime.freeDropped(running);
-            return body.get();
-        } finally {
-            unlock();
-        }
-    }
-
-    private void checkOpen() {
-        if (closed || closing) {
-            throw new IllegalStateException("this LuaState is closed");
-        }
-    }
-
-    /** Refuses a call before it waits for the lock, which a call that never ends may hold after close. */
-    private void checkClosing() {
-        if (closing) {
-            throw new IllegalStateException("this LuaState is closed");
+            Reference.reachabilityFence(this);
         }
     }
 }

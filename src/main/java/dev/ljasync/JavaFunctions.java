@@ -1,0 +1,146 @@
+package dev.ljasync;
+
+import dev.ljasync.internal.Failures;
+import dev.ljasync.internal.JavaValues;
+import dev.ljasync.internal.MemoryLimit;
+import dev.ljasync.internal.SlotTable;
+import dev.ljasync.internal.StateLifetime;
+
+import java.lang.foreign.MemorySegment;
+
+import static dev.ljasync.internal.LuaNative.*;
+
+/**
+ * The Java functions registered in one state ({@link LuaState#register}): their table, the one upcall stub that runs
+ * them (a C closure per function, whose upvalue is the function's number), and that stub's body, which converts the
+ * arguments, calls the function and hands its results or its failure back to Lua. The stub reaches this object only
+ * weakly ({@code StateLifetime.cfunction}), and nothing here but the user's functions leads to the state's Java
+ * object, which holds this one.
+ */
+final class JavaFunctions {
+
+    private record Registered(String name, JavaFunction function) {}
+
+    private final CallPath calls;
+    private final JavaValues values;
+    private final MemoryLimit memoryLimit; // null without a limit
+    private final StateLifetime lifetime;
+    private final int registerRef; // state.lua's register(n, parts..., closure, id, release)
+    private final SlotTable<Registered> functions = new SlotTable<>();
+    private MemorySegment dispatcher;
+    // the C closure that the finalizer of a registered function's Lua wrapper calls to release the Java function
+    private int releaseRef;
+
+    JavaFunctions(CallPath calls, StateLifetime lifetime, int registerRef) {
+        this.calls = calls;
+        this.values = calls.values;
+        this.memoryLimit = calls.memoryLimit;
+        this.lifetime = lifetime;
+        this.registerRef = registerRef;
+    }
+
+    /**
+     * Pushes state.lua's register with {@code name} and a new C closure for {@code function}, as
+     * {@link CallPath#execute}'s callee does; returns the count pushed after register.
+     */
+    int pushRegistration(MemorySegment L, String name, JavaFunction function) {
+        if (dispatcher == null) {
+            // one upcall stub per state; the closure's upvalue says which Java function to run
+            dispatcher = lifetime.cfunction(this, JavaFunctions::dispatch);
+            long release = functions.add(new Registered("(release)", args -> {
+                functions.remove(((Number) args[0]).longValue());
+                return null;
+            }));
+            lua_pushinteger(L, release);
+            lua_pushcclosure(L, dispatcher, 1);
+            releaseRef = registryRef(L);
+        }
+        int pushed = calls.pushHelper(L, registerRef, name);
+        long id = functions.add(new Registered(name, function));
+        // state.lua's register(..., closure, id, release) releases id when the closure's wrapper is collected
+        lua_pushinteger(L, id);
+        lua_pushcclosure(L, dispatcher, 1);
+        lua_pushinteger(L, id);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, releaseRef);
+        return pushed + 3;
+    }
+
+    /**
+     * The body of every registered Java function: an upcall, so it never throws. It returns {@code true} and the
+     * results, or {@code false} and a message, which the Lua wrapper made by {@code register} raises as an error.
+     * {@code L} may be a coroutine of this state, so the stack is always that of {@code L}.
+     */
+    private int dispatch(MemorySegment L) {
+        try {
+            return dispatchGuarded(L);
+        } catch (Throwable t) {
+            // Out of stack or memory even for reporting: no results, so the Lua wrapper raises an error (nil).
+            return 0;
+        }
+    }
+
+    private int dispatchGuarded(MemorySegment L) {
+        boolean enforcing = memoryLimit != null && memoryLimit.enforce(false);
+        MemorySegment outer = calls.running;
+        calls.running = L;
+        Registered registered = null;
+        try {
+            registered = functions.get(lua_tointeger(L, lua_upvalueindex(1)));
+            if (registered == null) {
+                throw new IllegalStateException("this Java function was released: its Lua function was collected"
+                        + " (only debug.getupvalue can reach its inner closure)");
+            }
+            int count = lua_gettop(L);
+            Object[] args = new Object[count];
+            for (int i = 0; i < count; i++) {
+                try {
+                    args[i] = values.toJava(L, i + 1);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("bad argument #" + (i + 1) + ": " + e.getMessage());
+                }
+            }
+            Object result = registered.function().call(args);
+            Object[] results = result instanceof Object[] many ? many : new Object[] {result};
+            return reply(L, true, results);
+        } catch (Throwable t) {
+            // A Lua error that came back through Java (a nested call) goes on as it was; anything else is named.
+            try {
+                boolean relayed = t instanceof LuaException;
+                String message = relayed ? ((LuaException) t).luaMessage()
+                        : "Java function '" + (registered == null ? "?" : registered.name()) + "' threw "
+                        + Failures.describe(t);
+                calls.failures.javaFailed(t, message);
+                return reply(L, false, message, relayed ? 0 : 2);
+            } catch (Throwable again) {
+                return 0; // nothing sensible is left to report; the Lua wrapper raises nil then
+            }
+        } finally {
+            calls.running = outer;
+            if (memoryLimit != null) {
+                memoryLimit.enforce(enforcing);
+            }
+        }
+    }
+
+    private int reply(MemorySegment L, boolean ok, Object... results) {
+        lua_settop(L, 0);
+        boolean paused = gcPause(L);
+        try {
+            if (!lua_checkstack(L, results.length + 1)) {
+                throw new IllegalArgumentException("too many results for one Lua call: " + results.length);
+            }
+            lua_pushboolean(L, ok);
+            for (int i = 0; i < results.length; i++) {
+                try {
+                    values.push(L, results[i]);
+                } catch (IllegalArgumentException e) {
+                    lua_settop(L, 0);
+                    throw new IllegalArgumentException("result " + (i + 1) + ": " + e.getMessage(), e);
+                }
+            }
+            return results.length + 1;
+        } finally {
+            gcResume(L, paused);
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package dev.ljasync;
+
+import dev.ljasync.internal.FinalizerErrors;
+import dev.ljasync.internal.Interruption;
+import dev.ljasync.internal.LibraryChunks;
+import dev.ljasync.internal.StackGuard;
+
+import java.lang.foreign.MemorySegment;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+import static dev.ljasync.internal.LuaNative.*;
+
+/**
+ * Makes a new {@code lua_State} a state of this library: opens its libraries, runs state.lua (the message handler,
+ * the helpers and the library's modules), then sandbox.lua with the builder's choices, and makes it interruptible
+ * when asked. Runs once, on the thread opening the state.
+ */
+final class StateSetup {
+
+    private static final String BOOTSTRAP_NAME = "ljasync.state";
+
+    private StateSetup() {}
+
+    /**
+     * Sets up the state of {@code calls} (a new one) and gives {@code calls} the references it needs; returns
+     * state.lua's helpers: call, lookup, assign and register.
+     */
+    static int[] open(CallPath calls, LuaState.Options options, Set<LuaState.Library> forLibrary,
+                      Interruption interruption) {
+        MemorySegment L = calls.L;
+        // Only the library's code runs until the state is returned: the collector waits for it to finish (its
+        // finalizers cannot fail here), instead of being due for a step after every library.
+        gcPause(L);
+        Set<LuaState.Library> opened = EnumSet.copyOf(options.libraries());
+        opened.addAll(forLibrary);
+        openLibraries(calls, opened);
+        if (interruption != null) {
+            lua_getglobal(L, "debug"); // for interrupt.lua, below the bootstrap; the sandbox may hide the library
+        }
+        int[] refs = bootstrap(calls);
+        int[] sandbox = sandbox(calls, options);
+        calls.failures.exitSlot(sandbox[0]);
+        if (interruption != null) {
+            int status = interruption.install(L);
+            if (status != LUA_OK) {
+                throw calls.failure(L, status, "making the state interruptible");
+            }
+        }
+        calls.refs(refs[0], sandbox[1], calls.memoryLimit != null ? collectorRef(L) : LUA_NOREF);
+        gcRestartPaced(L);
+        return new int[] {refs[1], refs[2], refs[3], refs[4]};
+    }
+
+    private static void openLibraries(CallPath calls, Set<LuaState.Library> libraries) {
+        MemorySegment L = calls.L;
+        // The debug library is always opened for the traceback, and jit for the errors of __gc finalizers (state.lua);
+        // the sandbox hides them again when not asked for.
+        Set<LuaState.Library> opened = EnumSet.copyOf(libraries);
+        opened.add(LuaState.Library.DEBUG);
+        opened.add(LuaState.Library.JIT);
+        for (LuaState.Library library : opened) {
+            lua_settop(L, 0);
+            boolean paused = gcPause(L);
+            try {
+                lua_pushcfunction(L, luaopen(library.luaName));
+                calls.values.push(L, library.luaName);
+            } finally {
+                gcResume(L, paused);
+            }
+            int status = lua_pcall(L, 1, 0, 0);
+            if (status != LUA_OK) {
+                throw calls.failure(L, status, "opening the " + library + " library");
+            }
+        }
+        lua_settop(L, 0);
+    }
+
+    private static int collectorRef(MemorySegment L) {
+        lua_getglobal(L, "collectgarbage");
+        return registryRef(L);
+    }
+
+    private static int[] bootstrap(CallPath calls) {
+        MemorySegment L = calls.L;
+        int status = calls.load(L, LibraryChunks.STATE, "=" + BOOTSTRAP_NAME, "b");
+        if (status != LUA_OK) {
+            throw calls.failure(L, status, "loading the library's Lua code");
+        }
+        List<LibraryChunks.Module> modules = LibraryChunks.MODULES;
+        if (!lua_checkstack(L, 4 + 4 * modules.size())) {
+            throw new IllegalStateException("the Lua stack is full");
+        }
+        lua_pushcfunction(L, StackGuard.CHECK);
+        lua_pushcfunction(L, FinalizerErrors.REPORT);
+        for (LibraryChunks.Module module : modules) {
+            calls.values.push(L, module.name());
+            calls.values.push(L, module.bytecode());
+            lua_pushinteger(L, module.bytecode().byteSize());
+            calls.values.push(L, module.context());
+        }
+        status = lua_pcall(L, 2 + 4 * modules.size(), 5, 0);
+        if (status != LUA_OK) {
+            throw calls.failure(L, status, "running the library's Lua code");
+        }
+        int[] refs = new int[5];
+        boolean paused = gcPause(L);
+        try {
+            for (int i = 4; i >= 0; i--) {
+                refs[i] = registryRef(L);
+            }
+        } finally {
+            gcResume(L, paused);
+        }
+        return refs;
+    }
+
+    /**
+     * Runs sandbox.lua with the builder's choices and the names of the libraries opened only for the library's code
+     * (the debug library among them, unless asked for). Returns the references of os.exit's registry slot and of the
+     * environment the library's chunks run in.
+     */
+    private static int[] sandbox(CallPath calls, LuaState.Options options) {
+        MemorySegment L = calls.L;
+        lua_pushboolean(L, false);
+        int exitSlot = registryRef(L);
+        int status = calls.load(L, LibraryChunks.SANDBOX, "=ljasync.sandbox", "b");
+        if (status != LUA_OK) {
+            throw calls.failure(L, status, "loading the library's Lua code");
+        }
+        Set<LuaState.Library> hidden = EnumSet.complementOf(EnumSet.copyOf(options.libraries()));
+        if (!lua_checkstack(L, 4 + hidden.size())) {
+            throw new IllegalStateException("the Lua stack is full");
+        }
+        lua_pushboolean(L, options.bytecode());
+        lua_pushboolean(L, options.nativeModules());
+        lua_pushboolean(L, options.processExit());
+        lua_pushinteger(L, exitSlot);
+        for (LuaState.Library library : hidden) {
+            calls.values.push(L, library.luaName); // hiding one that was never opened does no harm
+        }
+        status = lua_pcall(L, 4 + hidden.size(), 1, 0);
+        if (status != LUA_OK) {
+            throw calls.failure(L, status, "making the state's sandbox");
+        }
+        return new int[] {exitSlot, registryRef(L)};
+    }
+}
