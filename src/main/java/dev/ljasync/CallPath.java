@@ -11,7 +11,6 @@ import dev.ljasync.internal.StateLock;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Reference;
-import java.nio.charset.StandardCharsets;
 
 import static dev.ljasync.internal.LuaNative.*;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -195,7 +194,7 @@ final class CallPath {
             MemorySegment L = running;
             int base = lua_gettop(L);
             try {
-                int status = load(L, source.getBytes(StandardCharsets.UTF_8), chunkId(chunkName), "t");
+                int status = load(L, JavaValues.source(source), chunkId(chunkName), "t");
                 if (status != LUA_OK) {
                     throw failure(L, status, null);
                 }
@@ -311,6 +310,15 @@ final class CallPath {
     static String chunkId(String chunkName) {
         if (chunkName == null || chunkName.isEmpty()) {
             throw new IllegalArgumentException("a chunk needs a name (it is shown in error messages)");
+        }
+        if (chunkName.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("a chunk name cannot hold a NUL character (it is passed to LuaJIT as"
+                    + " a C string, which would end there)");
+        }
+        try {
+            JavaValues.utf8(chunkName);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the chunk name is " + e.getMessage(), e);
         }
         return chunkName.startsWith("=") || chunkName.startsWith("@") ? chunkName : "=" + chunkName;
     }

@@ -1,11 +1,11 @@
 package dev.ljasync;
 
 import dev.ljasync.internal.Interruption;
+import dev.ljasync.internal.JavaValues;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -294,7 +294,7 @@ public final class Callback implements AutoCloseable {
          *                                  has no Lua value
          */
         public Callback create(String source, Object... initArgs) {
-            return new Callback(this, source.getBytes(StandardCharsets.UTF_8), "t", initArgs);
+            return new Callback(this, JavaValues.source(source), "t", initArgs);
         }
 
         /**

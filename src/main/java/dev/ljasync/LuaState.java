@@ -12,7 +12,6 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.lang.ref.Reference;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -389,7 +388,7 @@ public final class LuaState implements AutoCloseable {
      * @throws IllegalArgumentException when an argument has no Lua value
      */
     public Object[] run(String source, String chunkName, Object... args) {
-        return calls.run(this, source.getBytes(StandardCharsets.UTF_8), chunkName, "t", args);
+        return calls.run(this, JavaValues.source(source), chunkName, "t", args);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.ljasync;
 
 import dev.ljasync.internal.Failures;
 import dev.ljasync.internal.Interruption;
+import dev.ljasync.internal.JavaValues;
 import dev.ljasync.internal.LibraryChunks;
 import dev.ljasync.internal.NativeThreads;
 
@@ -233,7 +234,7 @@ public final class LuaThread implements AutoCloseable {
          *                                  native segment, or an init arg has no Lua value
          */
         public LuaThread start(String source, MemorySegment userdata, Object... initArgs) {
-            return new LuaThread(this, source.getBytes(StandardCharsets.UTF_8), true, userdata, initArgs);
+            return new LuaThread(this, JavaValues.source(source), true, userdata, initArgs);
         }
 
         /**

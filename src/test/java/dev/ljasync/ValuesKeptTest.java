@@ -129,6 +129,26 @@ class ValuesKeptTest {
     }
 
     @Test
+    void shouldRefuseSourceTextAndChunkNamesThatWouldChangeOnTheWayToLua() {
+        try (LuaState lua = LuaState.open()) {
+            var source = assertThrows(IllegalArgumentException.class, () -> lua.run("return '\uD800'"));
+            assertTrue(source.getMessage().startsWith("the Lua source text is a String with a lone surrogate"
+                    + " (U+D800 at index 8)"), source.getMessage());
+            var name = assertThrows(IllegalArgumentException.class, () -> lua.run("return 1", "c\uDC00", new Object[0]));
+            assertTrue(name.getMessage().startsWith("the chunk name is a String with a lone surrogate"),
+                    name.getMessage());
+            var nul = assertThrows(IllegalArgumentException.class, () -> lua.run("return 1", "a\0b", new Object[0]));
+            assertTrue(nul.getMessage().contains("NUL"), nul.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> lua.compile("return '\uD800'", "c"));
+            assertThrows(IllegalArgumentException.class,
+                    () -> CallbackType.of("int (*)(int)").create("return function(n) return '\uD800' end"));
+            assertThrows(IllegalArgumentException.class,
+                    () -> LuaThread.start("return function() return '\uD800' end", java.lang.foreign.MemorySegment.NULL));
+            assertEquals(1L, lua.run("return 1")[0], "nothing ran, and the state is as it was");
+        }
+    }
+
+    @Test
     void shouldRefuseMapKeysThatAreOneKeyInLua() throws Exception {
         try (Channel channel = new Channel()) {
             Map<Object, Object> numbers = new LinkedHashMap<>();

@@ -154,6 +154,19 @@ public final class JavaValues {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
+    /**
+     * The UTF-8 bytes of Lua source text.
+     *
+     * @throws IllegalArgumentException when the text holds a lone surrogate, naming it
+     */
+    public static byte[] source(String text) {
+        try {
+            return utf8(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the Lua source text is " + e.getMessage(), e);
+        }
+    }
+
     private static MemorySegment lightUserdata(MemorySegment segment) {
         if (!segment.isNative()) {
             throw new IllegalArgumentException("a heap MemorySegment has no address; pass a native segment");
