@@ -24,7 +24,8 @@ import static java.lang.foreign.ValueLayout.*;
 
 /**
  * A tour of lj-async for Java: Lua functions behind C function pointers called by native code and by many threads,
- * then one LuaState with values both ways, errors, bytecode and limits.
+ * then one LuaState with values both ways, errors, bytecode and limits, then hostile Lua code that cannot take the
+ * JVM down.
  */
 public class Demo {
 
@@ -34,6 +35,7 @@ public class Demo {
         threads();
         sharing();
         luaState();
+        hostileCode();
     }
 
     /** Callbacks: a C signature string, a Lua function, a function pointer that native code calls. */
@@ -350,5 +352,37 @@ public class Demo {
         }
         String text = v instanceof byte[] b ? Arrays.toString(b) : v.toString();
         return v.getClass().getSimpleName() + " " + text;
+    }
+
+    /** Hostile Lua code: each of these once ended the JVM or held its caller forever; now each is an exception. */
+    private static void hostileCode() throws Throwable {
+        System.out.println("\n== hostile Lua code ==");
+        // recursion through a C function that calls back into Lua, on a thread with a 256 KB stack
+        Thread small = Thread.ofPlatform().stackSize(256 * 1024).unstarted(() -> {
+            try (LuaState lua = LuaState.open()) {
+                lua.run("local function f() table.sort({3, 2, 1}, function(a, b) f() return a < b end) end f()");
+            } catch (LuaException e) {
+                System.out.println("  table.sort recursion on 256 KB: " + e.kind() + ", " + e.luaMessage());
+            }
+        });
+        small.start();
+        small.join();
+        try (LuaState sandbox = LuaState.open(LuaState.Library.BASE, LuaState.Library.PACKAGE,
+                LuaState.Library.STRING)) {
+            Object[] escape = sandbox.run("return type(package.loadlib), select(2, load(string.dump(print)))");
+            System.out.println("  a sandbox's package.loadlib: " + escape[0] + "; bytecode: " + escape[1]);
+        } catch (LuaException e) {
+            System.out.println("  sandbox: " + e.luaMessage());
+        }
+        try (LuaState lua = LuaState.open()) {
+            lua.run("os.exit(3)");
+        } catch (LuaException e) {
+            System.out.println("  os.exit(3): " + e.kind() + " " + e.exitCode().orElseThrow() + ", the JVM goes on");
+        }
+        try (LuaState lua = LuaState.builder().timeLimit(Duration.ofMillis(100)).open()) {
+            lua.run("while true do pcall(function() end) end");
+        } catch (LuaException e) {
+            System.out.println("  while true do end under a 100 ms limit: " + e.kind());
+        }
     }
 }
