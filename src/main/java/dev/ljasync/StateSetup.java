@@ -40,7 +40,7 @@ final class StateSetup {
             lua_getglobal(L, "debug"); // for interrupt.lua, below the bootstrap; the sandbox may hide the library
         }
         int[] refs = bootstrap(calls);
-        int[] sandbox = sandbox(calls, options);
+        int[] sandbox = sandbox(calls, options, interruption);
         calls.failures.exitSlot(sandbox[0]);
         if (interruption != null) {
             int status = interruption.install(L);
@@ -121,7 +121,7 @@ final class StateSetup {
      * (the debug library among them, unless asked for). Returns the references of os.exit's registry slot and of the
      * environment the library's chunks run in.
      */
-    private static int[] sandbox(CallPath calls, LuaState.Options options) {
+    private static int[] sandbox(CallPath calls, LuaState.Options options, Interruption interruption) {
         MemorySegment L = calls.L;
         lua_pushboolean(L, false);
         int exitSlot = registryRef(L);
@@ -130,17 +130,23 @@ final class StateSetup {
             throw calls.failure(L, status, "loading the library's Lua code");
         }
         Set<LuaState.Library> hidden = EnumSet.complementOf(EnumSet.copyOf(options.libraries()));
-        if (!lua_checkstack(L, 4 + hidden.size())) {
+        if (!lua_checkstack(L, 6 + hidden.size())) {
             throw new IllegalStateException("the Lua stack is full");
         }
         lua_pushboolean(L, options.bytecode());
         lua_pushboolean(L, options.nativeModules());
         lua_pushboolean(L, options.processExit());
         lua_pushinteger(L, exitSlot);
+        if (interruption != null) {
+            interruption.pushGuard(L); // its pcall, xpcall and coroutine.resume pass the interruption on
+        } else {
+            lua_pushnil(L);
+            lua_pushnil(L);
+        }
         for (LuaState.Library library : hidden) {
             calls.values.push(L, library.luaName); // hiding one that was never opened does no harm
         }
-        status = lua_pcall(L, 4 + hidden.size(), 1, 0);
+        status = lua_pcall(L, 6 + hidden.size(), 1, 0);
         if (status != LUA_OK) {
             throw calls.failure(L, status, "making the state's sandbox");
         }

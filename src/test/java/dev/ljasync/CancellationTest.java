@@ -122,4 +122,25 @@ class CancellationTest {
             assertEquals(LuaException.Kind.CANCELLED, thread.error().orElseThrow().kind());
         }
     }
+
+    @Test
+    void shouldRaiseTheCancellationAgainInStatesWithoutTheOsLibrary() throws Exception {
+        // os.exit needs no catching functions replaced there: the interruption still does
+        for (LuaState.Builder options : List.of(LuaState.builder().libraries(LuaState.Library.DEBUG),
+                LuaState.builder().processExit(true))) {
+            try (LuaThread thread = LuaThread.builder().cancellable(true).stateOptions(options).start("""
+                    return function()
+                      local caught = 0
+                      while true do
+                        if not pcall(function() for i = 1, 1e9 do end end) then caught = caught + 1 end
+                        if caught > 0 then return caught end -- a caught cancellation: the thread finishes
+                      end
+                    end""", MemorySegment.NULL)) {
+                assertFalse(thread.join(Duration.ofMillis(100)), "the thread runs");
+                thread.cancel();
+                assertTrue(thread.join(Duration.ofSeconds(2)));
+                assertEquals(LuaThread.Status.CANCELLED, thread.status(), () -> thread.error().toString());
+            }
+        }
+    }
 }

@@ -81,13 +81,21 @@ public final class Interruption {
             return status;
         }
         lua_insert(L, -2); // chunk, debug
+        pushGuard(L);
+        return lua_pcall(L, 3, 0, 0);
+    }
+
+    /**
+     * Pushes what Lua code needs to tell an interruption from other errors: a C function that returns true while the
+     * interruption is raised, and the error it raises.
+     */
+    public void pushGuard(MemorySegment L) {
         lua_pushlightuserdata(L, flag);
         lua_pushcclosure(L, Raised.FUNCTION, 1);
         try (Arena scratch = Arena.ofConfined()) {
             byte[] text = message.getBytes(java.nio.charset.StandardCharsets.UTF_8);
             lua_pushlstring(L, scratch.allocateFrom(java.lang.foreign.ValueLayout.JAVA_BYTE, text), text.length);
         }
-        return lua_pcall(L, 3, 0, 0);
     }
 
     private static ScheduledThreadPoolExecutor watchdog() {

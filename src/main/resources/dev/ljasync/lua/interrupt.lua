@@ -8,7 +8,8 @@
 --   * debug.getregistry is refused (the registry holds the hook function, under a light userdata key);
 --   * debug.getupvalue, setupvalue, upvalueid and upvaluejoin refuse this chunk's functions (their upvalues hold
 --     the originals);
---   * pcall, xpcall and coroutine.resume raise the interruption again when they caught an error while it is raised.
+--   * pcall, xpcall, coroutine.resume, load and loadstring, whose replacements (sandbox.lua) raise the interruption again when they
+--     catch an error while it is raised, are protected like this chunk's functions.
 -- LuaJIT runs no hook inside __gc finalizers and while lua_close runs them: Java bounds those waits instead.
 -- Code with the FFI can reach LuaJIT's C API and undo all of this: that is trusted code.
 local debug, raised, message = ...
@@ -29,40 +30,19 @@ local function hook()
 end
 protect(hook)
 
--- What a catching function returned: passed on unless it caught an error while the interruption is raised.
-local function after(ok, ...)
-  if not ok and raised() then
-    error(message, 0)
-  end
-  return ok, ...
-end
-protect(after)
-
 local function refuse(name, why)
   return protect(function()
     error(name .. " is not available in an interruptible state: " .. why, 2)
   end)
 end
 
-local raw_pcall, raw_xpcall = pcall, xpcall
-_G.pcall = protect(function(f, ...)
-  return after(raw_pcall(f, ...))
-end)
--- The message handler does not run for the interruption: raised inside the hook, it would run with hooks off.
-_G.xpcall = protect(function(f, handler, ...)
-  return after(raw_xpcall(f, function(e)
-    if raised() then
-      return e
-    end
-    return handler(e)
-  end, ...))
-end)
-
+-- their upvalues hold the functions that catch everything
+protect(pcall)
+protect(xpcall)
+protect(load) -- its reader's
+protect(loadstring)
 if coroutine then
-  local raw_resume = coroutine.resume
-  coroutine.resume = protect(function(co, ...)
-    return after(raw_resume(co, ...))
-  end)
+  protect(coroutine.resume)
 end
 
 if jit then

@@ -1,13 +1,14 @@
 -- Run once in every lua_State that LuaState makes, after state.lua and before any user code: it makes the state
 -- hold what its builder promised. Java passes whether Lua's own loaders may take bytecode, whether native modules
--- may be loaded, whether os.exit may end the process, the registry slot where os.exit leaves its code for Java, and
--- the names of the libraries that were opened only for the library's own code (they are taken away here). Returns
+-- may be loaded, whether os.exit may end the process, the registry slot where os.exit leaves its code for Java, for
+-- an interruptible state the C function that says whether it is interrupted and the error that ends it (else two
+-- nils), and the names of the libraries that were opened only for the library's own code (they are taken away here). Returns
 -- the environment of the library's own chunks (callback.lua, thread.lua).
 --
 -- The functions replaced here are kept in locals named as the globals they were: LuaJIT names a function in its
 -- "bad argument" errors by the variable it was called through. Each replacement checks its arguments itself and
 -- raises at its caller, so that no error shows a position in this chunk.
-local bytecode, native, process_exit, exit_slot = ...
+local bytecode, native, process_exit, exit_slot, raised, interruption = ...
 local _G, type, error, next, select, tonumber, getmetatable, setmetatable = _G, type, error, next, select, tonumber,
   getmetatable, setmetatable
 local load, loadfile, pcall, xpcall, getfenv, setfenv = load, loadfile, pcall, xpcall, getfenv, setfenv
@@ -40,9 +41,24 @@ local function is_exit(e)
   return type(e) == "table" and getmetatable(e) == exit_mt
 end
 
+-- ---- errors Lua code cannot catch -------------------------------------------------------------------------------
+-- os.exit's error, and an interruption while it is raised (the hook of interrupt.lua raises it again and again, but
+-- a pcall must not even delay it): the error to raise again in place of `e`, or nil when `e` may be caught.
+local function uncatchable(e)
+  if is_exit(e) then
+    return e
+  elseif raised and raised() then
+    return interruption
+  end
+  return nil
+end
+
 local function passon(ok, ...)
-  if not ok and is_exit((...)) then
-    error((...), 0)
+  if not ok then
+    local again = uncatchable((...))
+    if again ~= nil then
+      error(again, 0)
+    end
   end
   return ok, ...
 end
@@ -69,6 +85,9 @@ end
 
 if os and not process_exit then
   os.exit = exit
+end
+
+if (os and not process_exit) or raised then
   _G.pcall = function(...)
     if select("#", ...) == 0 then
       bad(1, "pcall", "value expected")
@@ -79,13 +98,15 @@ if os and not process_exit then
     if type(handler) ~= "function" then
       bad(2, "xpcall", "function expected, got " .. type(handler))
     end
-    -- the handler never sees an exit, and one it raises itself goes on (not as "error in error handling")
+    -- the handler never sees an uncatchable error (an interruption is raised inside the hook, where a handler would
+    -- run with hooks off, unstoppable), and one it raises itself goes on (not as "error in error handling")
     return passon(xpcall(f, function(e)
-      if is_exit(e) then
-        return e
+      local again = uncatchable(e)
+      if again ~= nil then
+        return again
       end
       local ok, result = pcall(handler, e)
-      if ok or is_exit(result) then
+      if ok or uncatchable(result) ~= nil then
         return result
       end
       error(result, 0)
@@ -122,8 +143,9 @@ local function read(reader)
   while true do
     local ok, piece = pcall(reader)
     if not ok then
-      if is_exit(piece) then
-        error(piece, 0)
+      local again = uncatchable(piece)
+      if again ~= nil then
+        error(again, 0)
       end
       return nil, piece
     elseif piece == nil or piece == "" then
@@ -270,8 +292,8 @@ end
 -- opens the FFI, which registers itself in package.loaded.
 local SUBMODULES = {table = {"table.new", "table.clear"}, jit = {"jit.util", "jit.profile"}, string = {"string.buffer"},
   ffi = {"string.buffer"}}
-for i = 1, select("#", ...) - 4 do
-  local name = select(4 + i, ...)
+for i = 1, select("#", ...) - 6 do
+  local name = select(6 + i, ...)
   _G[name] = nil
   loaded[name] = nil
   for _, submodule in next, SUBMODULES[name] or {} do
