@@ -254,7 +254,7 @@ public final class Messages {
         private static Object luaKey(Object key) {
             return switch (key) {
                 case Number n when !(n instanceof BigInteger) -> n.doubleValue() == 0 ? 0.0 : n.doubleValue();
-                case String s -> ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8));
+                case String s -> ByteBuffer.wrap(JavaValues.utf8(s)); // a lone surrogate is its own error
                 case byte[] b -> ByteBuffer.wrap(b);
                 default -> key;
             };
