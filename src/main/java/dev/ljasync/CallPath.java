@@ -132,6 +132,17 @@ final class CallPath {
      * then lua_pcall, then the results converted and the stack restored. {@code owner} as for {@link #locked}.
      */
     Object[] execute(Object owner, String what, Callee callee, Object... args) {
+        return execute(owner, what, callee, this::results, args);
+    }
+
+    /** Reads what a call left on the stack, from index {@code first} to the top. */
+    @FunctionalInterface
+    interface Results<T> {
+        T read(MemorySegment L, int first, String what);
+    }
+
+    /** {@link #execute}, with the results read by {@code results} (as references, say) rather than converted. */
+    <T> T execute(Object owner, String what, Callee callee, Results<T> results, Object... args) {
         return locked(owner, () -> {
             beginCall();
             MemorySegment L = running;
@@ -170,7 +181,7 @@ final class CallPath {
                 if (status != LUA_OK) {
                     throw failure(L, status, null);
                 }
-                return results(L, base + 2, what);
+                return results.read(L, base + 2, what);
             } finally {
                 lua_settop(L, base);
             }
@@ -287,7 +298,7 @@ final class CallPath {
             try {
                 results[i] = values.toJava(L, first + i);
             } catch (IllegalArgumentException e) {
-                throw new LuaException(LuaException.Kind.RUNTIME, "result " + (i + 1) + " of " + what + " is "
+                throw new LuaException(LuaException.Kind.RUNTIME, "result " + (i + 1) + " of " + what + ": "
                         + e.getMessage(), "", null);
             }
         }

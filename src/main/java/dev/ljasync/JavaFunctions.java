@@ -21,6 +21,9 @@ final class JavaFunctions {
 
     private record Registered(String name, JavaFunction function) {}
 
+    /** What {@link JavaFunction#yield} returns: the values to yield. */
+    record Yield(Object[] values) {}
+
     private final CallPath calls;
     private final JavaValues values;
     private final MemoryLimit memoryLimit; // null without a limit
@@ -100,8 +103,11 @@ final class JavaFunctions {
                 }
             }
             Object result = registered.function().call(args);
+            if (result instanceof Yield yield) {
+                return reply(L, YIELD, yield.values());
+            }
             Object[] results = result instanceof Object[] many ? many : new Object[] {result};
-            return reply(L, true, results);
+            return reply(L, OK, results);
         } catch (Throwable t) {
             // A Lua error that came back through Java (a nested call) goes on as it was; anything else is named.
             try {
@@ -110,7 +116,7 @@ final class JavaFunctions {
                         : "Java function '" + (registered == null ? "?" : registered.name()) + "' threw "
                         + Failures.describe(t);
                 calls.failures.javaFailed(t, message);
-                return reply(L, false, message, relayed ? 0 : 2);
+                return reply(L, FAILED, message, relayed ? 0 : 2);
             } catch (Throwable again) {
                 return 0; // nothing sensible is left to report; the Lua wrapper raises nil then
             }
@@ -122,14 +128,21 @@ final class JavaFunctions {
         }
     }
 
-    private int reply(MemorySegment L, boolean ok, Object... results) {
+    // what the Lua wrapper (state.lua's finish) is told: results, an error to raise, or values to yield
+    private static final int OK = 0, FAILED = 1, YIELD = 2;
+
+    private int reply(MemorySegment L, int outcome, Object... results) {
         lua_settop(L, 0);
         boolean paused = gcPause(L);
         try {
             if (!lua_checkstack(L, results.length + 1)) {
                 throw new IllegalArgumentException("too many results for one Lua call: " + results.length);
             }
-            lua_pushboolean(L, ok);
+            if (outcome == YIELD) {
+                lua_pushinteger(L, 1);
+            } else {
+                lua_pushboolean(L, outcome == OK);
+            }
             for (int i = 0; i < results.length; i++) {
                 try {
                     values.push(L, results[i]);

@@ -141,6 +141,8 @@ public final class LuaState implements AutoCloseable {
     private final int callRef, lookupRef, assignRef, registerRef;
     // the function(...) handles: a binding per signature, made once
     private final TypedCalls typedCalls;
+    // references to Lua values (LuaValue) and the conversions that need Lua code
+    private final LuaValues references;
 
     /**
      * Opens a state with all of LuaJIT's standard libraries, as {@code luaL_openlibs} does.
@@ -334,7 +336,9 @@ public final class LuaState implements AutoCloseable {
         this.interruption = interruption != null ? interruption
                 : options.interruptible() ? new Interruption(false, INTERRUPTED) : null;
         this.lock = new StateLock(memory, lifetime, this.interruption);
-        JavaValues values = new JavaValues(memory, Synchronizers::luaValue);
+        JavaValues values = new JavaValues(memory);
+        references = new LuaValues(this, lifetime, memory);
+        values.bridge(references);
         LuaFailures failures = new LuaFailures(values, this.interruption);
         MemorySegment state = MemorySegment.NULL;
         try {
@@ -348,6 +352,7 @@ public final class LuaState implements AutoCloseable {
             lifetime.own(state, memoryLimit);
             calls = new CallPath(state, values, failures, memoryLimit, this.interruption, options.timeLimitNanos(),
                     lock, lifetime, memory);
+            references.calls(calls);
             int[] helpers = StateSetup.open(calls, options, forLibrary, this.interruption);
             callRef = helpers[0];
             lookupRef = helpers[1];
@@ -445,6 +450,35 @@ public final class LuaState implements AutoCloseable {
      */
     public Object get(String name) {
         return calls.execute(this, name, L -> calls.pushHelper(L, lookupRef, name))[0];
+    }
+
+    /**
+     * A reference to the value of a global or dotted name: unlike {@link #get}, a table is not copied, so changes
+     * made through the reference are changes to the table in Lua, and changes made by Lua code show through it.
+     *
+     * @param name the global or dotted name
+     * @return a reference to the value; null for nil
+     * @throws LuaException             if a part on the way cannot be indexed, or indexing raises an error
+     * @throws IllegalArgumentException when the name is not a name
+     */
+    public LuaValue reference(String name) {
+        return calls.execute(this, name, L -> calls.pushHelper(L, lookupRef, name), references::first);
+    }
+
+    /**
+     * A new coroutine running {@code function} ({@code coroutine.create}); drive it with {@link LuaValue#resume} and
+     * {@link LuaValue#status}.
+     *
+     * @param function a function of this state
+     * @return the coroutine, suspended
+     * @throws LuaException             when {@code function} is not a function
+     * @throws IllegalArgumentException when it is a reference into another state
+     */
+    public LuaValue coroutine(LuaValue function) {
+        return calls.execute(this, "making a coroutine", L -> {
+            references.pushHelper(L, LuaValues.COROUTINE);
+            return 0;
+        }, references::first, function);
     }
 
     /**

@@ -80,12 +80,14 @@ class JavaFunctionTest extends LuaStateFixture {
     @Test
     void shouldTurnArgumentsAndResultsWithoutAConversionIntoLuaErrors() {
         lua.register("echo", args -> args[0]);
-        lua.register("weird", args -> new Object());
-        Object[] r = lua.run("local ok1, e1 = pcall(echo, {}) local ok2, e2 = pcall(weird) return ok1, e1, ok2, e2");
+        lua.register("weird", args -> "lone \uD800 surrogate");
+        Object[] r = lua.run("local t = {} for i = 1, 200 do t = {t} end"
+                + " local ok1, e1 = pcall(echo, t) local ok2, e2 = pcall(weird) return ok1, e1, ok2, e2");
         assertEquals(false, r[0]);
-        assertTrue(((String) r[1]).contains("bad argument #1") && ((String) r[1]).contains("table"), (String) r[1]);
+        assertTrue(((String) r[1]).contains("bad argument #1") && ((String) r[1]).contains("100 deep"),
+                (String) r[1]);
         assertEquals(false, r[2]);
-        assertTrue(((String) r[3]).contains("java.lang.Object"), (String) r[3]);
+        assertTrue(((String) r[3]).contains("lone surrogate"), (String) r[3]);
         assertUsable();
     }
 

@@ -1,13 +1,21 @@
 package dev.ljasync.internal;
 
+import dev.ljasync.LuaTable;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.reflect.Array;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.util.function.UnaryOperator;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
 
 import static dev.ljasync.internal.LuaNative.*;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -15,46 +23,96 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * Converts between Java objects and values on a Lua stack: the one place that decides how each Java type looks in
- * Lua and back, by the rules documented on {@link dev.ljasync.LuaState}. One instance per state, used only by the
- * thread that holds the state's lock.
+ * Lua and back, by the rule documented in the README's "Values" (and on {@link dev.ljasync.LuaState}). What the
+ * public API adds to the rule (its sync objects, references to Lua values) comes through a {@link Bridge}. One
+ * instance per state, used only by the thread that holds the state's lock; reentrant (a {@code __gc} finalizer that
+ * calls a Java function may convert values while a conversion runs).
  */
 public final class JavaValues {
 
     /** LuaJIT (GC64) keeps light userdata addresses in 47 bits. */
     private static final long LIGHT_USERDATA_LIMIT = 1L << 47;
     private static final long SCRATCH_BYTES = 4096;
+    private static final long EXACT = 1L << 53;
+    private static final BigInteger TWO_TO_64 = BigInteger.ONE.shiftLeft(64);
+
+    /** The deepest nesting of tables a copy may have, either way (as for a channel message). */
+    public static final int MAX_DEPTH = Messages.MAX_DEPTH;
+
+    /** What the public API adds to the conversion rule. Its methods hold the state's lock, as the caller does. */
+    public interface Bridge {
+        /**
+         * Pushes {@code value} when it is an object of the API that stands for a Lua value (a reference to one of
+         * this state's values, a sync object's handle); returns false, pushing nothing, for any other object.
+         *
+         * @throws IllegalArgumentException when it is such an object but cannot be pushed here (another state's)
+         */
+        boolean push(MemorySegment L, Object value);
+
+        /** The Java object for the function, coroutine, userdata or cdata at absolute index {@code idx}. */
+        Object reference(MemorySegment L, int idx, int type);
+
+        /**
+         * The Long (or BigInteger) of the {@code int64_t} or {@code uint64_t} cdata at absolute index {@code idx},
+         * or null for another cdata.
+         */
+        Object integer(MemorySegment L, int idx);
+
+        /**
+         * Pushes an {@code int64_t} cdata (a {@code uint64_t} one when {@code unsigned}) with these bits.
+         *
+         * @throws IllegalArgumentException when the state cannot make one (it has no FFI)
+         */
+        void pushInteger(MemorySegment L, long bits, boolean unsigned);
+    }
+
+    /** A bridge for states without the public API's objects: every such object and every reference is refused. */
+    private static final Bridge NONE = new Bridge() {
+        public boolean push(MemorySegment L, Object value) {
+            return false;
+        }
+
+        public Object reference(MemorySegment L, int idx, int type) {
+            throw new IllegalArgumentException("a " + typeName(type) + " cannot be held here");
+        }
+
+        public Object integer(MemorySegment L, int idx) {
+            return null;
+        }
+
+        public void pushInteger(MemorySegment L, long bits, boolean unsigned) {
+            throw new IllegalArgumentException("an int64_t cannot be made here");
+        }
+    };
 
     private final MemorySegment scratch;
     private final MemorySegment length;
     private final CharsetDecoder utf8 = utf8Decoder();
-    private final UnaryOperator<Object> shared;
+    private Bridge bridge = NONE;
 
     /** Scratch memory comes from {@code arena}, which must outlive this object. */
     public JavaValues(Arena arena) {
-        this(arena, UnaryOperator.identity());
-    }
-
-    /**
-     * Scratch memory comes from {@code arena}, which must outlive this object. {@code shared} gives the value that
-     * stands in Lua for an object of the public API that has no Lua value of its own (a channel's handle, a number
-     * that ljasync.sync wraps); it returns any other object unchanged.
-     */
-    public JavaValues(Arena arena, UnaryOperator<Object> shared) {
         this.scratch = arena.allocate(SCRATCH_BYTES, 8);
         this.length = arena.allocate(JAVA_LONG);
-        this.shared = shared;
+    }
+
+    /** Sets the bridge to the public API's objects; once, as the state is opened. */
+    public void bridge(Bridge bridge) {
+        this.bridge = bridge;
     }
 
     /**
-     * Pushes {@code value}. The caller has made room on the stack and paused the collector ({@link LuaNative#gcPause}).
+     * Pushes {@code value}. The caller has made room for one value on the stack and paused the collector
+     * ({@link LuaNative#gcPause}); a table takes the room it needs itself.
      *
-     * @throws IllegalArgumentException if the value has no Lua form; nothing is pushed then
+     * @throws IllegalArgumentException if the value has no Lua form, naming the part that has none; the stack is
+     *                                  as it was then
      */
     public void push(MemorySegment L, Object value) {
         switch (value) {
             case null -> lua_pushnil(L);
             case Boolean b -> lua_pushboolean(L, b);
-            case Long l -> lua_pushnumber(L, exactDouble(l));
+            case Long l -> pushLong(L, l);
             case Integer i -> lua_pushnumber(L, i);
             case Short s -> lua_pushnumber(L, s);
             case Byte b -> lua_pushnumber(L, b);
@@ -63,22 +121,31 @@ public final class JavaValues {
             case String s -> pushBytes(L, utf8(s));
             case byte[] bytes -> pushBytes(L, bytes);
             case MemorySegment segment -> lua_pushlightuserdata(L, lightUserdata(segment));
+            case BigInteger big -> pushBig(L, big);
             default -> {
-                Object standIn = shared.apply(value);
-                if (standIn == value) {
+                if (Tables.isTable(value)) {
+                    int top = lua_gettop(L);
+                    try {
+                        new Tables(L).push(value, 0);
+                    } catch (RuntimeException | Error e) {
+                        lua_settop(L, top);
+                        throw e;
+                    }
+                    lua_replace(L, top + 1); // the table, in the place of the memo of tables below it
+                } else if (!bridge.push(L, value)) {
                     throw new IllegalArgumentException("a " + value.getClass().getName() + " has no Lua value;"
-                            + " pass null, Boolean, a number, String, byte[], a native MemorySegment, or a Channel,"
-                            + " Mutex or Semaphore");
+                            + " pass null, a Boolean, a number, a String, a byte[], a Map, a List, an array, a"
+                            + " native MemorySegment, a LuaValue, or a Channel, Mutex or Semaphore");
                 }
-                push(L, standIn);
             }
         }
     }
 
     /**
-     * The Java value at {@code idx}.
+     * The Java value at {@code idx}, by the one rule: tables copied (as {@code LuaTable}s), functions, coroutines,
+     * userdata and cdata other than 64-bit integers as the bridge's references.
      *
-     * @throws IllegalArgumentException for a Lua type that has no Java value, naming that type
+     * @throws IllegalArgumentException for a table nested too deep, naming where
      */
     public Object toJava(MemorySegment L, int idx) {
         int type = lua_type(L, idx);
@@ -88,8 +155,187 @@ public final class JavaValues {
         if (type == LUA_TSTRING) return string(bytes(L, idx));
         // zero-length, as a pointer from C is: reading or writing through it takes a deliberate reinterpret
         if (type == LUA_TLIGHTUSERDATA) return MemorySegment.ofAddress(lua_touserdata(L, idx).address());
-        throw new IllegalArgumentException("a " + typeName(type) + " has no Java value (nil, booleans, numbers,"
-                + " strings and light userdata have)");
+        int at = idx > 0 || idx <= LUA_REGISTRYINDEX ? idx : lua_gettop(L) + idx + 1;
+        return type == LUA_TTABLE ? new Copy(L).table(at, 0) : other(L, at, type);
+    }
+
+    private Object other(MemorySegment L, int idx, int type) {
+        if (type == LUA_TCDATA) {
+            Object integer = bridge.integer(L, idx);
+            if (integer != null) {
+                return integer;
+            }
+        }
+        return bridge.reference(L, idx, type);
+    }
+
+    /** A copy of one table (and those it holds) to Java: each Lua table once, by its address. */
+    private final class Copy {
+        private final MemorySegment L;
+        private final Map<Long, LuaTable> copied = new HashMap<>();
+        private final List<Object> keys = new ArrayList<>(); // the path, for errors
+
+        Copy(MemorySegment L) {
+            this.L = L;
+        }
+
+        Object value(int idx, int depth) {
+            int type = lua_type(L, idx);
+            return type == LUA_TTABLE ? table(idx, depth) : type == LUA_TNUMBER ? number(lua_tonumber(L, idx))
+                    : type == LUA_TSTRING ? string(bytes(L, idx)) : toJava(L, idx);
+        }
+
+        LuaTable table(int idx, int depth) {
+            long address = lua_topointer(L, idx);
+            LuaTable table = copied.get(address);
+            if (table != null) {
+                return table;
+            }
+            if (depth >= MAX_DEPTH) {
+                throw new IllegalArgumentException(Messages.place(keys) + " nests tables more than " + MAX_DEPTH
+                        + " deep, the most a copy holds; hold the outer table as a LuaValue and read it in parts");
+            }
+            if (!lua_checkstack(L, 3)) {
+                throw new IllegalArgumentException("the Lua stack is full");
+            }
+            table = new LuaTable((int) Math.min(lua_objlen(L, idx), 1 << 20));
+            copied.put(address, table);
+            int top = lua_gettop(L);
+            lua_pushnil(L);
+            try {
+                while (lua_next(L, idx) != 0) {
+                    Object key = value(top + 1, depth + 1);
+                    keys.add(key);
+                    table.put(key, value(top + 2, depth + 1));
+                    keys.removeLast();
+                    lua_settop(L, top + 1); // the key, for next
+                }
+            } finally {
+                lua_settop(L, top);
+            }
+            return table;
+        }
+    }
+
+    /** A push of one Java table (and those it holds) to Lua: each Map, List or array once, by identity. */
+    private final class Tables {
+        private final MemorySegment L;
+        // the Lua tables made so far sit in a memo table below them; `made` maps each Java table to its number
+        private final Map<Object, Integer> made = new IdentityHashMap<>();
+        private final List<Object> keys = new ArrayList<>();
+        private int memo;
+
+        Tables(MemorySegment L) {
+            this.L = L;
+        }
+
+        static boolean isTable(Object value) {
+            return value instanceof Map<?, ?> || value instanceof List<?>
+                    || (value.getClass().isArray() && !(value instanceof byte[]));
+        }
+
+        void push(Object table, int depth) {
+            Integer number = made.get(table);
+            if (number != null) {
+                lua_rawgeti(L, memo, number);
+                return;
+            }
+            if (depth >= MAX_DEPTH) {
+                throw refuse("nests tables more than " + MAX_DEPTH + " deep, the most a copy holds");
+            }
+            if (!lua_checkstack(L, 4)) {
+                throw refuse("nests tables deeper than the Lua stack has room for");
+            }
+            if (memo == 0) {
+                lua_createtable(L, 0, 0);
+                memo = lua_gettop(L);
+            }
+            switch (table) {
+                case Map<?, ?> map -> {
+                    lua_createtable(L, 0, map.size());
+                    remember(table);
+                    Map<Object, Object> luaKeys = new HashMap<>();
+                    for (Map.Entry<?, ?> entry : map.entrySet()) {
+                        Object key = entry.getKey();
+                        checkKey(key, luaKeys);
+                        if (entry.getValue() != null) {
+                            keys.add(key);
+                            element(key, depth);
+                            element(entry.getValue(), depth);
+                            keys.removeLast();
+                            lua_rawset(L, -3);
+                        }
+                    }
+                }
+                case List<?> list -> {
+                    lua_createtable(L, list.size(), 0);
+                    remember(table);
+                    int i = 0;
+                    for (Object element : list) {
+                        item(++i, element, depth);
+                    }
+                }
+                default -> { // an array, not byte[] (a string)
+                    int n = Array.getLength(table);
+                    lua_createtable(L, n, 0);
+                    remember(table);
+                    for (int i = 0; i < n; i++) {
+                        item(i + 1, Array.get(table, i), depth);
+                    }
+                }
+            }
+        }
+
+        /**
+         * Refuses a key Lua tables cannot have (nil, NaN, an integer beyond 2^53) and two keys that are one in Lua
+         * (1, 1L and 1.0; "A" and the bytes {65}); any other object is a key as its Lua value is.
+         */
+        private void checkKey(Object key, Map<Object, Object> luaKeys) {
+            if (key != null && (isTable(key) || !Messages.Writer.isScalar(key))) {
+                return;
+            }
+            String problem = Messages.Writer.keyProblem(key);
+            if (problem != null) {
+                throw refuse(problem);
+            }
+            Object other = luaKeys.putIfAbsent(Messages.Writer.luaKey(key), key);
+            if (other != null) {
+                throw refuse("has keys " + Messages.Writer.describe(other) + " and " + Messages.Writer.describe(key)
+                        + ", which are one key in Lua (one value would silently replace the other)");
+            }
+        }
+
+        private void remember(Object table) {
+            int number = made.size() + 1;
+            made.put(table, number);
+            lua_pushvalue(L, -1);
+            lua_rawseti(L, memo, number);
+        }
+
+        private void item(int index, Object element, int depth) {
+            if (element != null) {
+                keys.add((long) index);
+                element(element, depth);
+                keys.removeLast();
+                lua_rawseti(L, -2, index);
+            }
+        }
+
+        private void element(Object value, int depth) {
+            if (value != null && isTable(value)) {
+                push(value, depth + 1);
+                return;
+            }
+            try {
+                JavaValues.this.push(L, value);
+            } catch (IllegalArgumentException e) {
+                throw refuse("is " + e.getMessage());
+            }
+        }
+
+        private IllegalArgumentException refuse(String problem) {
+            return new IllegalArgumentException(Messages.place(keys) + " " + problem);
+        }
     }
 
     /** The bytes of the string at {@code idx}, which must be a string (not a number: that would convert in place). */
@@ -123,13 +369,29 @@ public final class JavaValues {
         return integral && !negativeZero ? (Object) (long) d : (Object) d;
     }
 
-    private static double exactDouble(long value) {
-        double d = value;
-        if (d >= 0x1p63 || (long) d != value) {
-            throw new IllegalArgumentException(value + " has no exact Lua number (Lua numbers are doubles:"
-                    + " integers are exact up to 2^53); pass it as a Double to round it, or as a String");
+    /** A long as a number where a double holds it exactly (within ±2^53), else as an int64_t cdata. */
+    private void pushLong(MemorySegment L, long value) {
+        if (value >= -EXACT && value <= EXACT) {
+            lua_pushnumber(L, value);
+        } else {
+            bridge.pushInteger(L, value, false);
         }
-        return d;
+    }
+
+    /** A BigInteger as an int64_t when negative, a uint64_t otherwise (as a channel message has it). */
+    private void pushBig(MemorySegment L, BigInteger big) {
+        if (big.signum() >= 0 && big.bitLength() <= 64) {
+            bridge.pushInteger(L, big.longValue(), true);
+        } else if (big.bitLength() <= 63) {
+            bridge.pushInteger(L, big.longValue(), false);
+        } else {
+            throw new IllegalArgumentException(big + " fits neither int64_t nor uint64_t");
+        }
+    }
+
+    /** The Java value of a {@code uint64_t}'s bits: a Long below 2^63, else a BigInteger. */
+    public static Object unsigned(long bits) {
+        return bits >= 0 ? (Object) bits : BigInteger.valueOf(bits).add(TWO_TO_64);
     }
 
     /**

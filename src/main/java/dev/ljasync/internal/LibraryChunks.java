@@ -31,6 +31,8 @@ public final class LibraryChunks {
     public static final byte[] CALLBACK = compile("callback.lua", "ljasync.callback");
     /** Run first in every interruptible state; see {@link Interruption}. */
     public static final byte[] INTERRUPT = compile("interrupt.lua", "ljasync.interrupt");
+    /** Loaded the first time a state converts a value that needs Lua code; see {@code LuaValues}. */
+    public static final byte[] VALUES = compile("values.lua", "ljasync.values");
     /** Wraps the function of every LuaThread. */
     public static final byte[] THREAD = compile("thread.lua", "ljasync.thread");
 

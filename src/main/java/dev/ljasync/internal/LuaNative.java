@@ -45,6 +45,11 @@ public final class LuaNative {
     public static final int LUA_TNUMBER = LibLuaJit.LUA_TNUMBER();
     public static final int LUA_TSTRING = LibLuaJit.LUA_TSTRING();
     public static final int LUA_TFUNCTION = LibLuaJit.LUA_TFUNCTION();
+    public static final int LUA_TTABLE = LibLuaJit.LUA_TTABLE();
+    public static final int LUA_TUSERDATA = LibLuaJit.LUA_TUSERDATA();
+    public static final int LUA_TTHREAD = LibLuaJit.LUA_TTHREAD();
+    /** LuaJIT's type of FFI cdata, which lua.h does not name. */
+    public static final int LUA_TCDATA = 10;
     public static final int LUA_MINSTACK = LibLuaJit.LUA_MINSTACK();
     /** The most stack slots a C function may ask for (LUAI_MAXCSTACK). */
     public static final int MAX_C_STACK = LibLuaJit.LUAI_MAXCSTACK();
@@ -105,6 +110,11 @@ public final class LuaNative {
     private static final MethodHandle PUSHINTEGER = critical(LibLuaJit.lua_pushinteger$address(), LibLuaJit.lua_pushinteger$descriptor());
     private static final MethodHandle PUSHBOOLEAN = critical(LibLuaJit.lua_pushboolean$address(), LibLuaJit.lua_pushboolean$descriptor());
     private static final MethodHandle RAWGETI = critical(LibLuaJit.lua_rawgeti$address(), LibLuaJit.lua_rawgeti$descriptor());
+    // lua_next raises only for a key that is not in the table, which the library never passes; it allocates nothing
+    private static final MethodHandle NEXT = critical(LibLuaJit.lua_next$address(), LibLuaJit.lua_next$descriptor());
+    private static final MethodHandle OBJLEN = critical(LibLuaJit.lua_objlen$address(), LibLuaJit.lua_objlen$descriptor());
+    private static final MethodHandle TOPOINTER = critical(LibLuaJit.lua_topointer$address(), LibLuaJit.lua_topointer$descriptor());
+    private static final MethodHandle RAWEQUAL = critical(LibLuaJit.lua_rawequal$address(), LibLuaJit.lua_rawequal$descriptor());
     // lua_gc is critical here only for STOP, RESTART and ISRUNNING, which neither collect nor run finalizers.
     private static final MethodHandle GC_FLAG = critical(LibLuaJit.lua_gc$address(), LibLuaJit.lua_gc$descriptor());
 
@@ -227,6 +237,26 @@ public final class LuaNative {
     // so outside lua_pcall they are for states whose globals the library controls.
 
     /** lua_upvalueindex macro. */
+    /** lua_next on a table: pops a key, pushes the next key and value; 0 at the end. Only keys of the table. */
+    public static int lua_next(MemorySegment L, int idx) {
+        try { return (int) NEXT.invokeExact(L, idx); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    /** lua_objlen of a table (its border, {@code #t} without metamethods). Tables only: a number converts in place. */
+    public static long lua_objlen(MemorySegment L, int idx) {
+        try { return (long) OBJLEN.invokeExact(L, idx); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    /** lua_topointer: the address of the object at idx (a table, function, thread, userdata, string), else 0. */
+    public static long lua_topointer(MemorySegment L, int idx) {
+        try { return ((MemorySegment) TOPOINTER.invokeExact(L, idx)).address(); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    /** lua_rawequal: whether two values are the same without metamethods. */
+    public static boolean lua_rawequal(MemorySegment L, int idx1, int idx2) {
+        try { return (int) RAWEQUAL.invokeExact(L, idx1, idx2) != 0; } catch (Throwable t) { throw rethrow(t); }
+    }
+
     public static int lua_upvalueindex(int i) {
         return LUA_GLOBALSINDEX - i;
     }
@@ -421,6 +451,16 @@ public final class LuaNative {
     /** lua_rawseti: pops a value into t[n] without metamethods; allocates only when the key is new. */
     public static void lua_rawseti(MemorySegment L, int idx, int n) {
         LibLuaJit.lua_rawseti(L, idx, n);
+    }
+
+    /** lua_createtable; allocates (call it with the collector paused). */
+    public static void lua_createtable(MemorySegment L, int narr, int nrec) {
+        LibLuaJit.lua_createtable(L, narr, nrec);
+    }
+
+    /** lua_rawset: pops a key and a value into the table at idx without metamethods. Never a nil or NaN key. */
+    public static void lua_rawset(MemorySegment L, int idx) {
+        LibLuaJit.lua_rawset(L, idx);
     }
 
     public static int lua_dump(MemorySegment L, MemorySegment writer, MemorySegment data) {

@@ -1,5 +1,7 @@
 package dev.ljasync.internal;
 
+import dev.ljasync.LuaTable;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.math.BigInteger;
@@ -11,7 +13,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -37,8 +38,8 @@ import java.util.Map;
  * <h2>Java values</h2>
  * Decoding gives null, Boolean, Long (a number with an integral value in long's range) or Double, Long for an
  * {@code int64_t} and for a {@code uint64_t} below 2^63 (a larger one is a BigInteger), String (a string that is
- * valid UTF-8) or byte[], and for a table a {@link LinkedHashMap} in the order the pairs were sent (a sequence is a
- * map from 1L, 2L, ... too). Encoding takes those and Integer, Short, Byte, Float, BigInteger and {@link List} (the
+ * valid UTF-8) or byte[], and for a table a {@link LuaTable} in the order the pairs were sent (a sequence is a
+ * map from 1L, 2L, ... too, and {@link LuaTable#toList()} gives its values). Encoding takes those and Integer, Short, Byte, Float, BigInteger and {@link List} (the
  * table {1 = first, 2 = second, ...}): a long beyond ±2^53, where doubles stop being exact, becomes an
  * {@code int64_t}; a BigInteger an {@code int64_t} when negative and a {@code uint64_t} otherwise. A null map value
  * or list element is left out, as nil is in a Lua table. Keys that are one key in Lua (1, 1L and 1.0; "A" and the
@@ -58,7 +59,6 @@ public final class Messages {
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.nativeOrder());
     private static final long EXACT = 1L << 53;
-    private static final BigInteger TWO_TO_64 = BigInteger.ONE.shiftLeft(64);
 
     private Messages() {}
 
@@ -92,7 +92,7 @@ public final class Messages {
 
     // ---- encoding --------------------------------------------------------------------------------------------------
 
-    private static final class Writer {
+    static final class Writer {
         private byte[] bytes = new byte[64];
         private int size;
         // the tables being written, outer to inner, and the key under which each inner one sits: for cycles and
@@ -178,6 +178,7 @@ public final class Messages {
                 case byte[] b -> string(b);
                 case Map<?, ?> map -> table(map, map.entrySet(), depth);
                 case List<?> list -> table(list, null, depth);
+                case Object array when array.getClass().isArray() -> table(array, null, depth);
                 default -> throw refuse("is a " + value.getClass().getName() + ", which cannot cross a channel;"
                         + " send null, Boolean, a number, BigInteger, String, byte[], a Map or a List of those"
                         + " (a Channel, Mutex or Semaphore as its handle())");
@@ -223,8 +224,9 @@ public final class Messages {
                     }
                 }
             } else {
+                List<?> list = table instanceof List<?> l ? l : arrayList(table);
                 long index = 0;
-                for (Object element : (List<?>) table) {
+                for (Object element : list) {
                     index++;
                     if (element != null) {
                         pair(index, element, depth);
@@ -234,6 +236,16 @@ public final class Messages {
             }
             INT.set(bytes, countAt, count);
             tables.removeLast();
+        }
+
+        /** The elements of an array of primitives or objects, boxed. */
+        private static List<Object> arrayList(Object array) {
+            int n = java.lang.reflect.Array.getLength(array);
+            List<Object> list = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                list.add(java.lang.reflect.Array.get(array, i));
+            }
+            return list;
         }
 
         private void pair(Object key, Object value, int depth) {
@@ -251,7 +263,7 @@ public final class Messages {
          * The key as Lua compares it: numbers by their double value (1, 1L and 1.0 are one key, and so are 0 and
          * -0.0), strings by their bytes ("A" and {@code byte[] {65}} are one key).
          */
-        private static Object luaKey(Object key) {
+        static Object luaKey(Object key) {
             return switch (key) {
                 case Number n when !(n instanceof BigInteger) -> n.doubleValue() == 0 ? 0.0 : n.doubleValue();
                 case String s -> ByteBuffer.wrap(JavaValues.utf8(s)); // a lone surrogate is its own error
@@ -260,7 +272,7 @@ public final class Messages {
             };
         }
 
-        private static String describe(Object key) {
+        static String describe(Object key) {
             return switch (key) {
                 case String s -> "\"" + s + "\" (String)";
                 case byte[] b -> Arrays.toString(b) + " (byte[])";
@@ -268,7 +280,13 @@ public final class Messages {
             };
         }
 
-        private static String keyProblem(Object key) {
+        /** Whether a key is one of the scalars that keyProblem judges. */
+        static boolean isScalar(Object key) {
+            return key instanceof String || key instanceof byte[] || key instanceof Boolean
+                    || (key instanceof Number && !(key instanceof BigInteger));
+        }
+
+        static String keyProblem(Object key) {
             return switch (key) {
                 case null -> "has a null key; Lua tables have no nil keys";
                 case String s -> null;
@@ -315,7 +333,7 @@ public final class Messages {
         private int position;
         private CharsetDecoder utf8;
         // the tables read so far, in order, for references
-        private final List<Map<Object, Object>> tables = new ArrayList<>();
+        private final List<LuaTable> tables = new ArrayList<>();
 
         Reader(byte[] bytes) {
             this.bytes = bytes;
@@ -352,7 +370,7 @@ public final class Messages {
                 case INT64 -> eight();
                 case UINT64 -> {
                     long bits = eight();
-                    yield bits >= 0 ? (Object) bits : BigInteger.valueOf(bits).add(TWO_TO_64);
+                    yield JavaValues.unsigned(bits);
                 }
                 case STRING -> {
                     int length = count();
@@ -373,7 +391,7 @@ public final class Messages {
                         throw new IllegalArgumentException("a message has a table of " + Integer.toUnsignedString(count)
                                 + " pairs");
                     }
-                    Map<Object, Object> table = LinkedHashMap.newLinkedHashMap(count);
+                    LuaTable table = new LuaTable(count);
                     tables.add(table);
                     for (int i = 0; i < count; i++) {
                         Object key = value(depth + 1);

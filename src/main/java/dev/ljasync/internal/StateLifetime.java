@@ -105,10 +105,11 @@ public final class StateLifetime implements Runnable {
 
     /**
      * Queues registry reference {@code ref} of the state to be freed once {@code owner} is unreachable, and
-     * {@code frame} (from {@link #frame}, or null) to be used again after it.
+     * {@code frame} (from {@link #frame}, or null) to be used again after it. Cleaning the returned cleanable
+     * queues them at once (an explicit close); either way, the next thread to hold the state frees them.
      */
-    public void unrefWhenUnreachable(Object owner, int ref, MemorySegment frame) {
-        REFERENCES.register(owner, () -> {
+    public Cleaner.Cleanable unrefWhenUnreachable(Object owner, int ref, MemorySegment frame) {
+        return REFERENCES.register(owner, () -> {
             if (!freed) {
                 dropped.add(new Dropped(ref, frame));
             }

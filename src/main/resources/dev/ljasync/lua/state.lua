@@ -237,10 +237,16 @@ end
 -- A Java function is a C closure that returns true and its results, or false, an error message and the level to
 -- raise it at; this Lua closure raises that error after the C function has returned, so no Lua error unwinds
 -- through Java frames. Level 2 (the wrapper tail-calls finish) names the Lua line that called the Java function;
--- level 0 passes on a Lua error that came back through Java as it was.
+-- level 0 passes on a Lua error that came back through Java as it was. Instead of true, a number asks to yield
+-- the results (JavaFunction.yield): the coroutine yields here, in Lua, after the C function has returned, and what
+-- resumes it is what the Java function returns to Lua.
+local yield = coroutine.yield
 local function finish(ok, ...)
   if ok then
-    return ...
+    if ok == true then
+      return ...
+    end
+    return yield(...)
   end
   local message, level = ...
   error(message, level)
