@@ -6,7 +6,8 @@ package dev.ljasync;
  * <p>Arguments arrive converted by the library's one rule (see "Values" in the README: nil as null, numbers as
  * {@link Long} or {@link Double}, strings as {@link String} or {@code byte[]}, tables copied as {@link LuaTable}s,
  * functions and coroutines as {@link LuaValue} references that stay usable after the call). The return value
- * converts back the same way; an {@code Object[]} is several results ({@code return a, b}), an empty one none, and
+ * converts back the same way; an {@code Object[]} (exactly: a {@code String[]} is one value, a table) is several
+ * results ({@code return a, b}), an empty one none, and
  * {@link #yield} yields the calling coroutine. Whatever it throws becomes a Lua error carrying the exception's class
  * and message, which Lua code may catch with {@code pcall}.
  */
@@ -17,7 +18,7 @@ public interface JavaFunction {
      * Runs the function.
      *
      * @param args the Lua arguments, converted, one element per argument
-     * @return the result; an {@code Object[]} for several results, an empty one for none
+     * @return the result; an {@code Object[]} (of that class exactly) for several results, an empty one for none
      * @throws Exception any exception, raised in Lua as an error that carries its class and message
      */
     Object call(Object[] args) throws Exception;

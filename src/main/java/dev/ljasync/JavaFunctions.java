@@ -106,7 +106,9 @@ final class JavaFunctions {
             if (result instanceof Yield yield) {
                 return reply(L, YIELD, yield.values());
             }
-            Object[] results = result instanceof Object[] many ? many : new Object[] {result};
+            // exactly an Object[] is several results; any other array (a String[]) is one value, a table
+            Object[] results = result != null && result.getClass() == Object[].class ? (Object[]) result
+                    : new Object[] {result};
             return reply(L, OK, results);
         } catch (Throwable t) {
             // A Lua error that came back through Java (a nested call) goes on as it was; anything else is named.
