@@ -32,19 +32,21 @@ class ReadmeExampleTest {
     private static final Pattern CLASS_NAME = Pattern.compile("^public class (\\w+)", Pattern.MULTILINE);
 
     /** What each example prints, by class name. */
-    private static final Map<String, List<String>> EXPECTED = Map.of(
-            "ReadmeExample", List.of(
+    private static final Map<String, List<String>> EXPECTED = Map.ofEntries(
+            Map.entry("ReadmeExample", List.of(
                     "[1, 3, 5, 7, 9]",
                     "500000500000",
                     "LUA! 42",
-                    "RUNTIME at line 2: lookup:2: attempt to index field 'missing' (a nil value)"),
-            "ReadmeWorkers", List.of("sums 330, total 330"),
-            "ReadmeSandbox", List.of(
+                    "RUNTIME at line 2: lookup:2: attempt to index field 'missing' (a nil value)")),
+            Map.entry("ReadmeWorkers", List.of("sums 330, total 330")),
+            Map.entry("ReadmeValues", List.of("[1, 4, 9, 16]", "demo has 3 sizes", "5", "changed", "42",
+                    "20 15 DEAD")),
+            Map.entry("ReadmeSandbox", List.of(
                     "[nil, nil, nil]",
                     "attempt to load a binary chunk: this state loads Lua source only (LuaJIT does not verify"
                             + " bytecode; LuaState.Builder.bytecode(true) allows it)",
                     "84",
-                    "EXIT 3: os.exit(3) ends this Lua code, not the process"));
+                    "EXIT 3: os.exit(3) ends this Lua code, not the process")));
 
     @Test
     @Timeout(120)
