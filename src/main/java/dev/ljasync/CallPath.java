@@ -190,7 +190,7 @@ final class CallPath {
 
     /** Loads a chunk in {@code mode} ("t", "bt") and runs it with {@code args}; {@code owner} as for {@link #locked}. */
     Object[] run(Object owner, byte[] chunk, String chunkName, String mode, Object[] args) {
-        return execute(owner, "chunk " + chunkName, L -> {
+        return execute(owner, "the chunk '" + chunkName + "'", L -> {
             int status = load(L, chunk, chunkId(chunkName), mode);
             if (status != LUA_OK) {
                 throw failure(L, status, null);

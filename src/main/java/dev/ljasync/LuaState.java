@@ -32,17 +32,15 @@ import static dev.ljasync.internal.LuaNative.*;
  * }</pre>
  *
  * <h2>Values</h2>
- * Arguments and results convert as follows (one rule for every method). To Lua: null is nil, Boolean a boolean,
- * Long/Integer/Short/Byte/Double/Float a number (a double, as in Lua 5.1; a long beyond 2^53 that a double cannot
- * hold exactly is refused, not rounded), String its UTF-8 bytes (a String with a lone surrogate, which has no UTF-8
- * form, is refused), byte[] its bytes (Lua strings keep every byte,
- * NUL included), a native MemorySegment a light userdata, a {@link Channel}, {@link Mutex} or {@link Semaphore}
- * its handle (a number, which {@code require("ljasync.sync").wrap} turns back into the object; the object is held
- * while the call runs). To Java: nil is null, a boolean a Boolean, a number
- * with an integral value in long's range a {@link Long} and any other number a {@link Double}, a string a
- * {@link String} when it is valid UTF-8 and a {@code byte[]} otherwise, a light userdata a zero-length
- * {@link MemorySegment}. Tables, functions, coroutines, full userdata and cdata have no Java value: a result of
- * such a type is a {@link LuaException}.
+ * Arguments and results convert by the library's one rule, the same for every method and every crossing (the
+ * README's "Values" has the whole table). To Lua: null is nil, Boolean a boolean, a number a number (a Long beyond
+ * 2^53, which a double would round, an {@code int64_t} cdata), String its UTF-8 bytes and byte[] its bytes, a
+ * {@code Map}, {@code List} or array a new table, a native MemorySegment a light userdata, a {@link LuaValue} the
+ * value it refers to, a {@link Channel}, {@link Mutex} or {@link Semaphore} its handle. To Java: nil is null, a
+ * boolean a Boolean, a number a {@link Long} when integral (else a {@link Double}), a string a {@link String} when
+ * it is valid UTF-8 (else a {@code byte[]}), an {@code int64_t} cdata a Long, a table a copy ({@link LuaTable}), a
+ * light userdata a zero-length MemorySegment, and a function, coroutine, full userdata or other cdata a
+ * {@link LuaValue} reference. {@link #reference(String)} gives a live reference to a table instead of a copy.
  *
  * <h2>Errors</h2>
  * Every Lua error, whatever was raised, becomes a {@link LuaException} with the message, chunk name, line and
@@ -435,7 +433,8 @@ public final class LuaState implements AutoCloseable {
      * @throws IllegalArgumentException when the name is not a name, or an argument has no Lua value
      */
     public Object[] call(String function, Object... args) {
-        return calls.execute(this, function, L -> calls.pushHelper(L, callRef, function), args);
+        return calls.execute(this, "the function '" + function + "'", L -> calls.pushHelper(L, callRef, function),
+                args);
     }
 
     /**
@@ -445,11 +444,11 @@ public final class LuaState implements AutoCloseable {
      * @param name the global or dotted name
      * @return the value; null for nil
      * @throws LuaException             if a part on the way cannot be indexed, indexing raises an error, or the value
-     *                                  has no Java value (a table, a function)
+     *                                  is a table nested too deep to copy
      * @throws IllegalArgumentException when the name is not a name
      */
     public Object get(String name) {
-        return calls.execute(this, name, L -> calls.pushHelper(L, lookupRef, name))[0];
+        return calls.execute(this, "'" + name + "'", L -> calls.pushHelper(L, lookupRef, name))[0];
     }
 
     /**
@@ -490,7 +489,7 @@ public final class LuaState implements AutoCloseable {
      * @throws IllegalArgumentException when the name is not a name, or the value has no Lua value
      */
     public void set(String name, Object value) {
-        calls.execute(this, name, L -> calls.pushHelper(L, assignRef, name), value);
+        calls.execute(this, "'" + name + "'", L -> calls.pushHelper(L, assignRef, name), value);
     }
 
     /**

@@ -85,15 +85,17 @@ public final class LuaValue implements AutoCloseable, Iterable<Map.Entry<Object,
     private final int ref;
     private final Type type;
     private final long identity; // the object's address while it lives (LuaJIT never moves objects); 0 for scalars
+    private final Object scalar; // the Java value of a boolean, number or light userdata, for equals and hashCode
     private final Cleaner.Cleanable cleanable;
     private volatile boolean closed;
 
-    LuaValue(LuaState owner, LuaValues values, int ref, Type type, long identity) {
+    LuaValue(LuaState owner, LuaValues values, int ref, Type type, long identity, Object scalar) {
         this.owner = owner;
         this.values = values;
         this.ref = ref;
         this.type = type;
         this.identity = identity;
+        this.scalar = scalar;
         this.cleanable = values.freeWhenUnreachable(this, ref);
     }
 
@@ -295,15 +297,12 @@ public final class LuaValue implements AutoCloseable, Iterable<Map.Entry<Object,
         if (!(other instanceof LuaValue that) || that.owner != owner || that.type != type) {
             return false;
         }
-        if (identity != 0 || that.identity != 0) {
-            return identity == that.identity;
-        }
-        return Objects.equals(toJava(), that.toJava());
+        return identity == that.identity && Objects.equals(scalar, that.scalar);
     }
 
     @Override
     public int hashCode() {
-        return identity != 0 ? Long.hashCode(identity) : Objects.hashCode(toJava());
+        return identity != 0 ? Long.hashCode(identity) : Objects.hashCode(scalar);
     }
 
     @Override

@@ -69,7 +69,9 @@ final class LuaValues implements JavaValues.Bridge {
         if (state == null) {
             throw new IllegalStateException("the LuaState was collected");
         }
-        long identity = lua_topointer(L, idx);
+        boolean scalar = type == LUA_TBOOLEAN || type == LUA_TNUMBER || type == LUA_TLIGHTUSERDATA;
+        long identity = scalar ? 0 : lua_topointer(L, idx);
+        Object value = scalar ? calls.values.toJava(L, idx) : null;
         lua_pushvalue(L, idx);
         boolean paused = gcPause(L); // the registry may grow
         int ref;
@@ -78,7 +80,7 @@ final class LuaValues implements JavaValues.Bridge {
         } finally {
             gcResume(L, paused);
         }
-        return new LuaValue(state, this, ref, LuaValue.Type.of(type), identity);
+        return new LuaValue(state, this, ref, LuaValue.Type.of(type), identity, value);
     }
 
     /** The first result of a call as a reference (null for nil or none); a {@link CallPath.Results}. */

@@ -89,6 +89,19 @@ class LuaValueTest {
             assertArrayEquals(new Object[] {true, 2L, 15L, "pq", 1.5},
                     lua.run("return m.a == m.b, #m.a, m.ints[1] + m.ints[2] + m.ints[3], m.names[1] .. m.names[2],"
                             + " m.nested.deep[1].x"));
+            List<Object> cyclic = new ArrayList<>();
+            cyclic.add(cyclic);
+            assertEquals(true, lua.run("local t = ... return t[1] == t", "cyclic", cyclic)[0]);
+            Object deep = List.of();
+            for (int i = 0; i < 150; i++) {
+                deep = List.of(deep);
+            }
+            Object tooDeep = deep;
+            IllegalArgumentException nested = assertThrows(IllegalArgumentException.class,
+                    () -> lua.run("return ...", "deep", tooDeep));
+            assertTrue(nested.getMessage().startsWith("argument 1 of the chunk 'deep': value[1][1]")
+                    && nested.getMessage().contains("more than 100 deep"), nested.getMessage());
+            assertEquals(1L, lua.run("return 1")[0], "nothing was left on the stack");
             Map<Object, Object> clash = new LinkedHashMap<>();
             clash.put(1, "int");
             clash.put(1L, "long");
@@ -187,6 +200,10 @@ class LuaValueTest {
             assertEquals(lua.reference("t"), lua.reference("t"));
             assertEquals(lua.reference("t").hashCode(), lua.reference("t").hashCode());
             assertNotEquals(lua.reference("t"), lua.reference("u"));
+            lua.run("n = 3; s = 'text'");
+            assertEquals(lua.reference("n"), lua.reference("n"));
+            assertEquals(lua.reference("s"), lua.reference("s"));
+            assertEquals(3L, lua.reference("n").toJava());
         }
     }
 

@@ -116,7 +116,7 @@ class ValuesKeptTest {
     void shouldRefuseALoneSurrogateNamingTheArgument() {
         try (LuaState lua = LuaState.open(); Channel channel = new Channel()) {
             var e = assertThrows(IllegalArgumentException.class, () -> lua.run("return ...", "c", "ok", "a\uD800b"));
-            assertEquals("argument 2 of chunk c: a String with a lone surrogate (U+D800 at index 1), which has no"
+            assertEquals("argument 2 of the chunk 'c': a String with a lone surrogate (U+D800 at index 1), which has no"
                     + " UTF-8 form; pass well-formed text, or the bytes meant as a byte[]", e.getMessage());
             var e2 = assertThrows(IllegalArgumentException.class,
                     () -> channel.send(Map.of("k", List.of("x", "\uDC00z"))));
