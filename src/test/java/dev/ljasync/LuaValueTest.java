@@ -238,7 +238,9 @@ class LuaValueTest {
                 }
             }
             long after = settled(lua);
-            assertTrue(after < before + 64 * 1024, "heap grew from " + before + " to " + after);
+            // The registry keeps the room of the most references held at once (until the collector found them
+            // dropped), which varies by a power of two; a million references kept would take 16 MB and more.
+            assertTrue(after < before + 2 * 1024 * 1024, "heap grew from " + before + " to " + after);
         }
     }
 

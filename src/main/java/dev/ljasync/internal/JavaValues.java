@@ -254,10 +254,13 @@ public final class JavaValues {
                 case Map<?, ?> map -> {
                     lua_createtable(L, 0, map.size());
                     remember(table);
-                    Map<Object, Object> luaKeys = new HashMap<>();
+                    // Strings alone cannot clash (a Map holds each once): check keys only in a map of other keys
+                    Map<Object, Object> luaKeys = onlyStrings(map) ? null : new HashMap<>();
                     for (Map.Entry<?, ?> entry : map.entrySet()) {
                         Object key = entry.getKey();
-                        checkKey(key, luaKeys);
+                        if (luaKeys != null) {
+                            checkKey(key, luaKeys);
+                        }
                         if (entry.getValue() != null) {
                             keys.add(key);
                             element(key, depth);
@@ -284,6 +287,15 @@ public final class JavaValues {
                     }
                 }
             }
+        }
+
+        private static boolean onlyStrings(Map<?, ?> map) {
+            for (Object key : map.keySet()) {
+                if (!(key instanceof String)) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         /**
