@@ -92,6 +92,9 @@ final class JavaModules {
     record Loader(Function<String, String> loader) implements Source {
 
         private static final String PLACE = "Java loader";
+        // A String is text, whatever the builder allows: bytecode in one would not keep its bytes (UTF-8)
+        private static final String BINARY = "a binary chunk: a Java loader gives Lua source text (bytecode can be"
+                + " a resource, with LuaState.Builder.bytecode(true))";
 
         Loader {
             Objects.requireNonNull(loader, "loader");
@@ -107,7 +110,10 @@ final class JavaModules {
                 if (text == null) {
                     return new Object[] {null, "\n\tno source from Java loader for '" + name + "'"};
                 }
-                return new Object[] {JavaValues.source(text), "=" + name, PLACE};
+                if (!text.isEmpty() && text.charAt(0) == '\033') {
+                    return new Object[] {false, BINARY, PLACE};
+                }
+                return new Object[] {JavaValues.source(text), "=" + name, PLACE, "t"};
             } catch (Throwable t) { // whatever the application's code throws is require's error, named
                 return new Object[] {false, Failures.describe(t), PLACE};
             }
@@ -168,7 +174,9 @@ final class JavaModules {
 
     private static void room(MemorySegment L, int slots) {
         if (!lua_checkstack(L, slots)) {
-            throw new IllegalArgumentException("too many Java modules and functions for one state's Lua stack");
+            throw new IllegalArgumentException("too many Java module functions: a builder's modules hold at most"
+                    + " about 1,990 functions in all (they reach each new state through Lua's stack of 8,000"
+                    + " slots); register the rest with LuaState.register, or give fewer");
         }
     }
 }

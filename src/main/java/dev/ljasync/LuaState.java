@@ -61,6 +61,12 @@ import static dev.ljasync.internal.LuaNative.*;
  * {@link Builder} allows each; untrusted code also gets only the libraries it needs ({@link Builder#libraries}),
  * without {@link Library#IO}, {@link Library#OS}, {@link Library#FFI} and {@link Library#DEBUG}.
  *
+ * <h2>Modules</h2>
+ * {@code require} finds modules that Java gives through the {@link Builder}: tables of Java functions
+ * ({@link Builder#module}), Lua source among a class loader's resources ({@link Builder#modules(ClassLoader,
+ * String)}) or from a function of the application ({@link Builder#modules(java.util.function.Function)}), searched
+ * in the order given, after {@code package.preload} and before Lua's files. They need {@link Library#PACKAGE}.
+ *
  * <h2>Interruption</h2>
  * A state opened with {@link Builder#interruptible(boolean) interruptible(true)} can be stopped: {@link #interrupt()}
  * from another thread, or its {@link Builder#timeLimit(Duration) time limit}, ends the running call with a
@@ -313,7 +319,9 @@ public final class LuaState implements AutoCloseable {
          * it). The functions run as {@link LuaState#register registered} ones do, through the state's one upcall
          * stub; they are shared by every state opened from this builder (each state of a callback or thread given
          * it by {@code stateOptions}), so they may run on several threads at once. See {@link #modules(ClassLoader,
-         * String)} for the order require searches in; needs {@link Library#PACKAGE}.
+         * String)} for the order require searches in; needs {@link Library#PACKAGE}. The modules of a builder hold
+         * at most about 1,990 functions in all: more make {@link #open()} fail with an
+         * {@link IllegalArgumentException}.
          *
          * @param name      the module's name, as {@code require} takes it ({@code "app.util"})
          * @param functions the module's functions by their keys in its table; copied now

@@ -8,6 +8,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.URL;
 import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -172,6 +173,16 @@ class JavaModulesTest {
                 assertEquals(42L, lua.run("return require('fast').answer")[0]);
             }
         }
+        // a String is text, whatever the builder allows
+        String binary = new String(bytecode, StandardCharsets.ISO_8859_1);
+        for (boolean allowed : new boolean[] {false, true}) {
+            try (LuaState lua = LuaState.builder().bytecode(allowed).modules(name -> binary).open()) {
+                LuaException e = assertThrows(LuaException.class, () -> lua.run("require('fast')"));
+                assertEquals("error loading module 'fast' from Java loader:\n\ta binary chunk: a Java loader gives"
+                        + " Lua source text (bytecode can be a resource, with LuaState.Builder.bytecode(true))",
+                        e.luaMessage());
+            }
+        }
     }
 
     @Test
@@ -214,6 +225,25 @@ class JavaModulesTest {
                 assertThrows(IllegalArgumentException.class, () -> builder.module("n", withNull)).getMessage());
         assertThrows(NullPointerException.class, () -> builder.modules(null, "mods"));
         assertThrows(NullPointerException.class, () -> builder.modules(null));
+    }
+
+    @Test
+    void shouldRefuseMoreFunctionsThanAStateTakesAtOpen() {
+        Map<String, JavaFunction> functions = new LinkedHashMap<>();
+        for (int i = 0; i < 1990; i++) {
+            long n = i;
+            functions.put("f" + i, args -> n);
+        }
+        try (LuaState lua = LuaState.builder().module("big", functions).open()) {
+            assertEquals(1989L, lua.run("return require('big').f1989()")[0]);
+        }
+        for (int i = 1990; i < 2010; i++) {
+            functions.put("f" + i, args -> null);
+        }
+        LuaState.Builder tooMany = LuaState.builder().module("big", functions);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, tooMany::open);
+        assertTrue(e.getMessage().startsWith("too many Java module functions: a builder's modules hold at most"
+                + " about 1,990 functions in all"), e.getMessage());
     }
 
     @Test

@@ -20,17 +20,17 @@ local function functions_searcher(modules)
   end
 end
 
--- find(name) returns the module's source, its chunk name and the place it came from; nil and the places it looked
--- at; or false, what went wrong and the place.
+-- find(name) returns the module's source, its chunk name, the place it came from and the mode to load it in (nil:
+-- as the sandbox allows); nil and the places it looked at; or false, what went wrong and the place.
 local function source_searcher(find)
   return function(name)
-    local text, chunkname, place = find(name)
+    local text, chunkname, place, mode = find(name)
     if text == nil then
       return chunkname
     end
     local f, why = nil, chunkname
     if text then
-      f, why = load(text, chunkname)
+      f, why = load(text, chunkname, mode)
     end
     if f == nil then
       error("error loading module '" .. name .. "' from " .. place .. ":\n\t" .. why, 0)
