@@ -55,7 +55,7 @@ final class JavaFunctions {
 
     /**
      * Pushes what state.lua's register takes after a name: a new C closure for {@code function} (called
-     * {@code name} in its errors), its id and the release function; returns 3. Needs room for 4 pushes.
+     * {@code name} in its errors), its id and the release function; returns 3. Needs room for 3 pushes.
      */
     int pushClosure(MemorySegment L, String name, JavaFunction function) {
         if (dispatcher == null) {
