@@ -229,7 +229,8 @@ public final class Callback implements AutoCloseable {
         /**
          * Opens each state of the callback with the choices of a {@link LuaState.Builder}, taken now: its libraries,
          * memory limit (enforced in every call), and whether Lua's loaders take bytecode, native modules load and
-         * {@code os.exit} ends the process. The default is {@code LuaState.builder()}: every library, as in
+         * {@code os.exit} ends the process, and the modules it gives {@code require} from Java
+         * ({@link LuaState.Builder#module}, {@link LuaState.Builder#modules(ClassLoader, String)}). The default is {@code LuaState.builder()}: every library, as in
          * lj-async, and none of the three. {@code CallbackType.of(sig).builder().stateOptions(LuaState.builder()
          * .libraries(Library.STRING, Library.MATH))} runs untrusted code that sees no FFI, io, os, debug or
          * {@code require}. The library's own Lua code still uses the FFI, string, table and jit libraries in each
@@ -238,6 +239,7 @@ public final class Callback implements AutoCloseable {
          *
          * @param options the state choices; later changes to it do not affect this builder
          * @return this builder
+         * @throws IllegalArgumentException when {@code options} gives Java modules without {@code Library.PACKAGE}
          */
         public Builder stateOptions(LuaState.Builder options) {
             return withStateOptions(Objects.requireNonNull(options, "options").options());

@@ -47,6 +47,20 @@ final class JavaFunctions {
      * {@link CallPath#execute}'s callee does; returns the count pushed after register.
      */
     int pushRegistration(MemorySegment L, String name, JavaFunction function) {
+        int pushed = calls.pushHelper(L, registerRef, name);
+        return pushed + pushClosure(L, name, function);
+    }
+
+    /** Pushes state.lua's register, for a chunk of the library that registers functions without a name. */
+    void pushRegister(MemorySegment L) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, registerRef);
+    }
+
+    /**
+     * Pushes what state.lua's register takes after a name: a new C closure for {@code function} (called
+     * {@code name} in its errors), its id and the release function; returns 3. Needs room for 3 pushes.
+     */
+    int pushClosure(MemorySegment L, String name, JavaFunction function) {
         if (dispatcher == null) {
             // one upcall stub per state; the closure's upvalue says which Java function to run
             dispatcher = lifetime.cfunction(this, JavaFunctions::dispatch);
@@ -58,14 +72,13 @@ final class JavaFunctions {
             lua_pushcclosure(L, dispatcher, 1);
             releaseRef = registryRef(L);
         }
-        int pushed = calls.pushHelper(L, registerRef, name);
         long id = functions.add(new Registered(name, function));
         // state.lua's register(..., closure, id, release) releases id when the closure's wrapper is collected
         lua_pushinteger(L, id);
         lua_pushcclosure(L, dispatcher, 1);
         lua_pushinteger(L, id);
         lua_rawgeti(L, LUA_REGISTRYINDEX, releaseRef);
-        return pushed + 3;
+        return 3;
     }
 
     /**

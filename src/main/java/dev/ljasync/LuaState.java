@@ -13,9 +13,13 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.lang.ref.Reference;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 import static dev.ljasync.internal.LuaNative.*;
 
@@ -54,6 +58,12 @@ import static dev.ljasync.internal.LuaNative.*;
  * {@code package}, and turns {@code os.exit} into a {@link LuaException.Kind#EXIT} error, unless its
  * {@link Builder} allows each; untrusted code also gets only the libraries it needs ({@link Builder#libraries}),
  * without {@link Library#IO}, {@link Library#OS}, {@link Library#FFI} and {@link Library#DEBUG}.
+ *
+ * <h2>Modules</h2>
+ * {@code require} finds modules that Java gives through the {@link Builder}: tables of Java functions
+ * ({@link Builder#module}), Lua source among a class loader's resources ({@link Builder#modules(ClassLoader,
+ * String)}) or from a function of the application ({@link Builder#modules(java.util.function.Function)}), searched
+ * in the order given, after {@code package.preload} and before Lua's files. They need {@link Library#PACKAGE}.
  *
  * <h2>Interruption</h2>
  * A state opened with {@link Builder#interruptible(boolean) interruptible(true)} can be stopped: {@link #interrupt()}
@@ -172,7 +182,8 @@ public final class LuaState implements AutoCloseable {
 
     /** What a state is opened with: the choices of a {@link Builder}, at one moment. */
     record Options(Set<Library> libraries, long memoryLimit, boolean bytecode, boolean nativeModules,
-                   boolean processExit, boolean interruptible, long timeLimitNanos) {}
+                   boolean processExit, boolean interruptible, long timeLimitNanos,
+                   List<JavaModules.Source> modules) {}
 
     /**
      * Chooses what a new {@link LuaState} has. Not thread-safe; each {@link #open()} makes a new state.
@@ -191,6 +202,7 @@ public final class LuaState implements AutoCloseable {
         private boolean processExit;
         private boolean interruptible;
         private Duration timeLimit = Duration.ZERO;
+        private final List<JavaModules.Source> modules = new ArrayList<>();
 
         private Builder() {}
 
@@ -301,18 +313,98 @@ public final class LuaState implements AutoCloseable {
             return this;
         }
 
-        /** These choices, for a state that another object opens (a callback's, a thread's). */
+        /**
+         * Gives {@code require} a module of Java functions: {@code require(name)} returns a table that holds each
+         * function under its key, the same table in every require of the state (as {@code package.loaded} keeps
+         * it). The functions run as {@link LuaState#register registered} ones do, through the state's one upcall
+         * stub; they are shared by every state opened from this builder (each state of a callback or thread given
+         * it by {@code stateOptions}), so they may run on several threads at once. See {@link #modules(ClassLoader,
+         * String)} for the order require searches in; needs {@link Library#PACKAGE}. The modules of a builder hold
+         * at most about 1,990 functions in all: more make {@link #open()} fail with an
+         * {@link IllegalArgumentException}.
+         *
+         * @param name      the module's name, as {@code require} takes it ({@code "app.util"})
+         * @param functions the module's functions by their keys in its table; copied now
+         * @return this builder
+         * @throws IllegalArgumentException when the name is empty or given already, or a key or function is null
+         */
+        public Builder module(String name, Map<String, JavaFunction> functions) {
+            for (JavaModules.Source source : modules) {
+                if (source instanceof JavaModules.Functions given && given.name().equals(name)) {
+                    throw new IllegalArgumentException("a Java module named '" + name + "' is given already");
+                }
+            }
+            modules.add(new JavaModules.Functions(name, functions));
+            return this;
+        }
+
+        /**
+         * Lets {@code require} load Lua modules from a class loader's resources, so that an application can ship
+         * its Lua code in its jar: {@code require("a.b")} loads resource {@code folder/a/b.lua}, or else
+         * {@code folder/a/b/init.lua}, as Lua's {@code package.path} does with files. The chunk is named
+         * {@code "@folder/a/b.lua"}, so its errors read {@code "folder/a/b.lua:3: ..."}, and runs with the module's
+         * name as {@code ...}; it is source text, loaded by the sandbox's rules (binary chunks are refused unless
+         * {@link #bytecode(boolean)} allows them). A module name with {@code '/'}, {@code ''} or an empty part
+         * names no resource.
+         *
+         * <p>{@code require} searches {@code package.preload} first, then the places given by {@link #module},
+         * {@code modules(ClassLoader, String)} and {@link #modules(Function)} in the order they were given, then
+         * Lua's files ({@code package.path}); when none has the module, its error lists every place looked at, as
+         * Lua does ({@code no Java module 'x'}, {@code no resource 'folder/x.lua'}, ...). Each module is loaded once
+         * per state. A resource that cannot be read is a Lua error naming the module and the exception. Needs
+         * {@link Library#PACKAGE}.
+         *
+         * @param loader the class loader whose resources hold the modules ({@code MyApp.class.getClassLoader()})
+         * @param folder the resource folder, without leading or trailing {@code '/'} needed ({@code "lua"}), or
+         *               {@code ""} for the top
+         * @return this builder
+         * @throws NullPointerException when either is null
+         */
+        public Builder modules(ClassLoader loader, String folder) {
+            modules.add(new JavaModules.Resources(loader, folder));
+            return this;
+        }
+
+        /**
+         * Lets {@code require} load Lua modules whose source text a function of the application gives: the module's
+         * name to its text, or null when it has no such module. The function runs when Lua code requires a module
+         * not found before it (see {@link #modules(ClassLoader, String)} for the order), on the thread that called
+         * {@code require}, holding the state; it is shared by every state opened from this builder, so it may be
+         * called on several threads at once. The chunk is named {@code "=name"} (its errors read
+         * {@code "name:3: ..."}) and loaded by the sandbox's rules, as source text. An exception it throws is a Lua
+         * error of {@code require} that names the module and the exception. Needs {@link Library#PACKAGE}.
+         *
+         * @param loader the module's name to its Lua source text, or to null
+         * @return this builder
+         * @throws NullPointerException when {@code loader} is null
+         */
+        public Builder modules(Function<String, String> loader) {
+            modules.add(new JavaModules.Loader(loader));
+            return this;
+        }
+
+        /**
+         * These choices, for a state that another object opens (a callback's, a thread's).
+         *
+         * @throws IllegalArgumentException when Java modules are given without {@link Library#PACKAGE}
+         */
         Options options() {
+            if (!modules.isEmpty() && !libraries.contains(Library.PACKAGE)) {
+                throw new IllegalArgumentException("Java modules (module, modules) are found by require, which"
+                        + " comes with Library.PACKAGE: add PACKAGE to libraries(...), or give no modules");
+            }
             return new Options(EnumSet.copyOf(libraries), memoryLimit, bytecode, nativeModules, processExit,
-                    interruptible || !timeLimit.isZero(), Interruption.nanos(timeLimit));
+                    interruptible || !timeLimit.isZero(), Interruption.nanos(timeLimit), List.copyOf(modules));
         }
 
         /**
          * Creates the state ({@code luaL_newstate}, or {@code lua_newstate} with a limit) and opens the libraries.
          *
          * @return the new state, open until {@link LuaState#close()}
-         * @throws IllegalStateException when LuaJIT cannot make the state: out of memory, or a memory limit asked of
-         *                               a LuaJIT built without GC64
+         * @throws IllegalStateException    when LuaJIT cannot make the state: out of memory, or a memory limit asked
+         *                                  of a LuaJIT built without GC64
+         * @throws IllegalArgumentException when Java modules ({@link #module}, {@link #modules}) are given without
+         *                                  {@link Library#PACKAGE}
          */
         public LuaState open() {
             return new LuaState(options(), EnumSet.noneOf(Library.class), null);
@@ -358,6 +450,7 @@ public final class LuaState implements AutoCloseable {
             registerRef = helpers[3];
             typedCalls = new TypedCalls(calls, lifetime, lookupRef);
             javaFunctions = new JavaFunctions(calls, lifetime, registerRef);
+            JavaModules.install(this, calls, javaFunctions, options.modules());
         } catch (RuntimeException | Error e) {
             lifetime.free();
             throw e;

@@ -46,7 +46,13 @@ class ReadmeExampleTest {
                     "attempt to load a binary chunk: this state loads Lua source only (LuaJIT does not verify"
                             + " bytecode; LuaState.Builder.bytecode(true) allows it)",
                     "84",
-                    "EXIT 3: os.exit(3) ends this Lua code, not the process")));
+                    "EXIT 3: os.exit(3) ends this Lua code, not the process")),
+            Map.entry("ReadmeModules", List.of(
+                    "HELLO, lua",
+                    "\tno Java module 'missing'",
+                    "\tno resource 'lua/missing.lua'",
+                    "\tno resource 'lua/missing/init.lua'",
+                    "\tno source from Java loader for 'missing'")));
 
     @Test
     @Timeout(120)

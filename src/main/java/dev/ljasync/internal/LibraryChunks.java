@@ -35,6 +35,8 @@ public final class LibraryChunks {
     public static final byte[] VALUES = compile("values.lua", "ljasync.values");
     /** Wraps the function of every LuaThread. */
     public static final byte[] THREAD = compile("thread.lua", "ljasync.thread");
+    /** Puts the searchers of Java modules into {@code package.loaders}, in a state whose builder gave some. */
+    public static final byte[] JAVA_MODULES = compile("java_modules.lua", "ljasync.java_modules");
 
     /**
      * A module that every state with the package library can {@code require}: its loader is called with the

@@ -261,11 +261,15 @@ local function wrap(raw, guard)
   end
 end
 
+-- With no name (n == 0), returns the function instead of storing it: a Java module's, which its table holds.
 local function register(n, ...)
   local raw, id, release = select(n + 1, ...)
   local guard = newproxy(true)
   getmetatable(guard).__gc = function()
     release(id)
+  end
+  if n == 0 then
+    return wrap(raw, guard)
   end
   store(wrap(raw, guard), n, ...)
 end

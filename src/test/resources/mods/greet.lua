@@ -1,0 +1,6 @@
+-- A module shipped as a resource: require gives it its name as ...
+local name = ...
+return {
+  name = name,
+  hello = function(who) return "hello, " .. who end,
+}
