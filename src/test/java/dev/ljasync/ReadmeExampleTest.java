@@ -44,7 +44,8 @@ class ReadmeExampleTest {
                     "attempt to load a binary chunk: this state loads Lua source only (LuaJIT does not verify"
                             + " bytecode; LuaState.Builder.bytecode(true) allows it)",
                     "84",
-                    "EXIT 3: os.exit(3) ends this Lua code, not the process"));
+                    "EXIT 3: os.exit(3) ends this Lua code, not the process"),
+            "ReadmeScript", List.of("HELLO!", "42", "hello, Lua", "hello, Java", "9", "sum.lua line 2"));
 
     @Test
     @Timeout(120)

@@ -1,5 +1,6 @@
 package dev.ljasync.script;
 
+import dev.ljasync.Channel;
 import dev.ljasync.JavaFunction;
 import dev.ljasync.LuaException;
 import dev.ljasync.LuaState;
@@ -21,12 +22,14 @@ import javax.script.SimpleBindings;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringReader;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -325,6 +328,35 @@ class LuaScriptEngineTest {
         assertEquals("this LuaState is closed", e.getMessage());
         assertThrows(IllegalStateException.class, () -> engine.get("x"));
         ((AutoCloseable) engine).close(); // twice: nothing
+    }
+
+    @Test
+    @Timeout(60)
+    void shouldFreeTheStateOfAnEngineDroppedWithoutClose() throws Exception {
+        try (Channel closed = new Channel()) {
+            dropEngine(closed);
+            long deadline = System.nanoTime() + Duration.ofSeconds(50).toNanos();
+            Object message = null;
+            while (message == null && System.nanoTime() < deadline) {
+                System.gc();
+                try {
+                    message = closed.receive(Duration.ofMillis(50));
+                } catch (TimeoutException notYet) {
+                    // collect again
+                }
+            }
+            assertEquals("state closed", message, "the dropped engine's state was closed, its finalizers run");
+        }
+    }
+
+    private void dropEngine(Channel closed) throws ScriptException {
+        ScriptEngine dropped = manager.getEngineByName("lua");
+        dropped.put("closed", closed);
+        dropped.put("shout", (JavaFunction) args -> "held by the state, holding the engine");
+        dropped.eval("""
+                local channel = require("ljasync.sync").wrap(closed)
+                keep = newproxy(true)
+                getmetatable(keep).__gc = function() channel:send("state closed") end""");
     }
 
     @Test
