@@ -23,7 +23,7 @@ final class LuaGlobals implements AutoCloseable {
 
     private static final String CHUNK = "ljasync.script";
     private static final String SOURCE = source();
-    // where a Java function waits, registered, before it moves to its key (register takes names, keys are any text)
+    // where a Java function waits, registered, before it moves to a key with a dot (register takes dotted names)
     private static final String REGISTERED = "ljasync_script_registered";
 
     final LuaState state;
@@ -54,13 +54,15 @@ final class LuaGlobals implements AutoCloseable {
         try {
             if (value instanceof JavaFunction function) {
                 Object old = op("put", key, null)[0];
-                state.register(REGISTERED, function);
-                op("move", REGISTERED, key);
+                // register takes a dotted name; a key with a dot is reached through a name of the engine's own
+                String name = key.indexOf('.') < 0 ? key : REGISTERED;
+                state.register(name, function);
+                op("move", name, key);
                 return old;
             }
             return op("put", key, value)[0];
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("the value for '" + key + "': " + e.getMessage(), e);
+            throw refused("the value for '" + key + "'", e);
         } finally {
             lock.unlock();
         }
@@ -101,7 +103,11 @@ final class LuaGlobals implements AutoCloseable {
 
     /** Calls global function {@code name}; false first when there is none, else true and the results. */
     Object[] call(String name, Object[] args) {
-        return op(spread(new Object[] {"call", name}, args));
+        try {
+            return op(spread(new Object[] {"call", name}, args));
+        } catch (IllegalArgumentException e) {
+            throw refused("an argument for " + name + "()", e);
+        }
     }
 
     /** Whether {@code receiver} has a callable {@code name}. */
@@ -111,15 +117,20 @@ final class LuaGlobals implements AutoCloseable {
 
     /** Calls {@code receiver:name(args)}; false first when there is no such method, else true and the results. */
     Object[] callMethod(Object receiver, String name, Object[] args) {
-        return op(spread(new Object[] {"method", receiver, name}, args));
+        try {
+            return op(spread(new Object[] {"method", receiver, name}, args));
+        } catch (IllegalArgumentException e) {
+            throw refused("the receiver or an argument for method " + name + "()", e);
+        }
     }
 
     /** Makes the globals' {@code __index} call {@code lookup} with the key of a global the state does not have. */
     void readMissingThrough(JavaFunction lookup) {
         lock.lock();
         try {
-            state.register(REGISTERED, lookup);
-            op("scope", REGISTERED);
+            // the name Lua's messages give it: "Java function 'GLOBAL_SCOPE' threw ..."; removed at once
+            state.register("GLOBAL_SCOPE", lookup);
+            op("scope", "GLOBAL_SCOPE");
         } finally {
             lock.unlock();
         }
@@ -138,6 +149,12 @@ final class LuaGlobals implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** A value refused on its way to Lua, named as the caller knows it (not as an operand of globals.lua). */
+    private static IllegalArgumentException refused(String what, IllegalArgumentException e) {
+        String reason = e.getCause() instanceof IllegalArgumentException cause ? cause.getMessage() : e.getMessage();
+        return new IllegalArgumentException(what + ": " + reason, e);
     }
 
     private static Object[] spread(Object[] head, Object[] tail) {

@@ -34,7 +34,8 @@ import java.util.Set;
  * <p>Its {@code ENGINE_SCOPE} bindings are the state's globals, live: {@code put("x", 1)} makes global {@code x}, and
  * a global a script sets is there to {@code get}. A {@link dev.ljasync.JavaFunction} put there is registered as a
  * Lua function. Lua code reading a global that the state does not have gets the value of that name in the
- * {@code GLOBAL_SCOPE} (the manager's bindings) of the context in force, read at that moment. Values convert as
+ * {@code GLOBAL_SCOPE} (the manager's bindings) of the context in force, read at that moment (through an
+ * {@code __index} on the globals, which a script that sets a metatable of its own on them replaces). Values convert as
  * for {@link LuaState}; a global whose value has no Java value yet (a table, a function) is refused by {@code get}
  * with a {@link LuaException}.
  *

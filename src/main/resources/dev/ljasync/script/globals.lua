@@ -36,8 +36,10 @@ elseif op == "put" then -- returns the value replaced
   end
   return nil
 elseif op == "move" then -- a global to another name, such as a Java function registered under a name of its own
-  rawset(G, b, rawget(G, a))
-  rawset(G, a, nil)
+  if a ~= b then
+    rawset(G, b, rawget(G, a))
+    rawset(G, a, nil)
+  end
 elseif op == "keys" then -- the globals' string keys
   local keys, n = {}, 0
   for k in next, G do

@@ -135,9 +135,19 @@ class LuaScriptEngineTest {
     void shouldRegisterAJavaFunctionPutInTheBindings() throws Exception {
         engine.put("shout", (JavaFunction) args -> args[0].toString().toUpperCase() + "!");
         assertEquals("LUA!", engine.eval("return shout('lua')"));
-        engine.put("a key, not a name", (JavaFunction) args -> 7);
-        assertEquals(7L, engine.eval("return _G['a key, not a name']()"));
+        engine.put("a.key with a dot", (JavaFunction) args -> 7);
+        assertEquals(7L, engine.eval("return _G['a.key with a dot']()"));
+        engine.put("ljasync_script_registered", (JavaFunction) args -> 8);
+        assertEquals(8L, engine.eval("return ljasync_script_registered()"));
+        engine.getBindings(ScriptContext.ENGINE_SCOPE).remove("ljasync_script_registered");
+        engine.put("another.dot", (JavaFunction) args -> 9);
+        assertEquals(9L, engine.eval("return _G['another.dot']()"));
         assertFalse(engine.getBindings(ScriptContext.ENGINE_SCOPE).containsKey("ljasync_script_registered"));
+        assertFalse(engine.getBindings(ScriptContext.ENGINE_SCOPE).containsKey("GLOBAL_SCOPE"));
+        ScriptException e = assertThrows(ScriptException.class, () -> engine.eval("\nlocal r = shout()"));
+        assertEquals(2, e.getLineNumber());
+        assertTrue(e.getMessage().startsWith("script:2: Java function 'shout' threw java.lang.ArrayIndexOutOfBoundsException"),
+                e.getMessage());
     }
 
     @Test
@@ -210,7 +220,17 @@ class LuaScriptEngineTest {
     void shouldRefuseABindingWithNoLuaValueNamingIt() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> engine.put("thing", new Object()));
-        assertTrue(e.getMessage().startsWith("the value for 'thing': "), e.getMessage());
+        assertTrue(e.getMessage().startsWith("the value for 'thing': a java.lang.Object has no Lua value;"),
+                e.getMessage());
+        IllegalArgumentException argument = assertThrows(IllegalArgumentException.class,
+                () -> ((Invocable) engine).invokeFunction("tostring", new Object()));
+        assertTrue(argument.getMessage().startsWith("an argument for tostring(): a java.lang.Object has no Lua"
+                + " value;"), argument.getMessage());
+        manager.put("opaque", new Object());
+        ScriptException global = assertThrows(ScriptException.class, () -> engine.eval("return opaque"));
+        assertTrue(global.getMessage().startsWith("script:1: Java function 'GLOBAL_SCOPE' threw"
+                + " java.lang.IllegalArgumentException: result 1: a java.lang.Object has no Lua value;"),
+                global.getMessage());
         assertThrows(IllegalArgumentException.class, () -> engine.put("", 1));
         assertThrows(NullPointerException.class, () -> engine.put(null, 1));
     }
