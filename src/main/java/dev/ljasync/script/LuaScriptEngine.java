@@ -339,13 +339,17 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
                 }
                 Map<String, Object> values = globals.read(names);
                 for (String name : names) {
-                    if (values.containsKey(name)) {
-                        Object value = values.get(name);
-                        if (value == null) {
-                            scope.remove(name);
-                        } else if (!sameLuaValue(copied.get(name), value)) {
-                            scope.put(name, value);
-                        }
+                    if (!values.containsKey(name)) {
+                        continue; // no Java value yet: it stays in the state only
+                    }
+                    Object value = values.get(name);
+                    if (copied.containsKey(name) && sameLuaValue(copied.get(name), value)) {
+                        continue; // unchanged: the binding keeps its own Java type (an Integer stays one)
+                    }
+                    if (value == null) {
+                        scope.remove(name);
+                    } else {
+                        scope.put(name, value);
                     }
                 }
             } catch (RuntimeException | Error e) {

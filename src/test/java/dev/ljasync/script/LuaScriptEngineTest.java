@@ -196,10 +196,12 @@ class LuaScriptEngineTest {
         Bindings own = new SimpleBindings();
         own.put("x", 20);
         own.put("gone", "soon");
+        own.put("nothing", null);
         assertEquals(42L, engine.eval("made = x * 2 + 2; gone = nil; function helper() end; return made", own));
         assertEquals(20, own.get("x"), "a value the script did not change keeps its Java type");
         assertEquals(42L, own.get("made"), "a global the script created is copied back");
         assertFalse(own.containsKey("gone"), "a name set to nil is removed");
+        assertTrue(own.containsKey("nothing"), "a null the script left as it was stays");
         assertFalse(own.containsKey("helper"), "a function has no Java value yet: it stays in the state");
         assertFalse(own.containsKey("kept"), "the engine's globals are not copied into the bindings");
         assertEquals("engine", engine.get("kept"));
