@@ -52,7 +52,9 @@ class ReadmeExampleTest {
                     "\tno Java module 'missing'",
                     "\tno resource 'lua/missing.lua'",
                     "\tno resource 'lua/missing/init.lua'",
-                    "\tno source from Java loader for 'missing'")));
+                    "\tno source from Java loader for 'missing'")),
+            Map.entry("ReadmeScript", List.of("HELLO!", "42", "hello, Lua", "hello, Java", "9",
+                    "sum.lua line 2")));
 
     @Test
     @Timeout(120)

@@ -1,0 +1,408 @@
+package dev.ljasync.script;
+
+import dev.ljasync.LuaException;
+import dev.ljasync.LuaState;
+
+import javax.script.AbstractScriptEngine;
+import javax.script.Bindings;
+import javax.script.Compilable;
+import javax.script.CompiledScript;
+import javax.script.Invocable;
+import javax.script.ScriptContext;
+import javax.script.ScriptEngine;
+import javax.script.ScriptEngineFactory;
+import javax.script.ScriptException;
+import javax.script.SimpleBindings;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A {@link ScriptEngine} for Lua, run by LuaJIT in one {@link LuaState} of its own; thread-safe (scripts, calls
+ * and bindings from several threads run one at a time). Made by {@link LuaScriptEngineFactory}, which
+ * {@code new ScriptEngineManager().getEngineByName("lua")} finds.
+ *
+ * <p>Its {@code ENGINE_SCOPE} bindings are the state's globals, live: {@code put("x", 1)} makes global {@code x}, and
+ * a global a script sets is there to {@code get}. A {@link dev.ljasync.JavaFunction} put there is registered as a
+ * Lua function. Lua code reading a global that the state does not have gets the value of that name in the
+ * {@code GLOBAL_SCOPE} (the manager's bindings) of the context in force, read at that moment (through an
+ * {@code __index} on the globals, which a script that sets a metatable of its own on them replaces). Values convert as
+ * for {@link LuaState}; a global whose value has no Java value yet (a table, a function) is refused by {@code get}
+ * with a {@link LuaException}.
+ *
+ * <p>An eval with a context (or bindings) of your own, whose {@code ENGINE_SCOPE} is not this engine's, copies
+ * that scope in as globals first and back out afterwards (also after an error): every name it held and every
+ * global the script created, except those whose value has no Java value yet; a name the script set to nil is
+ * removed. The state keeps those globals: it has one set of globals, which such an eval shares, not a copy.
+ *
+ * <p>The value of an eval is the chunk's first result (null for none). A Lua error is a {@link ScriptException}
+ * with the Lua message, the chunk's name ({@link ScriptEngine#FILENAME}, else {@code "script"}) and the line; its
+ * cause is the {@link LuaException}, with the traceback.
+ *
+ * <p>The engine holds native memory until {@link #close()}; one dropped without it is closed by the garbage
+ * collector, as a {@link LuaState} is.
+ */
+public final class LuaScriptEngine extends AbstractScriptEngine implements Invocable, Compilable, AutoCloseable {
+
+    private static final String DEFAULT_NAME = "script";
+
+    private final LuaScriptEngineFactory factory;
+    private final LuaGlobals globals;
+    private final GlobalBindings engineScope;
+    private ScriptContext active; // the context of the eval or call in progress; guarded by globals.lock
+
+    private LuaScriptEngine(LuaScriptEngineFactory factory, LuaGlobals globals, GlobalBindings engineScope) {
+        super(engineScope);
+        this.factory = factory;
+        this.globals = globals;
+        this.engineScope = engineScope;
+        globals.readMissingThrough(args -> {
+            Bindings scope = (active != null ? active : context).getBindings(ScriptContext.GLOBAL_SCOPE);
+            return scope == null ? null : scope.get(args[0]);
+        });
+    }
+
+    /** An engine over {@code state}, which it owns. */
+    static LuaScriptEngine over(LuaScriptEngineFactory factory, LuaState state) {
+        try {
+            LuaGlobals globals = new LuaGlobals(state);
+            return new LuaScriptEngine(factory, globals, new GlobalBindings(globals));
+        } catch (RuntimeException | Error e) {
+            state.close();
+            throw e;
+        }
+    }
+
+    // ---- ScriptEngine ----------------------------------------------------------------------------------------------
+
+    /**
+     * Runs Lua source text in {@code context}.
+     *
+     * @param script  the Lua source text
+     * @param context the context: its {@code ENGINE_SCOPE}, {@code GLOBAL_SCOPE} and {@link ScriptEngine#FILENAME}
+     * @return the chunk's first result, or null
+     * @throws ScriptException      when it does not compile or raises an error
+     * @throws NullPointerException when an argument is null
+     */
+    @Override
+    public Object eval(String script, ScriptContext context) throws ScriptException {
+        requireNonNull(script, "script");
+        requireNonNull(context, "context");
+        return first(in(context, () -> globals.state.run(script, chunkName(context))));
+    }
+
+    /**
+     * Reads Lua source text to its end and runs it in {@code context}.
+     *
+     * @param reader  the source
+     * @param context the context, as for {@link #eval(String, ScriptContext)}
+     * @return the chunk's first result, or null
+     * @throws ScriptException      when it cannot be read, does not compile or raises an error
+     * @throws NullPointerException when an argument is null
+     */
+    @Override
+    public Object eval(Reader reader, ScriptContext context) throws ScriptException {
+        requireNonNull(reader, "reader");
+        return eval(read(reader), context);
+    }
+
+    /**
+     * New, empty bindings (a {@link SimpleBindings}), for a context of your own.
+     *
+     * @return the bindings
+     */
+    @Override
+    public Bindings createBindings() {
+        return new SimpleBindings();
+    }
+
+    /**
+     * The factory that made this engine.
+     *
+     * @return the factory
+     */
+    @Override
+    public ScriptEngineFactory getFactory() {
+        return factory;
+    }
+
+    // ---- Compilable ------------------------------------------------------------------------------------------------
+
+    /**
+     * Compiles Lua source text to LuaJIT bytecode ({@link LuaState#compile}), named by this engine's context's
+     * {@link ScriptEngine#FILENAME}; each {@code eval} of the result runs it again.
+     *
+     * @param script the Lua source text
+     * @return the compiled script
+     * @throws ScriptException      when it does not compile
+     * @throws NullPointerException when the script is null
+     */
+    @Override
+    public CompiledScript compile(String script) throws ScriptException {
+        requireNonNull(script, "script");
+        String name = chunkName(context);
+        byte[] bytecode = locked(() -> globals.state.compile(script, name));
+        return new CompiledScript() {
+            @Override
+            public Object eval(ScriptContext context) throws ScriptException {
+                requireNonNull(context, "context");
+                return first(in(context, () -> globals.state.run(bytecode, name)));
+            }
+
+            @Override
+            public ScriptEngine getEngine() {
+                return LuaScriptEngine.this;
+            }
+        };
+    }
+
+    /**
+     * Reads Lua source text to its end and compiles it; see {@link #compile(String)}.
+     *
+     * @param script the source
+     * @return the compiled script
+     * @throws ScriptException      when it cannot be read or does not compile
+     * @throws NullPointerException when the reader is null
+     */
+    @Override
+    public CompiledScript compile(Reader script) throws ScriptException {
+        requireNonNull(script, "script");
+        return compile(read(script));
+    }
+
+    // ---- Invocable -------------------------------------------------------------------------------------------------
+
+    /**
+     * Calls a global function of the state (a raw read of the global: not one of the global scope).
+     *
+     * @param name the global's name
+     * @param args the arguments, converted as for {@link LuaState}
+     * @return the function's first result, or null
+     * @throws ScriptException          when the function raises an error
+     * @throws NoSuchMethodException    when the global is not a function (nor has a {@code __call} metamethod)
+     * @throws IllegalArgumentException when an argument has no Lua value
+     * @throws NullPointerException     when the name is null
+     */
+    @Override
+    public Object invokeFunction(String name, Object... args) throws ScriptException, NoSuchMethodException {
+        requireNonNull(name, "name");
+        Object[] results = in(context, () -> globals.call(name, args == null ? new Object[0] : args));
+        if (Boolean.FALSE.equals(results[0])) {
+            throw new NoSuchMethodException("global '" + name + "' is not a function in this engine's state");
+        }
+        return results.length > 1 ? results[1] : null;
+    }
+
+    /**
+     * Calls a method of a Lua value, as {@code thiz:name(args)} does: for now a string's methods (the
+     * {@code string} library), since tables do not yet come to Java.
+     *
+     * @param thiz the receiver, converted as for {@link LuaState}
+     * @param name the method's name
+     * @param args the arguments
+     * @return the method's first result, or null
+     * @throws ScriptException          when the method raises an error
+     * @throws NoSuchMethodException    when the receiver has no such method
+     * @throws IllegalArgumentException when the receiver is null, or it or an argument has no Lua value
+     * @throws NullPointerException     when the name is null
+     */
+    @Override
+    public Object invokeMethod(Object thiz, String name, Object... args)
+            throws ScriptException, NoSuchMethodException {
+        requireNonNull(name, "name");
+        if (thiz == null) {
+            throw new IllegalArgumentException("invokeMethod needs a receiver: thiz is null");
+        }
+        Object[] results = in(context, () -> globals.callMethod(thiz, name, args == null ? new Object[0] : args));
+        if (Boolean.FALSE.equals(results[0])) {
+            throw new NoSuchMethodException("the receiver has no method '" + name + "'");
+        }
+        return results.length > 1 ? results[1] : null;
+    }
+
+    /**
+     * The global functions of the state as an implementation of {@code type}: each method calls the global function
+     * of its name, and its result converts to the method's return type. A Lua error is thrown as a
+     * {@link LuaException}.
+     *
+     * @param type an interface
+     * @param <T>  the interface
+     * @return the implementation, or null when a method that has no default has no global function
+     * @throws IllegalArgumentException when {@code type} is not an interface
+     */
+    @Override
+    public <T> T getInterface(Class<T> type) {
+        return ScriptInterface.of(type, this, null);
+    }
+
+    /**
+     * The methods of a Lua value as an implementation of {@code type}, as {@link #invokeMethod} calls them.
+     *
+     * @param thiz the receiver
+     * @param type an interface
+     * @param <T>  the interface
+     * @return the implementation, or null when a method that has no default is not a method of {@code thiz}
+     * @throws IllegalArgumentException when {@code thiz} is null or {@code type} is not an interface
+     */
+    @Override
+    public <T> T getInterface(Object thiz, Class<T> type) {
+        if (thiz == null) {
+            throw new IllegalArgumentException("getInterface needs a receiver: thiz is null");
+        }
+        return ScriptInterface.of(type, this, thiz);
+    }
+
+    // ---- lifetime --------------------------------------------------------------------------------------------------
+
+    /**
+     * Closes the engine's state ({@link LuaState#close()}); later use is an {@link IllegalStateException}. A second
+     * close does nothing.
+     */
+    @Override
+    public void close() {
+        globals.close();
+    }
+
+    @Override
+    public String toString() {
+        return "LuaScriptEngine[" + globals.state + "]";
+    }
+
+    // ---- what the parts share --------------------------------------------------------------------------------------
+
+    LuaGlobals globals() {
+        return globals;
+    }
+
+    /** A step in Lua, throwing what LuaException it throws. */
+    @FunctionalInterface
+    interface Step<T> {
+        T run();
+    }
+
+    /**
+     * Runs {@code step} with {@code context} in force, under the engine's lock; a context whose engine scope is not
+     * the globals is copied in and back out. A Lua error becomes a {@link ScriptException}.
+     */
+    <T> T in(ScriptContext context, Step<T> step) throws ScriptException {
+        return locked(() -> {
+            ScriptContext previous = active;
+            active = context;
+            try {
+                Bindings scope = context.getBindings(ScriptContext.ENGINE_SCOPE);
+                return scope == engineScope || scope == null ? step.run() : copied(scope, step);
+            } finally {
+                active = previous;
+            }
+        });
+    }
+
+    /** Runs {@code step} under the engine's lock; a Lua error becomes a {@link ScriptException}. */
+    private <T> T locked(Step<T> step) throws ScriptException {
+        globals.lock.lock();
+        try {
+            return step.run();
+        } catch (LuaException e) {
+            throw scriptException(e);
+        } finally {
+            globals.lock.unlock();
+        }
+    }
+
+    /** Runs {@code step} with {@code scope} copied in as globals, and back out afterwards. */
+    private <T> T copied(Bindings scope, Step<T> step) {
+        Set<String> before = new HashSet<>(List.of(globals.keys()));
+        Map<String, Object> copied = new LinkedHashMap<>(scope);
+        Set<String> names = new LinkedHashSet<>(copied.keySet());
+        copied.forEach(globals::put);
+        Throwable failure = null;
+        try {
+            return step.run();
+        } catch (RuntimeException | Error e) {
+            failure = e;
+            throw e;
+        } finally {
+            try {
+                for (String key : globals.keys()) {
+                    if (!before.contains(key)) {
+                        names.add(key);
+                    }
+                }
+                Map<String, Object> values = globals.read(names);
+                for (String name : names) {
+                    if (!values.containsKey(name)) {
+                        continue; // no Java value yet: it stays in the state only
+                    }
+                    Object value = values.get(name);
+                    if (copied.containsKey(name) && sameLuaValue(copied.get(name), value)) {
+                        continue; // unchanged: the binding keeps its own Java type (an Integer stays one)
+                    }
+                    if (value == null) {
+                        scope.remove(name);
+                    } else {
+                        scope.put(name, value);
+                    }
+                }
+            } catch (RuntimeException | Error e) {
+                if (failure == null) {
+                    throw e;
+                }
+                failure.addSuppressed(e);
+            }
+        }
+    }
+
+    /** Whether {@code original} went into Lua as what came back: then the binding keeps its own Java type. */
+    private static boolean sameLuaValue(Object original, Object back) {
+        if (original instanceof Number n && back instanceof Number m) {
+            return Double.compare(n.doubleValue(), m.doubleValue()) == 0;
+        }
+        if (original instanceof byte[] bytes && back instanceof String text) {
+            return Arrays.equals(bytes, text.getBytes(StandardCharsets.UTF_8));
+        }
+        if (original instanceof byte[] bytes && back instanceof byte[] other) {
+            return Arrays.equals(bytes, other);
+        }
+        return Objects.equals(original, back);
+    }
+
+    static ScriptException scriptException(LuaException e) {
+        ScriptException failure = new ScriptException(e.luaMessage(), e.chunkName(), e.line());
+        failure.initCause(e);
+        return failure;
+    }
+
+    private static String chunkName(ScriptContext context) {
+        Object name = context.getAttribute(ScriptEngine.FILENAME);
+        return name instanceof String s && !s.isEmpty() ? s : DEFAULT_NAME;
+    }
+
+    private static Object first(Object[] results) {
+        return results.length > 0 ? results[0] : null;
+    }
+
+    private static String read(Reader reader) throws ScriptException {
+        StringWriter text = new StringWriter();
+        try {
+            reader.transferTo(text);
+        } catch (IOException e) {
+            throw new ScriptException(e);
+        }
+        return text.toString();
+    }
+
+    private static void requireNonNull(Object value, String name) {
+        if (value == null) {
+            throw new NullPointerException(name + " is null");
+        }
+    }
+}

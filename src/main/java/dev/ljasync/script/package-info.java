@@ -1,0 +1,34 @@
+/**
+ * The standard scripting API ({@code javax.script}, JSR 223) for LuaJIT: {@link dev.ljasync.script.LuaScriptEngine},
+ * found by {@code javax.script.ScriptEngineManager} under the names {@code lua}, {@code luajit} and {@code LuaJIT}
+ * and the extension {@code lua}, on the module path ({@code provides}) and the class path
+ * ({@code META-INF/services}) alike.
+ *
+ * <pre>{@code
+ * ScriptEngine lua = new ScriptEngineManager().getEngineByName("lua");
+ * lua.put("n", 20);
+ * Object r = lua.eval("return n * 2 + 2"); // 42L
+ * Object s = ((Invocable) lua).invokeFunction("tostring", r); // "42"
+ * ((AutoCloseable) lua).close();
+ * }</pre>
+ *
+ * <ul>
+ *   <li>One {@link dev.ljasync.LuaState} per engine, thread-safe: evals, calls and bindings from several threads
+ *   run one at a time ({@code THREADING} is {@code "MULTITHREADED"}). The engine is {@link AutoCloseable}; one
+ *   dropped without closing is freed by the garbage collector, as a state is.</li>
+ *   <li>{@code ENGINE_SCOPE} is the state's globals, live, both ways. Lua code reading a global the state does not
+ *   have gets the value the {@code GLOBAL_SCOPE} has for that name at that moment. A {@link dev.ljasync.JavaFunction}
+ *   put in the bindings becomes a Lua function.</li>
+ *   <li>An eval with a {@code ScriptContext} or {@code Bindings} of your own copies its engine scope in as globals
+ *   and back out afterwards (its names, and the globals the script created), in the one state.</li>
+ *   <li>{@code eval} returns the chunk's first result; {@link javax.script.ScriptEngine#FILENAME} names the chunk; a
+ *   Lua error is a {@link javax.script.ScriptException} with the file name, the line and the message, caused by the
+ *   {@link dev.ljasync.LuaException}.</li>
+ *   <li>{@link javax.script.Invocable}: global functions, methods ({@code thiz:name(...)}), and interfaces
+ *   implemented by either. {@link javax.script.Compilable}: LuaJIT bytecode, run again by each {@code eval}.</li>
+ * </ul>
+ * Values convert as for {@link dev.ljasync.LuaState}. Tables, functions and the other Lua values without a Java
+ * value yet are not copied out of the state: {@code get} refuses them, the copy back of an eval leaves them out.
+ * Lua's {@code print} writes to the process's standard output, not to the context's writer.
+ */
+package dev.ljasync.script;
