@@ -62,9 +62,10 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
  * {@link #future()} lets the thread join Java's asynchronous code: it completes when the thread ends, with the
  * results for a {@link Status#FINISHED} thread, exceptionally with the {@link LuaException} for a
  * {@link Status#FAILED} one, and cancelled for a {@link Status#CANCELLED} one (the error is the cause of the
- * {@link java.util.concurrent.CancellationException} it holds, which {@code get} and {@code join} wrap in another). The other way round, cancelling the future cancels a cancellable thread
- * (the future is cancelled at once, and the thread stops soon after); for a thread started without cancellation it
- * does nothing and returns false, and the future still completes when the thread ends. The future completes before
+ * {@link java.util.concurrent.CancellationException} it holds, which {@code get} and {@code join} wrap in another).
+ * The other way round, cancelling the future cancels a cancellable thread (the future is cancelled at once, and the
+ * thread stops soon after); for a thread started without cancellation it does nothing and returns false, and the
+ * future still completes when the thread ends. The future completes before
  * {@link #join()} returns; its dependent stages that are not async run on the thread as it ends (a {@code join} of
  * the thread there returns at once): keep them short, or use the {@code ...Async} methods. Completing the future
  * yourself ({@code complete}, {@code orTimeout}) changes the future only, never the thread.
@@ -359,15 +360,13 @@ public final class LuaThread implements AutoCloseable {
      */
     private void body() {
         runner = Thread.currentThread();
-        List<Object> taken = null;
+        long count = 0;
         try {
             // From here cancel() interrupts this thread; a cancel that came before is seen now, and the function
             // does not run at all.
             if (cancellation == null || cancellation.enter(0)) {
                 MemorySegment returned = (MemorySegment) CALL.invokeExact(callback.funcptr(), userdata);
-                if (error == null) {
-                    taken = results.take(returned.address());
-                }
+                count = returned.address();
             } else {
                 error = new LuaException(LuaException.Kind.CANCELLED, "thread " + name + " was cancelled before"
                         + " it started", "", null);
@@ -378,8 +377,9 @@ public final class LuaThread implements AutoCloseable {
         } finally {
             boolean cancelled = cancellation != null && cancellation.isRaised();
             if (cancellation != null) {
-                cancellation.leave();
+                cancellation.leave(); // and takes back its interrupt, which would end the take below
             }
+            List<Object> taken = error == null ? take(count) : null;
             values = taken;
             Status end = error == null ? Status.FINISHED : cancelled ? Status.CANCELLED : Status.FAILED;
             status = end;
@@ -393,13 +393,24 @@ public final class LuaThread implements AutoCloseable {
         }
     }
 
+    /** The results that thread.lua sent, or null after setting the error. */
+    private List<Object> take(long count) {
+        try {
+            return results.take(count);
+        } catch (Throwable t) {
+            error = new LuaException(LuaException.Kind.JAVA, "thread " + name + " failed in Java: "
+                    + Failures.describe(t), "", t);
+            return null;
+        }
+    }
+
     /**
      * Waits for the thread to end. On the thread itself, as it ends (in a dependent stage of {@link #future()}),
      * returns at once.
      *
      * @throws InterruptedException  when the calling thread is interrupted while it waits
-     * @throws IllegalStateException when called by the thread's own Lua code (through a Java function), which would
-     *                               wait for itself
+     * @throws IllegalStateException when called on the thread while it runs (its Lua code called Java through
+     *                               native code), which would wait for itself
      */
     public void join() throws InterruptedException {
         if (!endingHere()) {
@@ -414,7 +425,7 @@ public final class LuaThread implements AutoCloseable {
      * @return true when the thread has ended, false when the timeout passed first
      * @throws IllegalArgumentException when the timeout is negative
      * @throws InterruptedException     when the calling thread is interrupted while it waits
-     * @throws IllegalStateException    when called by the thread's own Lua code, as for {@link #join()}
+     * @throws IllegalStateException    when called on the thread while it runs, as for {@link #join()}
      */
     public boolean join(Duration timeout) throws InterruptedException {
         if (timeout.isNegative()) {
@@ -490,8 +501,9 @@ public final class LuaThread implements AutoCloseable {
     }
 
     /**
-     * The thread's results as a future, completed when the thread ends: normally with {@link #results()}, exceptionally
-     * with the {@link LuaException} of a {@link Status#FAILED} thread, cancelled for a {@link Status#CANCELLED} one.
+     * The thread's results as a future, completed when the thread ends: normally with {@link #results()},
+     * exceptionally with the {@link LuaException} of a {@link Status#FAILED} thread, cancelled for a
+     * {@link Status#CANCELLED} one.
      * Cancelling it cancels a cancellable thread, and does nothing for another (see "The future" above).
      *
      * @return the future, the same one at each call

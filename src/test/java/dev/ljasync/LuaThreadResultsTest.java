@@ -75,8 +75,10 @@ class LuaThreadResultsTest {
     @ValueSource(booleans = {false, true})
     void shouldFailAThreadWhoseResultCannotCrossNamingTheResult(boolean nativeThread) throws Exception {
         try (LuaThread function = on(nativeThread).spawn("return function() return 1, print end");
-             LuaThread nested = on(nativeThread).spawn("return function() return {jobs = {coroutine.create(print)}} end");
-             LuaThread cyclic = on(nativeThread).spawn("return function() local t = {} t.self = t return 'ok', t end")) {
+             LuaThread nested = on(nativeThread).spawn(
+                     "return function() return {jobs = {coroutine.create(print)}} end");
+             LuaThread cyclic = on(nativeThread).spawn(
+                     "return function() local t = {} t.self = t return 'ok', t end")) {
             assertEquals("result 2 of the thread function is a function, which cannot be copied into another state"
                     + " (a thread's results cross into Java as the values of a channel do)", failure(function));
             assertEquals("result 1 of the thread function, at .jobs[1], is a thread, which cannot be copied into"

@@ -39,6 +39,7 @@ class ReadmeExampleTest {
                     "LUA! 42",
                     "RUNTIME at line 2: lookup:2: attempt to index field 'missing' (a nil value)"),
             "ReadmeWorkers", List.of("sums 330, total 330"),
+            "ReadmeThreadResults", List.of("[144, squared, {n=12}]", "[144, 9223372036854775807]"),
             "ReadmeSandbox", List.of(
                     "[nil, nil, nil]",
                     "attempt to load a binary chunk: this state loads Lua source only (LuaJIT does not verify"

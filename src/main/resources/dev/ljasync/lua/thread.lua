@@ -31,7 +31,7 @@ local function finish(...)
   if n == 0 then
     return cast("void *", 0)
   end
-  -- loaded only for results: loading the module adds about a fifth to the start of a thread (100 us of 500 here)
+  -- loaded only for results: in a new state, loading the module takes about 0.25 ms (a thread takes 0.7 ms without)
   local results = require("ljasync.sync").wrap(handle)
   local send = results.send
   for i = 1, n do
