@@ -64,8 +64,8 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
  * {@link Status#FAILED} one, and cancelled for a {@link Status#CANCELLED} one (the error is the cause of the
  * {@link java.util.concurrent.CancellationException} it holds, which {@code get} and {@code join} wrap in another).
  * The other way round, cancelling the future cancels a cancellable thread (the future is cancelled at once, and the
- * thread stops soon after); for a thread started without cancellation it does nothing and returns false, and the
- * future still completes when the thread ends. The future completes before
+ * thread stops soon after, or finishes if it was returning already); for a thread started without cancellation it
+ * does nothing and returns false, and the future still completes when the thread ends. The future completes before
  * {@link #join()} returns; its dependent stages that are not async run on the thread as it ends (a {@code join} of
  * the thread there returns at once): keep them short, or use the {@code ...Async} methods. Completing the future
  * yourself ({@code complete}, {@code orTimeout}) changes the future only, never the thread.

@@ -6,7 +6,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -244,6 +249,43 @@ class LuaThreadResultsTest {
             assertFalse(thread.future().cancel(true));
             assertEquals(List.of(1L), thread.future().getNow(null));
             assertEquals(LuaThread.Status.FINISHED, thread.status());
+        }
+    }
+
+    /** The thread that {@link #joinFromLua} joins, and what that join threw. */
+    private static volatile LuaThread joined;
+    private static volatile Throwable joinFailure;
+
+    /** An upcall that the thread's own Lua code calls through the FFI. */
+    private static void joinFromLua() {
+        try {
+            joined.join(Duration.ofSeconds(1));
+        } catch (Throwable t) {
+            joinFailure = t;
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldRefuseAJoinOfAThreadFromItsOwnCode() throws Exception {
+        MethodHandle target = MethodHandles.lookup().findStatic(LuaThreadResultsTest.class, "joinFromLua",
+                MethodType.methodType(void.class));
+        try (Arena arena = Arena.ofShared(); Channel go = new Channel()) {
+            MemorySegment stub = Linker.nativeLinker().upcallStub(target, FunctionDescriptor.ofVoid(), arena);
+            try (LuaThread thread = LuaThread.spawn("""
+                    local ffi = require("ffi")
+                    local go, join = require("ljasync.sync").wrap((select(1, ...))), select(2, ...)
+                    return function()
+                      go:receive()
+                      ffi.cast("void (*)(void)", join)()
+                      return "after"
+                    end""", go, stub)) {
+                joined = thread;
+                go.send(true);
+                assertEquals(List.of("after"), thread.future().get(SECONDS, TimeUnit.SECONDS));
+                var refused = assertInstanceOf(IllegalStateException.class, joinFailure);
+                assertTrue(refused.getMessage().contains("cannot join itself"), refused.getMessage());
+            }
         }
     }
 
