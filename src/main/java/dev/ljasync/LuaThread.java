@@ -5,6 +5,7 @@ import dev.ljasync.internal.Interruption;
 import dev.ljasync.internal.JavaValues;
 import dev.ljasync.internal.LibraryChunks;
 import dev.ljasync.internal.NativeThreads;
+import dev.ljasync.internal.ThreadResults;
 
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -12,8 +13,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -21,31 +24,51 @@ import java.util.concurrent.atomic.AtomicLong;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 
 /**
- * A thread that runs a Lua function in a {@code lua_State} of its own, as lj-async's threads did: the chunk runs in
- * a new state with the init args and returns the thread function, which is called with a userdata pointer. The
+ * A thread that runs a Lua function in a {@code lua_State} of its own: the chunk runs in a new state with the init
+ * args and returns the thread function, which {@link #spawn(String, Object...) spawn} calls with no arguments and
+ * {@link #start(String, MemorySegment, Object...) start} with a userdata pointer, as lj-async's threads did. The
  * thread is a platform thread (or, on request, a native thread made by {@code pthread_create}) whose body calls the
  * function through its {@link Callback}'s C function pointer with a native downcall, exactly as native code would.
  * Thread-safe.
  *
  * <pre>{@code
- * try (LuaThread worker = LuaThread.start("""
- *         local ffi = require("ffi")
- *         return function(ud)
- *           local n = ffi.cast("int64_t *", ud)[0]
- *           return n * n
- *         end""", cell)) {
- *     if (worker.join(Duration.ofSeconds(5))) {
- *         long square = worker.result();
- *     }
+ * try (LuaThread worker = LuaThread.spawn("""
+ *         local n = ...
+ *         return function()
+ *           return n * n, "squared"
+ *         end""", 12)) {
+ *     List<Object> results = worker.future().get(5, TimeUnit.SECONDS); // [144, squared]
  * }
  * }</pre>
  *
+ * <p>The two ways to start have two names, so that a call cannot mean the other: {@code spawn(source, x)} passes
+ * {@code x} to the chunk as an init arg whatever its type (a {@link MemorySegment} too), and
+ * {@code start(source, userdata, initArgs...)} always takes the userdata first.
+ *
  * <h2>Results and errors</h2>
- * The function's result, an integer or a pointer (or nothing: 0), is {@link #result()}. A Lua error ends the thread
- * with status {@link Status#FAILED}; the {@link LuaException}, with its Lua traceback, is {@link #error()}. So does
- * a call of {@code os.exit}, with an error of kind {@link LuaException.Kind#EXIT}, unless the
- * {@link Builder#stateOptions(LuaState.Builder) state options} let it end the process. The state opens every
- * library unless those options choose fewer.
+ * The function may return any number of values, each of which must be able to cross between states as the values of
+ * a {@link Channel} do: nil, booleans, numbers, strings (any bytes), {@code int64_t} and {@code uint64_t} cdata, and
+ * tables of those. They arrive as a channel's values do (a number as Long or Double, a string as String or byte[], a
+ * table as a {@code Map}, a large {@code uint64_t} as BigInteger; see "Values" in {@link Channel}), in
+ * {@link #results()}, with null for nil; {@link #result()} is the first (null when there is none). A result that
+ * cannot cross (a function, a coroutine, a userdata, a pointer: return {@code ffi.cast("uintptr_t", p)} for its
+ * address) fails the thread with an error that names it ("result 2 of the thread function is a function, ...").
+ * A Lua error ends the thread with status {@link Status#FAILED}; the {@link LuaException}, with its Lua traceback,
+ * is {@link #error()}. So does a call of {@code os.exit}, with an error of kind {@link LuaException.Kind#EXIT},
+ * unless the {@link Builder#stateOptions(LuaState.Builder) state options} let it end the process. The state opens
+ * every library unless those options choose fewer; the results cross in every state, whatever it opens.
+ *
+ * <h2>The future</h2>
+ * {@link #future()} lets the thread join Java's asynchronous code: it completes when the thread ends, with the
+ * results for a {@link Status#FINISHED} thread, exceptionally with the {@link LuaException} for a
+ * {@link Status#FAILED} one, and cancelled for a {@link Status#CANCELLED} one (the error is the cause of the
+ * {@link java.util.concurrent.CancellationException} it holds, which {@code get} and {@code join} wrap in another).
+ * The other way round, cancelling the future cancels a cancellable thread (the future is cancelled at once, and the
+ * thread stops soon after, or finishes if it was returning already); for a thread started without cancellation it
+ * does nothing and returns false, and the future still completes when the thread ends. The future completes before
+ * {@link #join()} returns; its dependent stages that are not async run on the thread as it ends (a {@code join} of
+ * the thread there returns at once): keep them short, or use the {@code ...Async} methods. Completing the future
+ * yourself ({@code complete}, {@code orTimeout}) changes the future only, never the thread.
  *
  * <h2>Cancellation</h2>
  * A thread started with {@link Builder#cancellable(boolean) cancellable(true)} stops soon after {@link #cancel()}
@@ -72,7 +95,7 @@ public final class LuaThread implements AutoCloseable {
     public enum Status {
         /** Started and not yet ended. */
         RUNNING,
-        /** The function returned; {@link #result()} holds what it returned. */
+        /** The function returned; {@link #results()} holds what it returned. */
         FINISHED,
         /** The function raised an error; {@link #error()} holds it. */
         FAILED,
@@ -90,24 +113,31 @@ public final class LuaThread implements AutoCloseable {
     private final Callback callback;
     private final MemorySegment userdata;
     private final Interruption cancellation; // null when not cancellable
+    private final ThreadResults results = new ThreadResults();
+    private final ThreadFuture future;
     private final CountDownLatch ended = new CountDownLatch(1);
     private volatile Status status = Status.RUNNING;
     private volatile LuaException error;
-    private volatile long result;
+    private volatile List<Object> values;
+    private volatile Thread runner;
 
+    /** {@code userdata}: null for a function that takes none ({@link #spawn}). */
     private LuaThread(Builder builder, byte[] chunk, boolean source, MemorySegment userdata, Object[] initArgs) {
         this.name = builder.name != null ? builder.name : "lua-thread-" + COUNT.incrementAndGet();
-        if (!Objects.requireNonNull(userdata, "userdata (use MemorySegment.NULL for none)").isNative()) {
-            throw new IllegalArgumentException("userdata must be a native segment, not " + userdata);
-        }
-        // only the address crosses, as in C: the thread may not be the segment's owner
-        this.userdata = MemorySegment.ofAddress(userdata.address());
+        this.userdata = userdata != null ? userdata : MemorySegment.NULL;
         this.cancellation = builder.cancellable ? new Interruption(true, "ljasync: thread " + name + " was cancelled")
                 : null;
+        this.future = new ThreadFuture(cancellation);
         Callback.Builder callbackBuilder = TYPE.builder().name(name).onError(e -> error = e)
-                .withStateOptions(builder.stateOptions).adapter(LibraryChunks.THREAD).interruption(cancellation);
-        this.callback = source ? callbackBuilder.create(new String(chunk, StandardCharsets.UTF_8), initArgs)
-                : callbackBuilder.create(chunk, initArgs);
+                .withStateOptions(builder.stateOptions)
+                .adapter(LibraryChunks.THREAD, results.handle(), userdata != null).interruption(cancellation);
+        try {
+            this.callback = source ? callbackBuilder.create(new String(chunk, StandardCharsets.UTF_8), initArgs)
+                    : callbackBuilder.create(chunk, initArgs);
+        } catch (RuntimeException | Error e) {
+            results.release();
+            throw e;
+        }
         try {
             if (builder.nativeThread) {
                 NativeThreads.start(this::body);
@@ -116,13 +146,51 @@ public final class LuaThread implements AutoCloseable {
             }
         } catch (RuntimeException | Error e) {
             callback.close();
+            results.release();
             throw e;
         }
     }
 
+    /** The userdata as the thread gets it: the address of a native segment (the thread may not be its owner). */
+    private static MemorySegment userdata(MemorySegment userdata) {
+        if (!Objects.requireNonNull(userdata, "userdata (use MemorySegment.NULL for none)").isNative()) {
+            throw new IllegalArgumentException("userdata must be a native segment, not " + userdata);
+        }
+        return MemorySegment.ofAddress(userdata.address());
+    }
+
     /**
      * Starts a platform thread: opens a state, runs the Lua source there with {@code initArgs} as {@code ...}, and
-     * calls the function it returns with {@code userdata} (a pointer in Lua, as {@code ffi.cast} takes it).
+     * calls the function it returns with no arguments.
+     *
+     * @param source   the Lua source of the chunk, which returns the thread function
+     * @param initArgs the chunk's {@code ...}, whatever their types (a MemorySegment is an init arg here too)
+     * @return the started thread
+     * @throws LuaException             when the chunk does not compile or fails (no thread is started)
+     * @throws IllegalArgumentException when the chunk does not return a function, or an init arg has no Lua value
+     */
+    public static LuaThread spawn(String source, Object... initArgs) {
+        return builder().spawn(source, initArgs);
+    }
+
+    /**
+     * Starts a thread from compiled bytecode; see {@link #spawn(String, Object...)}.
+     *
+     * @param bytecode the compiled chunk, which returns the thread function; copied
+     * @param initArgs the chunk's {@code ...}
+     * @return the started thread
+     * @throws LuaException             when the chunk does not load or fails (no thread is started)
+     * @throws IllegalArgumentException when the dumped function has upvalues, the chunk does not return a function,
+     *                                  or an init arg has no Lua value
+     */
+    public static LuaThread spawn(byte[] bytecode, Object... initArgs) {
+        return builder().spawn(bytecode, initArgs);
+    }
+
+    /**
+     * Starts a platform thread as lj-async did: opens a state, runs the Lua source there with {@code initArgs} as
+     * {@code ...}, and calls the function it returns with {@code userdata} (a pointer in Lua, as {@code ffi.cast}
+     * takes it). {@link #spawn(String, Object...)} starts a function that takes no userdata.
      *
      * @param source   the Lua source of the chunk, which returns the thread function
      * @param userdata the pointer the function is called with: a native segment, or {@link MemorySegment#NULL}
@@ -154,7 +222,8 @@ public final class LuaThread implements AutoCloseable {
     /**
      * A builder for a thread with a name, cancellation, or a native (pthread) thread.
      *
-     * @return a new builder, set to what {@link #start(String, MemorySegment, Object...)} starts
+     * @return a new builder, set to what {@link #spawn(String, Object...)} and
+     *         {@link #start(String, MemorySegment, Object...)} start
      */
     public static Builder builder() {
         return new Builder();
@@ -224,7 +293,37 @@ public final class LuaThread implements AutoCloseable {
         }
 
         /**
-         * Starts the thread; see {@link LuaThread#start(String, MemorySegment, Object...)}.
+         * Starts the thread, calling its function with no arguments; see {@link LuaThread#spawn(String, Object...)}.
+         *
+         * @param source   the Lua source of the chunk, which returns the thread function
+         * @param initArgs the chunk's {@code ...}, whatever their types (a MemorySegment is an init arg here too)
+         * @return the started thread
+         * @throws LuaException             when the chunk does not compile or fails (no thread is started)
+         * @throws IllegalArgumentException when the chunk does not return a function, or an init arg has no Lua
+         *                                  value
+         */
+        public LuaThread spawn(String source, Object... initArgs) {
+            return new LuaThread(this, JavaValues.source(source), true, null, initArgs);
+        }
+
+        /**
+         * Starts the thread from compiled bytecode, calling its function with no arguments; see
+         * {@link LuaThread#spawn(String, Object...)}.
+         *
+         * @param bytecode the compiled chunk, which returns the thread function; copied
+         * @param initArgs the chunk's {@code ...}
+         * @return the started thread
+         * @throws LuaException             when the chunk does not load or fails (no thread is started)
+         * @throws IllegalArgumentException when the dumped function has upvalues, the chunk does not return a
+         *                                  function, or an init arg has no Lua value
+         */
+        public LuaThread spawn(byte[] bytecode, Object... initArgs) {
+            return new LuaThread(this, bytecode.clone(), false, null, initArgs);
+        }
+
+        /**
+         * Starts the thread, calling its function with {@code userdata}; see
+         * {@link LuaThread#start(String, MemorySegment, Object...)}.
          *
          * @param source   the Lua source of the chunk, which returns the thread function
          * @param userdata the pointer the function is called with: a native segment, or {@link MemorySegment#NULL}
@@ -235,11 +334,12 @@ public final class LuaThread implements AutoCloseable {
          *                                  native segment, or an init arg has no Lua value
          */
         public LuaThread start(String source, MemorySegment userdata, Object... initArgs) {
-            return new LuaThread(this, JavaValues.source(source), true, userdata, initArgs);
+            return new LuaThread(this, JavaValues.source(source), true, userdata(userdata), initArgs);
         }
 
         /**
-         * Starts the thread from compiled bytecode; see {@link LuaThread#start(String, MemorySegment, Object...)}.
+         * Starts the thread from compiled bytecode, calling its function with {@code userdata}; see
+         * {@link LuaThread#start(String, MemorySegment, Object...)}.
          *
          * @param bytecode the compiled chunk, which returns the thread function; copied
          * @param userdata the pointer the function is called with: a native segment, or {@link MemorySegment#NULL}
@@ -251,18 +351,23 @@ public final class LuaThread implements AutoCloseable {
          *                                  no Lua value
          */
         public LuaThread start(byte[] bytecode, MemorySegment userdata, Object... initArgs) {
-            return new LuaThread(this, bytecode.clone(), false, userdata, initArgs);
+            return new LuaThread(this, bytecode.clone(), false, userdata(userdata), initArgs);
         }
     }
 
-    /** The thread's body: one call through the function pointer, then the state is freed. */
+    /**
+     * The thread's body: one call through the function pointer, which returns the number of results that thread.lua
+     * sent; then the results are taken, the state is freed and the future completed.
+     */
     private void body() {
+        runner = Thread.currentThread();
+        long count = 0;
         try {
             // From here cancel() interrupts this thread; a cancel that came before is seen now, and the function
             // does not run at all.
             if (cancellation == null || cancellation.enter(0)) {
                 MemorySegment returned = (MemorySegment) CALL.invokeExact(callback.funcptr(), userdata);
-                result = returned.address();
+                count = returned.address();
             } else {
                 error = new LuaException(LuaException.Kind.CANCELLED, "thread " + name + " was cancelled before"
                         + " it started", "", null);
@@ -273,24 +378,45 @@ public final class LuaThread implements AutoCloseable {
         } finally {
             boolean cancelled = cancellation != null && cancellation.isRaised();
             if (cancellation != null) {
-                cancellation.leave();
+                cancellation.leave(); // and takes back its interrupt, which would end the take below
             }
-            status = error == null ? Status.FINISHED : cancelled ? Status.CANCELLED : Status.FAILED;
+            List<Object> taken = error == null ? take(count) : null;
+            values = taken;
+            Status end = error == null ? Status.FINISHED : cancelled ? Status.CANCELLED : Status.FAILED;
+            status = end;
             try {
                 callback.close();
+                results.release();
+                future.end(end, taken, error);
             } finally {
                 ended.countDown();
             }
         }
     }
 
+    /** The results that thread.lua sent, or null after setting the error. */
+    private List<Object> take(long count) {
+        try {
+            return results.take(count);
+        } catch (Throwable t) {
+            error = new LuaException(LuaException.Kind.JAVA, "thread " + name + " failed in Java: "
+                    + Failures.describe(t), "", t);
+            return null;
+        }
+    }
+
     /**
-     * Waits for the thread to end.
+     * Waits for the thread to end. On the thread itself, as it ends (in a dependent stage of {@link #future()}),
+     * returns at once.
      *
-     * @throws InterruptedException when the calling thread is interrupted while it waits
+     * @throws InterruptedException  when the calling thread is interrupted while it waits
+     * @throws IllegalStateException when called on the thread while it runs (its Lua code called Java through
+     *                               native code), which would wait for itself
      */
     public void join() throws InterruptedException {
-        ended.await();
+        if (!endingHere()) {
+            ended.await();
+        }
     }
 
     /**
@@ -300,10 +426,14 @@ public final class LuaThread implements AutoCloseable {
      * @return true when the thread has ended, false when the timeout passed first
      * @throws IllegalArgumentException when the timeout is negative
      * @throws InterruptedException     when the calling thread is interrupted while it waits
+     * @throws IllegalStateException    when called on the thread while it runs, as for {@link #join()}
      */
     public boolean join(Duration timeout) throws InterruptedException {
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("a join timeout cannot be negative: " + timeout);
+        }
+        if (endingHere()) {
+            return true;
         }
         long nanos;
         try {
@@ -312,6 +442,18 @@ public final class LuaThread implements AutoCloseable {
             nanos = Long.MAX_VALUE;
         }
         return ended.await(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** True on the thread's own thread once it has ended (its future completes there before join returns). */
+    private boolean endingHere() {
+        if (Thread.currentThread() != runner) {
+            return false;
+        }
+        if (status == Status.RUNNING) {
+            throw new IllegalStateException("thread " + name + " cannot join itself: its own code would wait for"
+                    + " itself forever");
+        }
+        return true;
     }
 
     /**
@@ -333,18 +475,42 @@ public final class LuaThread implements AutoCloseable {
     }
 
     /**
-     * What the function returned: an integer, or the address of a pointer (0 for nothing or NULL).
+     * What the function returned, in order, as Java values (see "Results and errors" above): null for nil, so that
+     * {@code return 1, nil, 3} gives {@code [1, null, 3]}.
      *
-     * @return the result
+     * @return the results, an unmodifiable list (empty when the function returned nothing)
      * @throws IllegalStateException while the thread runs, or when it failed or was cancelled (see {@link #error()})
      */
-    public long result() {
+    public List<Object> results() {
         Status now = status;
         if (now != Status.FINISHED) {
-            throw new IllegalStateException("thread " + name + " has no result: it is " + now
+            throw new IllegalStateException("thread " + name + " has no results: it is " + now
                     + (now == Status.RUNNING ? " (join it first)" : ""), error);
         }
-        return result;
+        return values;
+    }
+
+    /**
+     * The first of {@link #results()}.
+     *
+     * @return the first result, or null when it is nil or the function returned nothing
+     * @throws IllegalStateException while the thread runs, or when it failed or was cancelled (see {@link #error()})
+     */
+    public Object result() {
+        List<Object> all = results();
+        return all.isEmpty() ? null : all.getFirst();
+    }
+
+    /**
+     * The thread's results as a future, completed when the thread ends: normally with {@link #results()},
+     * exceptionally with the {@link LuaException} of a {@link Status#FAILED} thread, cancelled for a
+     * {@link Status#CANCELLED} one.
+     * Cancelling it cancels a cancellable thread, and does nothing for another (see "The future" above).
+     *
+     * @return the future, the same one at each call
+     */
+    public CompletableFuture<List<Object>> future() {
+        return future;
     }
 
     /**
@@ -367,7 +533,8 @@ public final class LuaThread implements AutoCloseable {
 
     /**
      * Asks the thread to stop; it does soon after, unless it is blocked in a native call (see the class
-     * documentation). Does nothing once the thread has ended.
+     * documentation), and ends {@link Status#CANCELLED}, its future cancelled. Does nothing once the thread has
+     * ended.
      *
      * @throws IllegalStateException when the thread was not started {@link Builder#cancellable(boolean) cancellable}
      */

@@ -105,7 +105,7 @@ class ChannelTest {
             for (LuaThread consumer : luaConsumerThreads) {
                 assertTrue(consumer.join(JOIN), consumer + " finished");
                 assertEquals(LuaThread.Status.FINISHED, consumer.status(), () -> consumer.error().toString());
-                received += consumer.result();
+                received += (Long) consumer.result();
                 consumer.close();
             }
             assertTrue(javaConsumerThread.join(JOIN), "the Java consumer finished");
@@ -202,7 +202,7 @@ class ChannelTest {
             assertInstanceOf(Channel.ClosedException.class, javaWaiter.get());
             for (LuaThread waiter : waiters) {
                 assertTrue(waiter.join(Duration.ofSeconds(10)), waiter + " woke");
-                assertEquals(1, waiter.result(), "receive said the channel is closed");
+                assertEquals(1L, waiter.result(), "receive said the channel is closed");
                 waiter.close();
             }
         }

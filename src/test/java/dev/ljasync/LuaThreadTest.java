@@ -46,19 +46,21 @@ class LuaThreadTest {
                     end""", cell, 1L)) {
                 assertTrue(thread.join(LONG_ENOUGH));
                 assertEquals(LuaThread.Status.FINISHED, thread.status());
-                assertEquals(25, thread.result());
+                assertEquals(25L, thread.result());
                 assertTrue(thread.error().isEmpty());
             }
         }
     }
 
     @Test
-    void shouldReturnPointersNegativeNumbersAndNothing() throws Exception {
+    void shouldReturnAddressesNegativeNumbersAndNothing() throws Exception {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment cell = arena.allocate(16);
-            try (LuaThread pointer = LuaThread.start("return function(ud) return ud end", cell);
-                 LuaThread offset = LuaThread.start(
-                         "local ffi = require('ffi') return function(ud) return ffi.cast('char *', ud) + 8 end", cell);
+            try (LuaThread pointer = LuaThread.start(
+                         "local ffi = require('ffi') return function(ud) return ffi.cast('uintptr_t', ud) end", cell);
+                 LuaThread offset = LuaThread.start("""
+                         local ffi = require('ffi')
+                         return function(ud) return ffi.cast('uintptr_t', ffi.cast('char *', ud) + 8) end""", cell);
                  LuaThread negative = LuaThread.start("return function() return -5 end", MemorySegment.NULL);
                  LuaThread nothing = LuaThread.start("return function() end", MemorySegment.NULL);
                  LuaThread wide = LuaThread.start("return function() return 0x7FFFFFFFFFFFFFFFLL end",
@@ -68,8 +70,9 @@ class LuaThreadTest {
                 }
                 assertEquals(cell.address(), pointer.result());
                 assertEquals(cell.address() + 8, offset.result());
-                assertEquals(-5, negative.result());
-                assertEquals(0, nothing.result());
+                assertEquals(-5L, negative.result());
+                assertNull(nothing.result());
+                assertEquals(List.of(), nothing.results());
                 assertEquals(Long.MAX_VALUE, wide.result());
             }
         }
@@ -94,7 +97,7 @@ class LuaThreadTest {
             JAVA_INT.varHandle().setVolatile(flag, 0L, 4);
             assertTrue(thread.join(LONG_ENOUGH));
             assertTrue(thread.join(Duration.ZERO));
-            assertEquals(40, thread.result());
+            assertEquals(40L, thread.result());
             thread.close();
             thread.close();
         }
@@ -129,11 +132,14 @@ class LuaThreadTest {
     }
 
     @Test
-    void shouldFailAThreadWhoseResultIsNoIntegerOrPointer() throws Exception {
-        try (LuaThread thread = LuaThread.start("return function() return 'text' end", MemorySegment.NULL)) {
+    void shouldFailAThreadWhoseResultIsAPointer() throws Exception {
+        try (LuaThread thread = LuaThread.start("return function(ud) return ud end", MemorySegment.NULL)) {
             thread.join();
             assertEquals(LuaThread.Status.FAILED, thread.status());
-            assertTrue(thread.error().orElseThrow().luaMessage().contains("not a string"));
+            String message = thread.error().orElseThrow().luaMessage();
+            assertTrue(message.startsWith("result 1 of the thread function is a cdata of type ctype<void *>"),
+                    message);
+            assertTrue(message.contains("ffi.cast(\"uintptr_t\", p)"), message);
         }
     }
 
@@ -192,13 +198,14 @@ class LuaThreadTest {
 
     @Test
     @Timeout(300)
-    void shouldRunTenThousandThreadsAndGiveTheMemoryBack() throws Exception {
+    void shouldRunTenThousandThreadsSumTheirResultsAndGiveTheMemoryBack() throws Exception {
         byte[] chunk;
         try (LuaState lua = LuaState.open()) {
             chunk = lua.compile("""
                     local ffi = require("ffi")
                     return function(ud)
-                      return ffi.cast("int64_t *", ud)[0] * 3
+                      local n = ffi.cast("int64_t *", ud)[0]
+                      return n * 3, tonumber(n % 7), "n" .. tonumber(n)
                     end""", "tripler");
         }
         int total = 10_000, wave = 100;
@@ -222,6 +229,7 @@ class LuaThreadTest {
             for (int i = 0; i < total; i++) {
                 inputs.setAtIndex(JAVA_LONG, i, i + 1_000_000_000L);
             }
+            long tripled = 0, remainders = 0, expectedTripled = 0, expectedRemainders = 0;
             for (int first = 0; first < total; first += wave) {
                 List<LuaThread> threads = new ArrayList<>();
                 for (int i = first; i < Math.min(total, first + wave); i++) {
@@ -229,11 +237,19 @@ class LuaThreadTest {
                 }
                 for (int k = 0; k < threads.size(); k++) {
                     LuaThread thread = threads.get(k);
+                    long n = first + k + 1_000_000_000L;
                     assertTrue(thread.join(LONG_ENOUGH));
-                    assertEquals((first + k + 1_000_000_000L) * 3, thread.result(), thread.toString());
+                    List<Object> results = thread.results();
+                    assertEquals("n" + n, results.get(2), thread.toString());
+                    tripled += (Long) results.get(0);
+                    remainders += (Long) results.get(1);
+                    expectedTripled += n * 3;
+                    expectedRemainders += n % 7;
                     thread.close();
                 }
             }
+            assertEquals(expectedTripled, tripled);
+            assertEquals(expectedRemainders, remainders);
         }
     }
 

@@ -96,7 +96,7 @@ class MutexTest {
                     return function() return mutex:lock(0.3) and 1 or 0 end""", mutex);
             assertTrue(waiter.join(Duration.ofSeconds(10)));
             long elapsed = (System.nanoTime() - started) / 1_000_000;
-            assertEquals(0, waiter.result(), "lock(0.3) returned false");
+            assertEquals(0L, waiter.result(), "lock(0.3) returned false");
             assertTrue(elapsed >= 295 && elapsed < 3_000, "gave up after " + elapsed + " ms");
             waiter.close();
 

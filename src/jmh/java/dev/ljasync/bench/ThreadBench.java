@@ -78,7 +78,7 @@ public class ThreadBench {
             if (!thread.join(JOIN_TIMEOUT)) {
                 throw new IllegalStateException(thread + " did not end in " + JOIN_TIMEOUT);
             }
-            return thread.result();
+            return (Long) thread.result();
         }
     }
 

@@ -238,14 +238,22 @@ end
 for k, v in next, loaded do
   modules[k] = v
 end
+local environment = setmetatable({}, {__index = globals, __newindex = _G, __metatable = false})
+-- The library's modules (state.lua's loaders) load on the first require of the library's code: an instance of its
+-- own, which user code never sees, in states without the package library too.
+local library_modules = registry["ljasync.modules"] or {}
+registry["ljasync.modules"] = nil
 globals.require = function(name)
   local m = modules[name]
+  if m == nil and library_modules[name] then
+    m = library_modules[name](environment)
+    modules[name] = m
+  end
   if m == nil then
     error("the library's own code needs module '" .. name .. "', which this state did not open", 2)
   end
   return m
 end
-local environment = setmetatable({}, {__index = globals, __newindex = _G, __metatable = false})
 
 -- A level of getfenv/setfenv as seen from the replacement (one more), or the function, after LuaJIT's checks.
 local function target(f, name)

@@ -10,25 +10,38 @@ local loaded = debug.getregistry()._LOADED
 -- The library's modules (name, address and length of their bytecode in native memory, which lives as long as the
 -- JVM, and the module's context: a light userdata, such as the address of its way into Java, or nil): `require`
 -- loads one through the FFI when asked for it and runs it with its name and context. States without the package
--- library have no require.
+-- library have no require. The loaders also wait in the registry for sandbox.lua, which gives the library's own
+-- chunks (thread.lua) a require of their own for them, with or without the package library: such a loader runs the
+-- module in the environment it is given.
 local preload = package and package.preload
 -- The FFI of this moment: user code could make require("ffi") return a table whose string() hands bytecode of its
 -- own to this unrestricted load.
-local ffi = package and package.loaded.ffi
+local ffi = rawget(loaded, "ffi")
+local setfenv = setfenv
+local library_modules = {}
 local function preload_modules(_, _, ...)
   for i = 1, select("#", ...), 4 do
     local name, address, length, context = select(i, ...)
-    preload[name] = function()
+    local function load_module(environment)
       if not ffi then
         error("module '" .. name .. "' needs LuaJIT's ffi library, which this state did not open", 2)
       end
-      return assert(load(ffi.string(address, length), "=" .. name))(name, context)
+      local chunk = assert(load(ffi.string(address, length), "=" .. name))
+      if environment then
+        setfenv(chunk, environment)
+      end
+      return chunk(name, context)
+    end
+    library_modules[name] = load_module
+    if preload then
+      preload[name] = function()
+        return load_module()
+      end
     end
   end
 end
-if preload then
-  preload_modules(...)
-end
+preload_modules(...)
+debug.getregistry()["ljasync.modules"] = library_modules
 
 -- LuaJIT has no limit of its own for C functions that call back into Lua (a table.sort comparator that sorts again,
 -- string.gsub with a function, load with a reader function, coroutines resumed inside coroutines): each level takes
