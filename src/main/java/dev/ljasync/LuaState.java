@@ -172,7 +172,7 @@ public final class LuaState implements AutoCloseable {
 
     /** What a state is opened with: the choices of a {@link Builder}, at one moment. */
     record Options(Set<Library> libraries, long memoryLimit, boolean bytecode, boolean nativeModules,
-                   boolean processExit, boolean interruptible, long timeLimitNanos) {}
+                   boolean processExit, boolean interruptible, long timeLimitNanos, boolean javaClasses) {}
 
     /**
      * Chooses what a new {@link LuaState} has. Not thread-safe; each {@link #open()} makes a new state.
@@ -191,6 +191,7 @@ public final class LuaState implements AutoCloseable {
         private boolean processExit;
         private boolean interruptible;
         private Duration timeLimit = Duration.ZERO;
+        private boolean javaClasses;
 
         private Builder() {}
 
@@ -301,10 +302,27 @@ public final class LuaState implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Lets Lua code reach Java classes, as luajava does: the global {@code java} with
+         * {@code java.import("java.util.ArrayList")}, which gives the class's constructors ({@code cls.new(args)})
+         * and static methods ({@code cls.valueOf(args)}), and every Java object in the state (passed in, or returned
+         * by a method) callable with its public methods. Only public classes and members of exported packages
+         * ({@link java.lang.invoke.MethodHandles#publicLookup()}). Off by default, and then {@code java} is nil and
+         * Lua code calls only the methods of objects passed as {@link JavaObject#of(Object, Class)}: with it, Lua
+         * code can do what any Java code can ({@code java.lang.ProcessBuilder}), so allow it only for trusted code.
+         *
+         * @param allowed whether Lua code reaches Java classes
+         * @return this builder
+         */
+        public Builder javaClasses(boolean allowed) {
+            this.javaClasses = allowed;
+            return this;
+        }
+
         /** These choices, for a state that another object opens (a callback's, a thread's). */
         Options options() {
             return new Options(EnumSet.copyOf(libraries), memoryLimit, bytecode, nativeModules, processExit,
-                    interruptible || !timeLimit.isZero(), Interruption.nanos(timeLimit));
+                    interruptible || !timeLimit.isZero(), Interruption.nanos(timeLimit), javaClasses);
         }
 
         /**
@@ -355,6 +373,10 @@ public final class LuaState implements AutoCloseable {
             registerRef = helpers[3];
             typedCalls = new TypedCalls(calls, lifetime, lookupRef);
             javaFunctions = new JavaFunctions(calls, lifetime, registerRef);
+            values.objects().attach(javaFunctions::pushClosure, lifetime, helpers[4], options.javaClasses());
+            if (options.javaClasses()) {
+                values.objects().openJavaLibrary(state);
+            }
         } catch (RuntimeException | Error e) {
             lifetime.free();
             throw e;
@@ -602,6 +624,11 @@ public final class LuaState implements AutoCloseable {
     @Override
     public String toString() {
         return "LuaState[" + (lock.closed() ? "closed" : "open") + ", " + RUNTIME_VERSION + "]";
+    }
+
+    /** How many Java objects the state's userdata hold now (for tests: collected userdata let theirs go). */
+    int javaObjectsHeld() {
+        return calls.locked(this, () -> calls.values.objects().held());
     }
 
     // ---- a callback's state: one pinned entry function (see PinnedEntry); used only by CallbackStates -----------

@@ -28,6 +28,7 @@ public final class JavaValues {
     private final MemorySegment length;
     private final CharsetDecoder utf8 = utf8Decoder();
     private final UnaryOperator<Object> shared;
+    private final JavaObjects objects = new JavaObjects(this);
 
     /** Scratch memory comes from {@code arena}, which must outlive this object. */
     public JavaValues(Arena arena) {
@@ -66,11 +67,10 @@ public final class JavaValues {
             default -> {
                 Object standIn = shared.apply(value);
                 if (standIn == value) {
-                    throw new IllegalArgumentException("a " + value.getClass().getName() + " has no Lua value;"
-                            + " pass null, Boolean, a number, String, byte[], a native MemorySegment, or a Channel,"
-                            + " Mutex or Semaphore");
+                    objects.push(L, value); // any other object: a userdata that comes back as the object
+                } else {
+                    push(L, standIn);
                 }
-                push(L, standIn);
             }
         }
     }
@@ -88,8 +88,17 @@ public final class JavaValues {
         if (type == LUA_TSTRING) return string(bytes(L, idx));
         // zero-length, as a pointer from C is: reading or writing through it takes a deliberate reinterpret
         if (type == LUA_TLIGHTUSERDATA) return MemorySegment.ofAddress(lua_touserdata(L, idx).address());
+        if (type == LUA_TUSERDATA) {
+            Object object = objects.object(L, idx);
+            if (object != JavaObjects.NOT_AN_OBJECT) return object;
+        }
         throw new IllegalArgumentException("a " + typeName(type) + " has no Java value (nil, booleans, numbers,"
                 + " strings and light userdata have)");
+    }
+
+    /** The Java objects that this state's userdata hold. */
+    public JavaObjects objects() {
+        return objects;
     }
 
     /** The bytes of the string at {@code idx}, which must be a string (not a number: that would convert in place). */

@@ -453,4 +453,38 @@ public final class LuaNative {
     public static void registryUnref(MemorySegment L, int ref) {
         LibLuaJit.luaL_unref(L, LUA_REGISTRYINDEX, ref);
     }
+
+    // ---- full userdata: the Java objects of JavaObjects ---------------------------------------------------------
+
+    public static final int LUA_TUSERDATA = LibLuaJit.LUA_TUSERDATA();
+
+    // None of these runs Lua code or allocates: critical, as on the path of every method call.
+    private static final MethodHandle GETMETATABLE = critical(LibLuaJit.lua_getmetatable$address(), LibLuaJit.lua_getmetatable$descriptor());
+    private static final MethodHandle RAWEQUAL = critical(LibLuaJit.lua_rawequal$address(), LibLuaJit.lua_rawequal$descriptor());
+    private static final MethodHandle OBJLEN = critical(LibLuaJit.lua_objlen$address(), LibLuaJit.lua_objlen$descriptor());
+
+    /** lua_newuserdata: pushes a new full userdata of {@code size} bytes and returns its block. Allocates. */
+    public static MemorySegment lua_newuserdata(MemorySegment L, long size) {
+        return LibLuaJit.lua_newuserdata(L, size).reinterpret(size);
+    }
+
+    /** lua_setmetatable: pops a table and makes it the metatable of the value at idx. */
+    public static void lua_setmetatable(MemorySegment L, int idx) {
+        LibLuaJit.lua_setmetatable(L, idx);
+    }
+
+    /** lua_getmetatable: pushes the metatable of the value at idx and returns true, or pushes nothing and returns false. */
+    public static boolean lua_getmetatable(MemorySegment L, int idx) {
+        try { return (int) GETMETATABLE.invokeExact(L, idx) != 0; } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    /** lua_rawequal: whether the values at the two indices are the same, without metamethods. */
+    public static boolean lua_rawequal(MemorySegment L, int idx1, int idx2) {
+        try { return (int) RAWEQUAL.invokeExact(L, idx1, idx2) != 0; } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    /** lua_objlen: the size of a userdata's block, a string's length, a table's border. */
+    public static long lua_objlen(MemorySegment L, int idx) {
+        try { return (long) OBJLEN.invokeExact(L, idx); } catch (Throwable t) { throw rethrow(t); }
+    }
 }
