@@ -42,7 +42,31 @@ import static dev.ljasync.internal.LuaNative.*;
  * with an integral value in long's range a {@link Long} and any other number a {@link Double}, a string a
  * {@link String} when it is valid UTF-8 and a {@code byte[]} otherwise, a light userdata a zero-length
  * {@link MemorySegment}. Tables, functions, coroutines, full userdata and cdata have no Java value: a result of
- * such a type is a {@link LuaException}.
+ * such a type is a {@link LuaException}. Any other Java object is a Java object in Lua (below).
+ *
+ * <h2>Java objects</h2>
+ * An object of no type above (or any object, wrapped as a {@link JavaObject}) is a full userdata in Lua that comes
+ * back to Java as the same object. Lua code can pass it around, compare it ({@code ==} is true for the same object,
+ * by identity) and show it ({@code tostring}); an object passed as {@link JavaObject#of(Object, Class)} also has the
+ * public methods of the exposed type, called as {@code obj:name(args)}. Nothing else: its metatable is hidden
+ * ({@code getmetatable} gives {@code "java object"}, {@code setmetatable} refuses it), a missing method, {@code #obj}
+ * or {@code obj.x = v} is a Lua error naming the class, and a method called on anything but an object exposed with
+ * its type ({@code obj.name(other)}) is refused. The userdata holds only a number; the object is held until the
+ * userdata is collected, and calls run on the thread holding the state.
+ *
+ * <p>A method's overload is chosen by the number of arguments, then by how closely the arguments fit its
+ * parameters, each converted by the rule above first: a number fits {@code long}, {@code int}, {@code short},
+ * {@code byte}, {@code double}, {@code float} (or their boxes) only when its value fits exactly, a whole number
+ * fitting them best in that order; a string fits {@code String}, then {@code CharSequence}, then {@code byte[]} (its
+ * UTF-8 bytes), and {@code char} when it has one character; a boolean fits {@code boolean}; nil fits any reference
+ * type; and any value fits a reference type it is an instance of ({@code Object}, {@code Number}, a Java object's
+ * class), loosest of all. Ties go to the first overload in a fixed order (by the parameter types' names); varargs
+ * take their array as one argument. The result converts back by the rule above (a {@code char} as a one-character
+ * string, void as no result). An exception the method throws is a Lua error naming the class, method and exception,
+ * as a Java function's is ({@code "Java function 'java.util.List.get' threw java.lang.IndexOutOfBoundsException:
+ * ..."}), with the exception as the {@link LuaException}'s cause. Methods are bound once per class through
+ * {@link java.lang.invoke.MethodHandles#publicLookup()} and run as Java functions of the state. Lua code reaches no
+ * class of its own unless the state was built with {@link Builder#javaClasses(boolean)}.
  *
  * <h2>Errors</h2>
  * Every Lua error, whatever was raised, becomes a {@link LuaException} with the message, chunk name, line and

@@ -80,12 +80,12 @@ class JavaFunctionTest extends LuaStateFixture {
     @Test
     void shouldTurnArgumentsAndResultsWithoutAConversionIntoLuaErrors() {
         lua.register("echo", args -> args[0]);
-        lua.register("weird", args -> new Object());
+        lua.register("weird", args -> Long.MAX_VALUE); // no exact Lua number
         Object[] r = lua.run("local ok1, e1 = pcall(echo, {}) local ok2, e2 = pcall(weird) return ok1, e1, ok2, e2");
         assertEquals(false, r[0]);
         assertTrue(((String) r[1]).contains("bad argument #1") && ((String) r[1]).contains("table"), (String) r[1]);
         assertEquals(false, r[2]);
-        assertTrue(((String) r[3]).contains("java.lang.Object"), (String) r[3]);
+        assertTrue(((String) r[3]).contains("9223372036854775807"), (String) r[3]);
         assertUsable();
     }
 

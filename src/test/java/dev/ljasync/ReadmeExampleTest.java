@@ -39,6 +39,8 @@ class ReadmeExampleTest {
                     "LUA! 42",
                     "RUNTIME at line 2: lookup:2: attempt to index field 'missing' (a nil value)"),
             "ReadmeWorkers", List.of("sums 330, total 330"),
+            "ReadmeObjects", List.of("[java, lua] 2 true", "objects:4: no method 'hashCode' on java.lang.Object",
+                    "[42]"),
             "ReadmeSandbox", List.of(
                     "[nil, nil, nil]",
                     "attempt to load a binary chunk: this state loads Lua source only (LuaJIT does not verify"

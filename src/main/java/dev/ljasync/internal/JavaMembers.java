@@ -44,13 +44,12 @@ final class JavaMembers {
         this.type = type;
         Map<String, Method> bySignature = new LinkedHashMap<>();
         for (Method m : type.getMethods()) {
-            if (m.isBridge() || m.isSynthetic()) {
-                continue;
-            }
             String signature = m.getName() + Arrays.toString(m.getParameterTypes()) + Modifier.isStatic(m.getModifiers());
             Method seen = bySignature.get(signature);
             if (seen == null || seen.getReturnType().isAssignableFrom(m.getReturnType())) {
-                bySignature.put(signature, m); // the most specific return type of a method inherited twice
+                // the most specific return type of a method inherited twice (a bridge is one; it may be the only
+                // public declaration, as StringBuilder's of AbstractStringBuilder's methods)
+                bySignature.put(signature, m);
             }
         }
         for (Method m : bySignature.values()) {

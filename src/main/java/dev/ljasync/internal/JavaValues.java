@@ -62,6 +62,7 @@ public final class JavaValues {
             case Double d -> lua_pushnumber(L, d);
             case Float f -> lua_pushnumber(L, f);
             case String s -> pushBytes(L, utf8(s));
+            case Character c -> pushBytes(L, utf8(c.toString()));
             case byte[] bytes -> pushBytes(L, bytes);
             case MemorySegment segment -> lua_pushlightuserdata(L, lightUserdata(segment));
             default -> {
