@@ -1,5 +1,7 @@
 package dev.ljasync;
 
+import dev.ljasync.internal.JavaObjects;
+
 import java.lang.invoke.MethodHandles;
 import java.util.Objects;
 
@@ -82,6 +84,11 @@ public final class JavaObject {
      */
     public Class<?> exposed() {
         return exposed;
+    }
+
+    /** What stands in for this object when it is pushed (see {@code JavaValues}). */
+    Object luaValue() {
+        return JavaObjects.exposed(object, exposed);
     }
 
     @Override

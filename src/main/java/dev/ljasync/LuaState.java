@@ -49,7 +49,7 @@ import static dev.ljasync.internal.LuaNative.*;
  * back to Java as the same object. Lua code can pass it around, compare it ({@code ==} is true for the same object,
  * by identity) and show it ({@code tostring}); an object passed as {@link JavaObject#of(Object, Class)} also has the
  * public methods of the exposed type, called as {@code obj:name(args)}. Nothing else: its metatable is hidden
- * ({@code getmetatable} gives {@code "java object"}, {@code setmetatable} refuses it), a missing method, {@code #obj}
+ * ({@code getmetatable} gives the exposed type's name, {@code setmetatable} refuses it), a missing method, {@code #obj}
  * or {@code obj.x = v} is a Lua error naming the class, and a method called on anything but an object exposed with
  * its type ({@code obj.name(other)}) is refused. The userdata holds only a number; the object is held until the
  * userdata is collected, and calls run on the thread holding the state.
@@ -66,7 +66,7 @@ import static dev.ljasync.internal.LuaNative.*;
  * as a Java function's is ({@code "Java function 'java.util.List.get' threw java.lang.IndexOutOfBoundsException:
  * ..."}), with the exception as the {@link LuaException}'s cause. Methods are bound once per class through
  * {@link java.lang.invoke.MethodHandles#publicLookup()} and run as Java functions of the state. Lua code reaches no
- * class of its own unless the state was built with {@link Builder#javaClasses(boolean)}.
+ * other Java class or method unless the state was built with {@link Builder#javaClasses(boolean)}.
  *
  * <h2>Errors</h2>
  * Every Lua error, whatever was raised, becomes a {@link LuaException} with the message, chunk name, line and
@@ -376,7 +376,8 @@ public final class LuaState implements AutoCloseable {
         this.interruption = interruption != null ? interruption
                 : options.interruptible() ? new Interruption(false, INTERRUPTED) : null;
         this.lock = new StateLock(memory, lifetime, this.interruption);
-        JavaValues values = new JavaValues(memory, Synchronizers::luaValue);
+        JavaValues values = new JavaValues(memory,
+                value -> value instanceof JavaObject object ? object.luaValue() : Synchronizers.luaValue(value));
         LuaFailures failures = new LuaFailures(values, this.interruption);
         MemorySegment state = MemorySegment.NULL;
         try {
@@ -397,7 +398,8 @@ public final class LuaState implements AutoCloseable {
             registerRef = helpers[3];
             typedCalls = new TypedCalls(calls, lifetime, lookupRef);
             javaFunctions = new JavaFunctions(calls, lifetime, registerRef);
-            values.objects().attach(javaFunctions::pushClosure, lifetime, helpers[4], options.javaClasses());
+            values.objects().attach((L, name, function) -> javaFunctions.pushClosure(L, name, function::call),
+                    lifetime, helpers[4], options.javaClasses());
             if (options.javaClasses()) {
                 values.objects().openJavaLibrary(state);
             }

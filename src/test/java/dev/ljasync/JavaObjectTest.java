@@ -149,7 +149,8 @@ class JavaObjectTest {
         assertInstanceOf(IllegalStateException.class, e.getCause());
         assertEquals("boom", e.getCause().getMessage());
         assertArrayEquals(new Object[] {false, true}, run(
-                "local p = ... local ok, m = pcall(p.fail, p, 'x') return ok, m:find('IllegalStateException: x') ~= nil",
+                "local p = ... local ok, m = pcall(p.fail, p, 'x')"
+                        + " return ok, m:find('IllegalStateException: x') ~= nil",
                 probe));
     }
 
@@ -157,7 +158,8 @@ class JavaObjectTest {
     void shouldShowObjectsWithTostring() {
         Object opaque = new Object();
         assertArrayEquals(new Object[] {"a counter", "java.lang.Object@" + Integer.toHexString(
-                System.identityHashCode(opaque))}, run("local p, o = ... return tostring(p), tostring(o)", probe, opaque));
+                System.identityHashCode(opaque))},
+                run("local p, o = ... return tostring(p), tostring(o)", probe, opaque));
     }
 
     @Test
@@ -166,7 +168,8 @@ class JavaObjectTest {
         assertEquals("chunk:1: no method 'secret' on " + probeName, error("local p = ... return p:secret()", probe));
         assertEquals("chunk:1: no method 'size' on java.util.HashMap",
                 error("local m = ... return m:size()", JavaObject.of(new HashMap<>())));
-        assertEquals("chunk:1: no method 'inc' on java.lang.Object", error("local o = ... return o:inc(1)", new Object()));
+        assertEquals("chunk:1: no method 'inc' on java.lang.Object",
+                error("local o = ... return o:inc(1)", new Object()));
         assertEquals("chunk:1: attempt to get the length of a Java object (" + probeName + ")",
                 error("local p = ... return #p", probe));
         assertEquals("chunk:1: cannot set 'inc' on a Java object (" + probeName + ")",
@@ -181,11 +184,15 @@ class JavaObjectTest {
         // another counter, passed without methods, cannot be reached through the methods of an exposed one
         assertEquals(bad, error("local p, other = ... local x = p.inc(other, 1)", probe, JavaObject.of(new Counter())));
         assertEquals(bad, error("local p = ... local x = p.inc(1)", probe));
-        assertEquals(bad, error("local p = ... local x = p.inc(setmetatable({}, {__metatable = 'java object'}), 1)",
-                probe));
         assertEquals(bad, error("local p = ... local u = newproxy(true) local x = p.inc(u, 1)", probe));
-        assertArrayEquals(new Object[] {"java object", false}, run(
-                "local p = ... return getmetatable(p), (pcall(setmetatable, p, {}))", probe));
+        // what only looks like one reaches Java as what it is
+        assertTrue(error("local p = ... local x = p.inc(setmetatable({}, {__metatable = getmetatable(p)}), 1)",
+                probe).contains("bad argument #1: a table has no Java value"));
+        assertTrue(error("local p = ... local u = newproxy(true) getmetatable(u).__metatable = getmetatable(p)"
+                + " local x = p.inc(u, 1)", probe).contains("bad argument #1: a userdata has no Java value"));
+        assertArrayEquals(new Object[] {probeName, false, Counter.class.getName() + " (opaque)"}, run(
+                "local p, o = ... return getmetatable(p), (pcall(setmetatable, p, {})), getmetatable(o)", probe,
+                JavaObject.of(new Counter())));
         // an object a method returns is pushed by the one rule: without methods, unless it says otherwise
         assertEquals("chunk:1: no method 'inc' on " + Counter.class.getName(),
                 error("local p = ... return p:self():inc(1)", probe));
@@ -199,7 +206,7 @@ class JavaObjectTest {
             Object[] r = sandboxed.run("local p = ... local ok1 = pcall(setmetatable, p, {})"
                     + " local ok2, e = pcall(function() return p.__gc end) return getmetatable(p), ok1, ok2, e, java",
                     "chunk", probe);
-            assertEquals("java object", r[0]);
+            assertEquals(Probe.class.getName(), r[0]);
             assertEquals(false, r[1]);
             assertEquals(false, r[2]);
             assertTrue(((String) r[3]).contains("no method '__gc'"), (String) r[3]);

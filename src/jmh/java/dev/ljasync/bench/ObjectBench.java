@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
 public class ObjectBench {
 
     static final int LOOP = 1000;
-    static final String LOOP_SOURCE = "function loop(n) local s = 0 for i = 1, n do s = counter:inc(s) end return s end";
+    static final String LOOP_SOURCE =
+            "function loop(n) local s = 0 for i = 1, n do s = counter:inc(s) end return s end";
 
     /** What Lua code sees of the counter. */
     public interface Incrementer {

@@ -44,7 +44,8 @@ final class JavaMembers {
         this.type = type;
         Map<String, Method> bySignature = new LinkedHashMap<>();
         for (Method m : type.getMethods()) {
-            String signature = m.getName() + Arrays.toString(m.getParameterTypes()) + Modifier.isStatic(m.getModifiers());
+            String signature = m.getName() + Arrays.toString(m.getParameterTypes())
+                    + Modifier.isStatic(m.getModifiers());
             Method seen = bySignature.get(signature);
             if (seen == null || seen.getReturnType().isAssignableFrom(m.getReturnType())) {
                 // the most specific return type of a method inherited twice (a bridge is one; it may be the only

@@ -1,8 +1,5 @@
 package dev.ljasync.internal;
 
-import dev.ljasync.JavaFunction;
-import dev.ljasync.JavaObject;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.util.ArrayList;
@@ -17,17 +14,23 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * The Java objects of one state as Lua values: each pushed object is a full userdata of 8 bytes holding its number in
  * a {@link SlotTable}, released by the userdata's {@code __gc}, so an object lives in the table exactly as long as
  * its userdata lives in Lua. The userdata's metatable is one per exposed class (made here, from state.lua's
- * {@code object_mt}), and hidden from Lua code by {@code __metatable}; its methods are Java functions of the state
- * ({@link JavaMembers} binds them), raised by state.lua's wrappers as any Java function's errors are. A userdata is
- * taken for one of these only when its metatable is exactly one of them and its block is 8 bytes. Used only by the
- * thread holding the state.
+ * {@code object_mt}), and hidden from Lua code by {@code __metatable} (a name unique to it); its methods are Java
+ * functions of the state ({@link JavaMembers} binds them), raised by state.lua's wrappers as any Java function's
+ * errors are. A userdata is taken for one of these only when its metatable is exactly one of them and its block is
+ * 8 bytes. Used only by the thread holding the state.
  */
 public final class JavaObjects {
+
+    /** A Java function of the state: its arguments converted, its results as a Java function returns them. */
+    @FunctionalInterface
+    public interface Function {
+        Object call(Object[] args) throws Exception;
+    }
 
     /** Pushes a C closure running a Java function of the state (JavaFunctions' one upcall stub). */
     @FunctionalInterface
     public interface Closures {
-        void push(MemorySegment L, String name, JavaFunction function);
+        void push(MemorySegment L, String name, Function function);
     }
 
     /** What {@link #object} gives for a value that is not one of these userdata. */
@@ -35,16 +38,28 @@ public final class JavaObjects {
 
     private static final int BLOCK = Long.BYTES;
     // the fields of a metatable, as state.lua's section on Java objects numbers them
-    private static final int CLASS = 1, NAME = 2, RAW = 3, METHODS = 4, STATIC = 5;
-    private static final String[] FIELDS = {"__metatable", "__index", "__newindex", "__len", "__tostring", "__eq"};
+    private static final int CLASS = 1, NAME = 2, RAW = 3, STATIC = 4;
+    private static final String[] FIELDS = {"__newindex", "__len", "__tostring", "__eq"};
 
     private enum Kind { OPAQUE, INSTANCE, STATIC }
 
     /** How an object is seen from Lua: its class and which of its members Lua code reaches. */
-    private record Exposure(Class<?> type, Kind kind) {}
+    private record Exposure(Class<?> type, Kind kind) {
+        /** What {@code getmetatable} gives for such an object: unique to it in a state. */
+        String tag() {
+            return switch (kind) {
+                case OPAQUE -> type.getName() + " (opaque)";
+                case INSTANCE -> type.getName();
+                case STATIC -> "class " + type.getName();
+            };
+        }
+    }
 
     /** A class pushed for its static members and constructors ({@code java.import}). */
     private record Statics(Class<?> type) {}
+
+    /** An object passed as {@code JavaObject}: with the methods of {@code exposed}, or none when it is null. */
+    private record Exposed(Object object, Class<?> exposed) {}
 
     private final JavaValues values;
     private final SlotTable<Object> slots = new SlotTable<>();
@@ -91,13 +106,21 @@ public final class JavaObjects {
         }
     }
 
+    /**
+     * What stands in for a {@code JavaObject} when it is pushed: {@code object} with the public methods of
+     * {@code exposed}, or with none when {@code exposed} is null.
+     */
+    public static Object exposed(Object object, Class<?> exposed) {
+        return new Exposed(object, exposed);
+    }
+
     /** How many objects the state's userdata hold now. */
     public int held() {
         return slots.size();
     }
 
     /**
-     * Pushes {@code value} as a Java object userdata: a {@link JavaObject} as it says, any other object without
+     * Pushes {@code value} as a Java object userdata: one from {@link #exposed} as it says, any other object without
      * methods (with its public methods in a state with java classes). The caller made room for one value and paused
      * the collector.
      *
@@ -110,10 +133,10 @@ public final class JavaObjects {
         Object object;
         Exposure exposure;
         switch (value) {
-            case JavaObject j -> {
-                object = j.object();
-                exposure = j.exposed() == null ? new Exposure(object.getClass(), Kind.OPAQUE)
-                        : new Exposure(j.exposed(), Kind.INSTANCE);
+            case Exposed e -> {
+                object = e.object();
+                exposure = e.exposed() == null ? new Exposure(object.getClass(), Kind.OPAQUE)
+                        : new Exposure(e.exposed(), Kind.INSTANCE);
             }
             case Statics s -> {
                 object = s.type();
@@ -210,7 +233,19 @@ public final class JavaObjects {
             lua_getfield(L, -1, field);
             lua_setfield(L, -4, field);
         }
-        lua_pop(L, 2);
+        lua_pop(L, 1);
+        values.push(L, exposure.tag());
+        lua_setfield(L, -3, "__metatable");
+        // __index: the methods made so far, and a metatable {__index = state.lua's method, [1] = mt} for the others
+        lua_newtable(L);
+        lua_newtable(L);
+        lua_rawgeti(L, -3, 4);
+        lua_setfield(L, -2, "__index");
+        lua_pushvalue(L, -4);
+        lua_rawseti(L, -2, 1);
+        lua_setmetatable(L, -2);
+        lua_setfield(L, -3, "__index");
+        lua_pop(L, 1);
         lua_pushcfunction(L, collect);
         lua_setfield(L, -2, "__gc");
         lua_pushinteger(L, id);
@@ -227,8 +262,6 @@ public final class JavaObjects {
             }
         }
         lua_rawseti(L, -2, RAW);
-        lua_newtable(L);
-        lua_rawseti(L, -2, METHODS);
         if (exposure.kind() == Kind.STATIC) {
             lua_pushboolean(L, true);
             lua_rawseti(L, -2, STATIC);
@@ -292,7 +325,7 @@ public final class JavaObjects {
     }
 
     /** The Java function behind one method name of one exposed class: its overloads, bound on the first call. */
-    private static final class MethodCall implements JavaFunction {
+    private static final class MethodCall implements Function {
         private final JavaMembers members;
         private final String name;
         private final boolean statics;

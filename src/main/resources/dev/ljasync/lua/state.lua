@@ -267,19 +267,22 @@ end
 -- ---- Java objects (JavaObjects) ---------------------------------------------------------------------------------
 -- A Java object in Lua is a full userdata holding its number in Java's table of objects. Java makes one metatable per
 -- exposed class, with the fields of `object_mt` below and [CLASS] = the class's number in Java, [NAME] = its name,
--- [RAW] = a table of its methods' C closures by name (Java functions of the state), [METHODS] = the Lua methods made
--- from them, [STATIC] = true for a class's static members (java.import). `__metatable` hides it from Lua code; a
--- method checks that it was called on an object of its own metatable, so no method reaches an object that was
--- exposed with another class or none. `java` holds the Java functions the metamethods call (describe, same,
+-- [RAW] = a table of its methods' C closures by name (Java functions of the state), [STATIC] = true for a class's
+-- static members (java.import); its __metatable, what getmetatable gives Lua code, is a name unique to it, and its
+-- __index the table of the methods that Lua code has used, so that `obj:name(...)` finds one without a call. A
+-- missing one is made by `method`, the __index of that table (whose metatable holds the object's metatable at [1]).
+-- A method checks that it was called on an object of its own metatable, so no method reaches an object that was
+-- exposed with another class or none; anything else that passes for one (a table with that __metatable) reaches
+-- Java as what it is, not as a Java object. `java` holds the Java functions the metamethods call (describe, same,
 -- import), set by Java before the first object is pushed.
-local CLASS, NAME, RAW, METHODS, STATIC = 1, 2, 3, 4, 5
+local CLASS, NAME, RAW, STATIC = 1, 2, 3, 4
 local java = {}
-local rawequal = rawequal
 
-local function method(mt, key)
+local function method(methods, key)
+  local mt = getmetatable_raw(methods)[1]
   local raw = mt[RAW][key]
   if raw == nil then
-    return nil
+    error("no method '" .. tostring(key) .. "' on " .. mt[NAME], 2)
   end
   local m
   if mt[STATIC] then
@@ -287,27 +290,19 @@ local function method(mt, key)
       return finish(raw(...))
     end
   else
+    local own = mt.__metatable
     m = function(self, ...)
-      if not rawequal(getmetatable_raw(self), mt) then
+      if getmetatable(self) ~= own then
         error("bad self for method '" .. key .. "' of " .. mt[NAME] .. ": call it as obj:" .. key .. "(...)", 2)
       end
       return finish(raw(self, ...))
     end
   end
-  mt[METHODS][key] = m
+  methods[key] = m
   return m
 end
 
 local object_mt = {
-  __metatable = "java object",
-  __index = function(self, key)
-    local mt = getmetatable_raw(self)
-    local m = mt[METHODS][key] or method(mt, key)
-    if m == nil then
-      error("no method '" .. tostring(key) .. "' on " .. mt[NAME], 2)
-    end
-    return m
-  end,
   __newindex = function(self, key)
     error("cannot set '" .. tostring(key) .. "' on a Java object (" .. getmetatable_raw(self)[NAME] .. ")", 2)
   end,
@@ -322,9 +317,10 @@ local object_mt = {
   end,
 }
 
--- What Java keeps: the fields of every metatable, the table of Java functions, and java.import's Lua side.
+-- What Java keeps: the fields of every metatable, the table of Java functions, java.import's Lua side, and the
+-- __index of the methods tables.
 local objects = {object_mt, java, function(name)
   return finish(java.import(name))
-end}
+end, method}
 
 return handler, call, lookup, assign, register, objects
