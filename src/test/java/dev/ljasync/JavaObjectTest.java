@@ -286,6 +286,13 @@ class JavaObjectTest {
             assertTrue(trusted.run("return pcall(java.import, 'jdk.internal.misc.Unsafe')", "chunk")[1]
                     .toString().contains("is not public in a package its module exports"));
             assertEquals(Integer.class, trusted.run("return java.import('java.lang.Integer')", "chunk")[0]);
+            LuaException e = assertThrows(LuaException.class,
+                    () -> trusted.run("local n = java.import('java.lang.Integer').parseInt('x')", "chunk"));
+            assertInstanceOf(NumberFormatException.class, e.getCause());
+            assertTrue(e.luaMessage().startsWith("chunk:1: Java function 'java.lang.Integer.parseInt' threw"
+                    + " java.lang.NumberFormatException"), e.luaMessage());
+            assertTrue(trusted.run("return pcall(function() return java.import('java.util.List').new() end)",
+                    "chunk")[1].toString().endsWith("no method 'new' on java.util.List"));
         }
     }
 }
