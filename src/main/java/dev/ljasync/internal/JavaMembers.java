@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.StringJoiner;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The public methods and constructors of one class, as Lua code calls them: found once per class, bound to method
@@ -39,6 +40,7 @@ final class JavaMembers {
     private final Class<?> type;
     private final Map<String, List<Method>> instance = new TreeMap<>();
     private final Map<String, List<Executable>> statics = new TreeMap<>();
+    private final ConcurrentHashMap<String, Overloads> bound = new ConcurrentHashMap<>();
 
     private JavaMembers(Class<?> type) {
         this.type = type;
@@ -76,29 +78,34 @@ final class JavaMembers {
     }
 
     /**
-     * The overloads of one name, bound now; the instance ones take the receiver first.
+     * The overloads of one name, bound the first time they are asked for (by any state); the instance ones take the
+     * receiver first.
      *
      * @throws IllegalArgumentException when none of them can be reached through a public type
      */
-    Overloads bind(String name, boolean ofStatic) {
+    Overloads overloads(String name, boolean ofStatic) {
+        return bound.computeIfAbsent(ofStatic ? "static " + name : name, key -> bind(name, ofStatic));
+    }
+
+    private Overloads bind(String name, boolean ofStatic) {
         List<? extends Executable> found = ofStatic ? statics.get(name) : instance.get(name);
         if (found == null) {
             throw new IllegalArgumentException("no method '" + name + "' on " + type.getName());
         }
-        List<Overload> bound = new ArrayList<>();
+        List<Overload> reachable = new ArrayList<>();
         for (Executable e : found) {
             MethodHandle handle = handle(e);
             if (handle != null) {
-                bound.add(new Overload(e, handle, !ofStatic));
+                reachable.add(new Overload(e, handle, !ofStatic));
             }
         }
-        if (bound.isEmpty()) {
+        if (reachable.isEmpty()) {
             throw new IllegalArgumentException(type.getName() + "." + name + " cannot be reached through a public type"
                     + " of an exported package");
         }
         // a fixed order, for ties: by parameter count, then by the names of the parameter types
-        bound.sort(Comparator.comparingInt((Overload o) -> o.parameters.length).thenComparing(o -> o.signature));
-        return new Overloads(type.getName() + "." + name, bound.toArray(Overload[]::new));
+        reachable.sort(Comparator.comparingInt((Overload o) -> o.parameters.length).thenComparing(o -> o.signature));
+        return new Overloads(type.getName() + "." + name, reachable.toArray(Overload[]::new));
     }
 
     private MethodHandle handle(Executable e) {

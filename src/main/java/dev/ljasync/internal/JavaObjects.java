@@ -121,8 +121,7 @@ public final class JavaObjects {
 
     /**
      * Pushes {@code value} as a Java object userdata: one from {@link #exposed} as it says, any other object without
-     * methods (with its public methods in a state with java classes). The caller made room for one value and paused
-     * the collector.
+     * methods (with its public methods in a state with java classes). The caller paused the collector.
      *
      * @throws IllegalArgumentException before the state is open, naming the value's class
      */
@@ -148,6 +147,9 @@ public final class JavaObjects {
             }
         }
         int metatable = metatable(L, exposure);
+        if (!lua_checkstack(L, 2)) { // the userdata, and its metatable for a moment
+            throw new IllegalArgumentException("the Lua stack is full");
+        }
         MemorySegment block = lua_newuserdata(L, BLOCK);
         block.set(JAVA_LONG, 0, slots.add(object));
         lua_rawgeti(L, LUA_REGISTRYINDEX, metatable);
@@ -340,7 +342,7 @@ public final class JavaObjects {
         @Override
         public Object call(Object[] args) throws Exception {
             if (bound == null) {
-                bound = members.bind(name, statics);
+                bound = members.overloads(name, statics);
             }
             try {
                 return bound.call(args);
