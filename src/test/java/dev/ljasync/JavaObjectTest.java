@@ -216,6 +216,27 @@ class JavaObjectTest {
     }
 
     @Test
+    void shouldNotCrashWhenTheDebugLibraryReachesTheMetatable() {
+        lua.register("unwrap", args -> args[0]);
+        Object[] r = run("""
+                local p = ...
+                local mt = debug.getmetatable(p)
+                mt.__gc(newproxy())                     -- a userdata of 0 bytes
+                mt.__gc("12345678")                     -- 8 bytes, not a userdata
+                local fake = newproxy()
+                debug.setmetatable(fake, mt)
+                local ok1, e1 = pcall(unwrap, fake)     -- the metatable alone does not make a Java object
+                local ok2, e2 = mt[3].inc("not a counter", 1) -- the raw closure: false and the message
+                return ok1, e1, ok2, e2, p:inc(1)
+                """, probe);
+        assertEquals(false, r[0]);
+        assertTrue(((String) r[1]).contains("userdata has no Java value"), (String) r[1]);
+        assertEquals(false, r[2]);
+        assertTrue(((String) r[3]).contains("ClassCastException"), (String) r[3]);
+        assertEquals(2L, r[4]);
+    }
+
+    @Test
     void shouldWorkInCoroutinesAndJavaFunctions() {
         lua.register("unwrap", args -> ((Counter) args[0]).inc(1));
         assertArrayEquals(new Object[] {2L, 6L}, run("""
