@@ -61,6 +61,28 @@ final class JavaFunctions {
      * {@code name} in its errors), its id and the release function; returns 3. Needs room for 3 pushes.
      */
     int pushClosure(MemorySegment L, String name, JavaFunction function) {
+        makeDispatcher(L);
+        long id = functions.add(new Registered(name, function));
+        // state.lua's register(..., closure, id, release) releases id when the closure's wrapper is collected
+        lua_pushinteger(L, id);
+        lua_pushcclosure(L, dispatcher, 1);
+        lua_pushinteger(L, id);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, releaseRef);
+        return 3;
+    }
+
+    /**
+     * Pushes a C closure that runs {@code function} as a Java function named {@code name} (its errors name it), held
+     * as long as the state: the library's own functions, such as the methods of Java objects. Its results come back
+     * as {@code dispatch} gives them (true and the results, or false and a message), for a Lua wrapper to raise.
+     */
+    void pushPermanentClosure(MemorySegment L, String name, JavaFunction function) {
+        makeDispatcher(L);
+        lua_pushinteger(L, functions.add(new Registered(name, function)));
+        lua_pushcclosure(L, dispatcher, 1);
+    }
+
+    private void makeDispatcher(MemorySegment L) {
         if (dispatcher == null) {
             // one upcall stub per state; the closure's upvalue says which Java function to run
             dispatcher = lifetime.cfunction(this, JavaFunctions::dispatch);
@@ -72,13 +94,6 @@ final class JavaFunctions {
             lua_pushcclosure(L, dispatcher, 1);
             releaseRef = registryRef(L);
         }
-        long id = functions.add(new Registered(name, function));
-        // state.lua's register(..., closure, id, release) releases id when the closure's wrapper is collected
-        lua_pushinteger(L, id);
-        lua_pushcclosure(L, dispatcher, 1);
-        lua_pushinteger(L, id);
-        lua_rawgeti(L, LUA_REGISTRYINDEX, releaseRef);
-        return 3;
     }
 
     /**

@@ -44,7 +44,32 @@ import static dev.ljasync.internal.LuaNative.*;
  * boolean a Boolean, a number a {@link Long} when integral (else a {@link Double}), a string a {@link String} when
  * it is valid UTF-8 (else a {@code byte[]}), an {@code int64_t} cdata a Long, a table a copy ({@link LuaTable}), a
  * light userdata a zero-length MemorySegment, and a function, coroutine, full userdata or other cdata a
- * {@link LuaValue} reference. {@link #reference(String)} gives a live reference to a table instead of a copy.
+ * {@link LuaValue} reference. {@link #reference(String)} gives a live reference to a table instead of a copy. Any
+ * other Java object is a Java object in Lua (below).
+ *
+ * <h2>Java objects</h2>
+ * An object of no type above (or any object, wrapped as a {@link JavaObject}) is a full userdata in Lua that comes
+ * back to Java as the same object. Lua code can pass it around, compare it ({@code ==} is true for the same object,
+ * by identity) and show it ({@code tostring}); an object passed as {@link JavaObject#of(Object, Class)} also has the
+ * public methods of the exposed type, called as {@code obj:name(args)}. Nothing else: its metatable is hidden
+ * ({@code getmetatable} gives the exposed type's name, {@code setmetatable} refuses it), a missing method, {@code #obj}
+ * or {@code obj.x = v} is a Lua error naming the class, and a method called on anything but an object exposed with
+ * its type ({@code obj.name(other)}) is refused. The userdata holds only a number; the object is held until the
+ * userdata is collected, and calls run on the thread holding the state.
+ *
+ * <p>A method's overload is chosen by the number of arguments, then by how closely the arguments fit its
+ * parameters, each converted by the rule above first: a number fits {@code long}, {@code int}, {@code short},
+ * {@code byte}, {@code double}, {@code float} (or their boxes) only when its value fits exactly, a whole number
+ * fitting them best in that order; a string fits {@code String}, then {@code CharSequence}, then {@code byte[]} (its
+ * UTF-8 bytes), and {@code char} when it has one character; a boolean fits {@code boolean}; nil fits any reference
+ * type; and any value fits a reference type it is an instance of ({@code Object}, {@code Number}, a Java object's
+ * class), loosest of all. Ties go to the first overload in a fixed order (by the parameter types' names); varargs
+ * take their array as one argument. The result converts back by the rule above (a {@code char} as a one-character
+ * string, void as no result). An exception the method throws is a Lua error naming the class, method and exception,
+ * as a Java function's is ({@code "Java function 'java.util.List.get' threw java.lang.IndexOutOfBoundsException:
+ * ..."}), with the exception as the {@link LuaException}'s cause. Methods are bound once per class through
+ * {@link java.lang.invoke.MethodHandles#publicLookup()} and run as Java functions of the state. Lua code reaches no
+ * other Java class or method unless the state was built with {@link Builder#javaClasses(boolean)}.
  *
  * <h2>Errors</h2>
  * Every Lua error, whatever was raised, becomes a {@link LuaException} with the message, chunk name, line and
@@ -183,7 +208,7 @@ public final class LuaState implements AutoCloseable {
     /** What a state is opened with: the choices of a {@link Builder}, at one moment. */
     record Options(Set<Library> libraries, long memoryLimit, boolean bytecode, boolean nativeModules,
                    boolean processExit, boolean interruptible, long timeLimitNanos,
-                   List<JavaModules.Source> modules) {}
+                   List<JavaModules.Source> modules, boolean javaClasses) {}
 
     /**
      * Chooses what a new {@link LuaState} has. Not thread-safe; each {@link #open()} makes a new state.
@@ -203,6 +228,7 @@ public final class LuaState implements AutoCloseable {
         private boolean interruptible;
         private Duration timeLimit = Duration.ZERO;
         private final List<JavaModules.Source> modules = new ArrayList<>();
+        private boolean javaClasses;
 
         private Builder() {}
 
@@ -384,6 +410,23 @@ public final class LuaState implements AutoCloseable {
         }
 
         /**
+         * Lets Lua code reach Java classes, as luajava does: the global {@code java} with
+         * {@code java.import("java.util.ArrayList")}, which gives the class's constructors ({@code cls.new(args)})
+         * and static methods ({@code cls.valueOf(args)}), and every Java object in the state (passed in, or returned
+         * by a method) callable with its public methods. Only public classes and members of exported packages
+         * ({@link java.lang.invoke.MethodHandles#publicLookup()}). Off by default, and then {@code java} is nil and
+         * Lua code calls only the methods of objects passed as {@link JavaObject#of(Object, Class)}: with it, Lua
+         * code can do what any Java code can ({@code java.lang.ProcessBuilder}), so allow it only for trusted code.
+         *
+         * @param allowed whether Lua code reaches Java classes
+         * @return this builder
+         */
+        public Builder javaClasses(boolean allowed) {
+            this.javaClasses = allowed;
+            return this;
+        }
+
+        /**
          * These choices, for a state that another object opens (a callback's, a thread's).
          *
          * @throws IllegalArgumentException when Java modules are given without {@link Library#PACKAGE}
@@ -394,7 +437,8 @@ public final class LuaState implements AutoCloseable {
                         + " comes with Library.PACKAGE: add PACKAGE to libraries(...), or give no modules");
             }
             return new Options(EnumSet.copyOf(libraries), memoryLimit, bytecode, nativeModules, processExit,
-                    interruptible || !timeLimit.isZero(), Interruption.nanos(timeLimit), List.copyOf(modules));
+                    interruptible || !timeLimit.isZero(), Interruption.nanos(timeLimit), List.copyOf(modules),
+                    javaClasses);
         }
 
         /**
@@ -450,6 +494,11 @@ public final class LuaState implements AutoCloseable {
             registerRef = helpers[3];
             typedCalls = new TypedCalls(calls, lifetime, lookupRef);
             javaFunctions = new JavaFunctions(calls, lifetime, registerRef);
+            values.objects().attach((L, name, function) -> javaFunctions.pushPermanentClosure(L, name, function::call),
+                    lifetime, helpers[4], options.javaClasses());
+            if (options.javaClasses()) {
+                values.objects().openJavaLibrary(state);
+            }
             JavaModules.install(this, calls, javaFunctions, options.modules());
         } catch (RuntimeException | Error e) {
             lifetime.free();
@@ -728,6 +777,11 @@ public final class LuaState implements AutoCloseable {
     @Override
     public String toString() {
         return "LuaState[" + (lock.closed() ? "closed" : "open") + ", " + RUNTIME_VERSION + "]";
+    }
+
+    /** How many Java objects the state's userdata hold now (for tests: collected userdata let theirs go). */
+    int javaObjectsHeld() {
+        return calls.locked(this, () -> calls.values.objects().held());
     }
 
     // ---- a callback's state: one pinned entry function (see PinnedEntry); used only by CallbackStates -----------

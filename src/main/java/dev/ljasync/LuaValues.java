@@ -13,7 +13,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * What the public API adds to one state's conversions ({@link JavaValues.Bridge}): references to its Lua values
- * ({@link LuaValue}), the handles of sync objects, and 64-bit integer cdata, through values.lua's helpers (loaded
+ * ({@link LuaValue}), objects passed as {@link JavaObject}s, the handles of sync objects, and 64-bit integer cdata, through values.lua's helpers (loaded
  * the first time one is needed). Reaches the state's Java object only weakly: while a conversion runs, its caller
  * holds the state.
  */
@@ -48,6 +48,7 @@ final class LuaValues implements JavaValues.Bridge {
     public boolean push(MemorySegment L, Object value) {
         switch (value) {
             case LuaValue reference -> reference.pushInto(L, this);
+            case JavaObject object -> calls.values.push(L, object.luaValue()); // a userdata, whatever the object
             case Channel channel -> lua_pushnumber(L, channel.handle());
             case Mutex mutex -> lua_pushnumber(L, mutex.handle());
             case Semaphore semaphore -> lua_pushnumber(L, semaphore.handle());

@@ -25,7 +25,7 @@ final class StateSetup {
 
     /**
      * Sets up the state of {@code calls} (a new one) and gives {@code calls} the references it needs; returns
-     * state.lua's helpers: call, lookup, assign and register.
+     * state.lua's helpers: call, lookup, assign and register, and its table for Java objects.
      */
     static int[] open(CallPath calls, LuaState.Options options, Set<LuaState.Library> forLibrary,
                       Interruption interruption) {
@@ -50,7 +50,7 @@ final class StateSetup {
         }
         calls.refs(refs[0], sandbox[1], calls.memoryLimit != null ? collectorRef(L) : LUA_NOREF);
         gcRestartPaced(L);
-        return new int[] {refs[1], refs[2], refs[3], refs[4]};
+        return new int[] {refs[1], refs[2], refs[3], refs[4], refs[5]};
     }
 
     private static void openLibraries(CallPath calls, Set<LuaState.Library> libraries) {
@@ -100,14 +100,14 @@ final class StateSetup {
             lua_pushinteger(L, module.bytecode().byteSize());
             calls.values.push(L, module.context());
         }
-        status = lua_pcall(L, 2 + 4 * modules.size(), 5, 0);
+        status = lua_pcall(L, 2 + 4 * modules.size(), 6, 0);
         if (status != LUA_OK) {
             throw calls.failure(L, status, "running the library's Lua code");
         }
-        int[] refs = new int[5];
+        int[] refs = new int[6];
         boolean paused = gcPause(L);
         try {
-            for (int i = 4; i >= 0; i--) {
+            for (int i = 5; i >= 0; i--) {
                 refs[i] = registryRef(L);
             }
         } finally {

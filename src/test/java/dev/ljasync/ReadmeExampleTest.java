@@ -42,6 +42,8 @@ class ReadmeExampleTest {
             Map.entry("ReadmeThreadResults", List.of("[144, squared, {n=12}]", "[144, 9223372036854775807]")),
             Map.entry("ReadmeValues", List.of("[1, 4, 9, 16]", "demo has 3 sizes", "5", "changed", "42",
                     "20 15 DEAD")),
+            Map.entry("ReadmeObjects", List.of("[java, lua] 2 true", "objects:4: no method 'hashCode' on"
+                    + " java.lang.Object", "[42]")),
             Map.entry("ReadmeSandbox", List.of(
                     "[nil, nil, nil]",
                     "attempt to load a binary chunk: this state loads Lua source only (LuaJIT does not verify"

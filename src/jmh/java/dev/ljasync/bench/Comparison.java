@@ -29,6 +29,8 @@ enum Comparison {
             "luajava (JNI)", "LuaStateBench.luajavaCallsLua", Ratio.TIME, Goal.NONE, null, null),
     LUA_TO_JAVA("Lua -> Java function", "LuaStateBench.luaCallsJava",
             "Lua -> Lua function", "LuaStateBench.luaCallsLua", Ratio.TIME, Goal.NONE, null, null),
+    JAVA_METHOD_VS_LUAJAVA("Lua -> Java object method", "ObjectBench.luaCallsJavaMethod",
+            "luajava (JNI)", "ObjectBench.luajavaCallsJavaMethod", Ratio.TIME, Goal.NONE, null, null),
 
     CREATE("Create + close callback", "CallbackBench.createCallback",
             "C new state + close", "CallbackBench.createCState", Ratio.TIME, Goal.atMost(1.2), null, null),

@@ -89,6 +89,7 @@ public final class JavaValues {
     private final MemorySegment length;
     private final CharsetDecoder utf8 = utf8Decoder();
     private Bridge bridge = NONE;
+    private final JavaObjects objects = new JavaObjects(this);
 
     /** Scratch memory comes from {@code arena}, which must outlive this object. */
     public JavaValues(Arena arena) {
@@ -119,6 +120,7 @@ public final class JavaValues {
             case Double d -> lua_pushnumber(L, d);
             case Float f -> lua_pushnumber(L, f);
             case String s -> pushBytes(L, utf8(s));
+            case Character c -> pushBytes(L, utf8(c.toString()));
             case byte[] bytes -> pushBytes(L, bytes);
             case MemorySegment segment -> lua_pushlightuserdata(L, lightUserdata(segment));
             case BigInteger big -> pushBig(L, big);
@@ -133,9 +135,7 @@ public final class JavaValues {
                     }
                     lua_replace(L, top + 1); // the table, in the place of the memo of tables below it
                 } else if (!bridge.push(L, value)) {
-                    throw new IllegalArgumentException("a " + value.getClass().getName() + " has no Lua value;"
-                            + " pass null, a Boolean, a number, a String, a byte[], a Map, a List, an array, a"
-                            + " native MemorySegment, a LuaValue, or a Channel, Mutex or Semaphore");
+                    objects.push(L, value); // any other object: a userdata that comes back as the object
                 }
             }
         }
@@ -155,6 +155,10 @@ public final class JavaValues {
         if (type == LUA_TSTRING) return string(bytes(L, idx));
         // zero-length, as a pointer from C is: reading or writing through it takes a deliberate reinterpret
         if (type == LUA_TLIGHTUSERDATA) return MemorySegment.ofAddress(lua_touserdata(L, idx).address());
+        if (type == LUA_TUSERDATA) {
+            Object object = objects.object(L, idx);
+            if (object != JavaObjects.NOT_AN_OBJECT) return object;
+        }
         int at = idx > 0 || idx <= LUA_REGISTRYINDEX ? idx : lua_gettop(L) + idx + 1;
         return type == LUA_TTABLE ? new Copy(L).table(at, 0) : other(L, at, type);
     }
@@ -348,6 +352,11 @@ public final class JavaValues {
         private IllegalArgumentException refuse(String problem) {
             return new IllegalArgumentException(Messages.place(keys) + " " + problem);
         }
+    }
+
+    /** The Java objects that this state's userdata hold. */
+    public JavaObjects objects() {
+        return objects;
     }
 
     /** The bytes of the string at {@code idx}, which must be a string (not a number: that would convert in place). */

@@ -242,7 +242,10 @@ public final class LuaNative {
         try { return (int) NEXT.invokeExact(L, idx); } catch (Throwable t) { throw rethrow(t); }
     }
 
-    /** lua_objlen of a table (its border, {@code #t} without metamethods). Tables only: a number converts in place. */
+    /**
+     * lua_objlen: a table's border ({@code #t} without metamethods), a userdata's block size, a string's length.
+     * Never on a number, which would convert in place.
+     */
     public static long lua_objlen(MemorySegment L, int idx) {
         try { return (long) OBJLEN.invokeExact(L, idx); } catch (Throwable t) { throw rethrow(t); }
     }
@@ -492,5 +495,25 @@ public final class LuaNative {
     /** luaL_unref on the registry: frees reference {@code ref}, which may then be handed out again. */
     public static void registryUnref(MemorySegment L, int ref) {
         LibLuaJit.luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    }
+
+    // ---- full userdata: the Java objects of JavaObjects ---------------------------------------------------------
+
+    // Runs no Lua code and allocates nothing: critical, as on the path of every method call.
+    private static final MethodHandle GETMETATABLE = critical(LibLuaJit.lua_getmetatable$address(), LibLuaJit.lua_getmetatable$descriptor());
+
+    /** lua_newuserdata: pushes a new full userdata of {@code size} bytes and returns its block. Allocates. */
+    public static MemorySegment lua_newuserdata(MemorySegment L, long size) {
+        return LibLuaJit.lua_newuserdata(L, size).reinterpret(size);
+    }
+
+    /** lua_setmetatable: pops a table and makes it the metatable of the value at idx. */
+    public static void lua_setmetatable(MemorySegment L, int idx) {
+        LibLuaJit.lua_setmetatable(L, idx);
+    }
+
+    /** lua_getmetatable: pushes the metatable of the value at idx and returns true, or pushes nothing and returns false. */
+    public static boolean lua_getmetatable(MemorySegment L, int idx) {
+        try { return (int) GETMETATABLE.invokeExact(L, idx) != 0; } catch (Throwable t) { throw rethrow(t); }
     }
 }

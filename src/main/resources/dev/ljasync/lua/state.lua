@@ -287,4 +287,62 @@ local function register(n, ...)
   store(wrap(raw, guard), n, ...)
 end
 
-return handler, call, lookup, assign, register
+-- ---- Java objects (JavaObjects) ---------------------------------------------------------------------------------
+-- A Java object in Lua is a full userdata holding its number in Java's table of objects. Java makes one metatable per
+-- exposed class, with the fields of `object_mt` below and [CLASS] = the class's number in Java, [NAME] = its name,
+-- [RAW] = a table of its methods' C closures by name (Java functions of the state), [STATIC] = true for a class's
+-- static members (java.import); its __metatable, what getmetatable gives Lua code, is a name unique to it, and its
+-- __index the table of the methods that Lua code has used, so that `obj:name(...)` finds one without a call. A
+-- missing one is made by `method`, the __index of that table (whose metatable holds the object's metatable at [1]).
+-- A method checks that it was called on an object of its own metatable (the raw one: a table or userdata whose
+-- __metatable field mimics it is refused too), so no method reaches an object that was exposed with another class
+-- or none. `java` holds the Java functions the metamethods call (describe, same,
+-- import), set by Java before the first object is pushed.
+local CLASS, NAME, RAW, STATIC = 1, 2, 3, 4
+local java = {}
+
+local function method(methods, key)
+  local mt = getmetatable_raw(methods)[1]
+  local raw = mt[RAW][key]
+  if raw == nil then
+    error("no method '" .. tostring(key) .. "' on " .. mt[NAME], 2)
+  end
+  local m
+  if mt[STATIC] then
+    m = function(...)
+      return finish(raw(...))
+    end
+  else
+    m = function(self, ...)
+      if getmetatable_raw(self) ~= mt then
+        error("bad self for method '" .. key .. "' of " .. mt[NAME] .. ": call it as obj:" .. key .. "(...)", 2)
+      end
+      return finish(raw(self, ...))
+    end
+  end
+  methods[key] = m
+  return m
+end
+
+local object_mt = {
+  __newindex = function(self, key)
+    error("cannot set '" .. tostring(key) .. "' on a Java object (" .. getmetatable_raw(self)[NAME] .. ")", 2)
+  end,
+  __len = function(self)
+    error("attempt to get the length of a Java object (" .. getmetatable_raw(self)[NAME] .. ")", 2)
+  end,
+  __tostring = function(self)
+    return finish(java.describe(getmetatable_raw(self)[CLASS], self))
+  end,
+  __eq = function(a, b)
+    return finish(java.same(a, b))
+  end,
+}
+
+-- What Java keeps: the fields of every metatable, the table of Java functions, java.import's Lua side, and the
+-- __index of the methods tables.
+local objects = {object_mt, java, function(name)
+  return finish(java.import(name))
+end, method}
+
+return handler, call, lookup, assign, register, objects

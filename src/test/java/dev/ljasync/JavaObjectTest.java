@@ -1,0 +1,320 @@
+package dev.ljasync;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Java objects in Lua: identity, methods of an exposed type, overloads, errors, hostile Lua, and release. */
+@Timeout(60)
+class JavaObjectTest {
+
+    /** The type Lua code sees; the object behind it has more, which Lua must not reach. */
+    public interface Probe {
+        int inc(int x);
+        long add(long a, long b);
+        double half(double d);
+        float single(float f);
+        short small(short s);
+        byte tiny(byte b);
+        boolean negate(boolean b);
+        char letter(char c);
+        Integer boxed(Integer i);
+        String echo(String s);
+        int length(CharSequence s);
+        int size(byte[] bytes);
+        String pick(int x);
+        String pick(double x);
+        String pick(String s);
+        String pick(Object o);
+        String pick(int a, int b);
+        void run();
+        Object self();
+        Object peer();
+        void fail(String message);
+    }
+
+    public static final class Counter implements Probe {
+        int runs;
+
+        public int inc(int x) { return x + 1; }
+        public long add(long a, long b) { return a + b; }
+        public double half(double d) { return d / 2; }
+        public float single(float f) { return f; }
+        public short small(short s) { return s; }
+        public byte tiny(byte b) { return b; }
+        public boolean negate(boolean b) { return !b; }
+        public char letter(char c) { return Character.toUpperCase(c); }
+        public Integer boxed(Integer i) { return i == null ? -1 : i; }
+        public String echo(String s) { return s; }
+        public int length(CharSequence s) { return s.length(); }
+        public int size(byte[] bytes) { return bytes.length; }
+        public String pick(int x) { return "int"; }
+        public String pick(double x) { return "double"; }
+        public String pick(String s) { return "String"; }
+        public String pick(Object o) { return "Object"; }
+        public String pick(int a, int b) { return "two"; }
+        public void run() { runs++; }
+        public Object self() { return this; }
+        public Object peer() { return JavaObject.of(new Counter(), Probe.class); }
+        public void fail(String message) { throw new IllegalStateException(message); }
+        public String secret() { return "hidden"; }
+        @Override public String toString() { return "a counter"; }
+    }
+
+    private final LuaState lua = LuaState.open();
+    private final Counter counter = new Counter();
+    private final JavaObject probe = JavaObject.of(counter, Probe.class);
+
+    @AfterEach
+    void close() {
+        lua.close();
+    }
+
+    private Object[] run(String code, Object... args) {
+        return lua.run(code, "chunk", args);
+    }
+
+    private String error(String code, Object... args) {
+        return assertThrows(LuaException.class, () -> run(code, args)).luaMessage();
+    }
+
+    @Test
+    void shouldGiveBackTheSameObject() {
+        Object plain = new Object();
+        Map<String, Integer> map = new HashMap<>(Map.of("a", 1));
+        assertSame(plain, run("return ...", plain)[0]);
+        assertSame(map, run("return ...", JavaObject.of(map))[0]);
+        assertSame(counter, run("return ...", probe)[0]);
+        lua.register("same", args -> args[0] == args[1]);
+        lua.set("kept", plain);
+        assertSame(plain, lua.get("kept"));
+        assertEquals(true, run("return same(kept, ...)", plain)[0]);
+        assertArrayEquals(new Object[] {"userdata", "userdata", "table"},
+                run("local m, t = ... return type(kept), type(m), type(t)", JavaObject.of(map), map));
+    }
+
+    @Test
+    void shouldCompareByIdentity() {
+        Object a = new Object();
+        assertArrayEquals(new Object[] {true, false, false},
+                run("local a1, a2, b = ... return a1 == a2, a1 == b, rawequal(a1, a2)", a, a, new Object()));
+        assertEquals(true, run("local x, y = ... return x == y", probe, JavaObject.of(counter))[0]);
+        assertEquals(false, run("local x, y = ... return x == y", new String("s"), JavaObject.of(new String("s")))[0]);
+    }
+
+    @Test
+    void shouldCallMethodsOfTheExposedTypeWithEachPrimitive() {
+        Object[] r = run("""
+                local p = ...
+                return p:inc(41), p:add(2^40, 1), p:half(3), p:single(0.5), p:small(-300), p:tiny(-128),
+                       p:negate(false), p:letter('q'), p:boxed(7), p:boxed(nil), p:echo('h\\0i'), p:length('abc'),
+                       p:size('\\255\\0')
+                """, probe);
+        assertArrayEquals(new Object[] {42L, (1L << 40) + 1, 1.5, 0.5, -300L, -128L, true, "Q", 7L, -1L, "h\0i",
+                3L, 2L}, r);
+        assertEquals(0L, run("local p = ... return select('#', p:run())", probe)[0]);
+        assertEquals(1, counter.runs);
+    }
+
+    @Test
+    void shouldChooseOverloadsByCountThenByTheClosestFit() {
+        Object[] r = run("local p, o = ... return p:pick(5), p:pick(1.5), p:pick('x'), p:pick(o), p:pick(1, 2),"
+                + " p:pick(true)", probe, new Object());
+        assertArrayEquals(new Object[] {"int", "double", "String", "Object", "two", "Object"}, r);
+    }
+
+    @Test
+    void shouldRefuseNumbersThatDoNotFitExactly() {
+        for (String call : List.of("p:inc(1.5)", "p:inc(2^31)", "p:tiny(128)", "p:small(40000)", "p:single(0.1)",
+                "p:add(1.5, 1)", "p:negate(0)", "p:echo(1)", "p:letter('ab')", "p:inc()", "p:inc(1, 2)")) {
+            String message = error("local p = ... local x = " + call, probe);
+            assertTrue(message.startsWith("chunk:1: Java function 'dev.ljasync.JavaObjectTest$Probe."), message);
+            assertTrue(message.contains("IllegalArgumentException: no overload of dev.ljasync.JavaObjectTest$Probe."),
+                    message);
+        }
+        assertTrue(error("local p = ... local x = p:inc(1.5)", probe).endsWith("takes (number 1.5); it has inc(int)"));
+    }
+
+    @Test
+    void shouldRaiseAJavaExceptionAsALuaErrorWithItsCause() {
+        LuaException e = assertThrows(LuaException.class, () -> run("local p = ...\np:fail('boom')", probe));
+        assertEquals("chunk:2: Java function 'dev.ljasync.JavaObjectTest$Probe.fail' threw"
+                + " java.lang.IllegalStateException: boom", e.luaMessage());
+        assertInstanceOf(IllegalStateException.class, e.getCause());
+        assertEquals("boom", e.getCause().getMessage());
+        assertArrayEquals(new Object[] {false, true}, run(
+                "local p = ... local ok, m = pcall(p.fail, p, 'x')"
+                        + " return ok, m:find('IllegalStateException: x') ~= nil",
+                probe));
+    }
+
+    @Test
+    void shouldShowObjectsWithTostring() {
+        Object opaque = new Object();
+        assertArrayEquals(new Object[] {"a counter", "java.lang.Object@" + Integer.toHexString(
+                System.identityHashCode(opaque))},
+                run("local p, o = ... return tostring(p), tostring(o)", probe, opaque));
+    }
+
+    @Test
+    void shouldRefuseWhatAJavaObjectDoesNotHave() {
+        String probeName = "dev.ljasync.JavaObjectTest$Probe";
+        assertEquals("chunk:1: no method 'secret' on " + probeName, error("local p = ... return p:secret()", probe));
+        assertEquals("chunk:1: no method 'size' on java.util.HashMap",
+                error("local m = ... return m:size()", JavaObject.of(new HashMap<>())));
+        assertEquals("chunk:1: no method 'inc' on java.lang.Object",
+                error("local o = ... return o:inc(1)", new Object()));
+        assertEquals("chunk:1: attempt to get the length of a Java object (" + probeName + ")",
+                error("local p = ... return #p", probe));
+        assertEquals("chunk:1: cannot set 'inc' on a Java object (" + probeName + ")",
+                error("local p = ... p.inc = 1", probe));
+        assertEquals("chunk:1: no method '1' on " + probeName, error("local p = ... return p[1]", probe));
+    }
+
+    @Test
+    void shouldKeepMethodsToObjectsExposedWithTheirType() {
+        String probeName = "dev.ljasync.JavaObjectTest$Probe";
+        String bad = "chunk:1: bad self for method 'inc' of " + probeName + ": call it as obj:inc(...)";
+        // another counter, passed without methods, cannot be reached through the methods of an exposed one
+        assertEquals(bad, error("local p, other = ... local x = p.inc(other, 1)", probe, JavaObject.of(new Counter())));
+        assertEquals(bad, error("local p = ... local x = p.inc(1)", probe));
+        assertEquals(bad, error("local p = ... local u = newproxy(true) local x = p.inc(u, 1)", probe));
+        // what only looks like one reaches Java as what it is
+        assertEquals(bad, error("local p = ... local x = p.inc(setmetatable({}, {__metatable = getmetatable(p)}), 1)",
+                probe));
+        assertEquals(bad, error("local p = ... local u = newproxy(true) getmetatable(u).__metatable = getmetatable(p)"
+                + " local x = p.inc(u, 1)", probe));
+        assertArrayEquals(new Object[] {probeName, false, Counter.class.getName() + " (opaque)"}, run(
+                "local p, o = ... return getmetatable(p), (pcall(setmetatable, p, {})), getmetatable(o)", probe,
+                JavaObject.of(new Counter())));
+        // an object a method returns is pushed by the one rule: without methods, unless it says otherwise
+        assertEquals("chunk:1: no method 'inc' on " + Counter.class.getName(),
+                error("local p = ... return p:self():inc(1)", probe));
+        assertArrayEquals(new Object[] {2L, false}, run("local p = ... local q = p:peer() return q:inc(1), q == p",
+                probe));
+    }
+
+    @Test
+    void shouldStayShutInASandbox() {
+        try (LuaState sandboxed = LuaState.open(LuaState.Library.STRING, LuaState.Library.TABLE)) {
+            Object[] r = sandboxed.run("local p = ... local ok1 = pcall(setmetatable, p, {})"
+                    + " local ok2, e = pcall(function() return p.__gc end) return getmetatable(p), ok1, ok2, e, java",
+                    "chunk", probe);
+            assertEquals(Probe.class.getName(), r[0]);
+            assertEquals(false, r[1]);
+            assertEquals(false, r[2]);
+            assertTrue(((String) r[3]).contains("no method '__gc'"), (String) r[3]);
+            assertNull(r[4]);
+            assertEquals(42L, sandboxed.run("local p = ... return p:inc(41)", "chunk", probe)[0]);
+        }
+    }
+
+    @Test
+    void shouldNotCrashWhenTheDebugLibraryReachesTheMetatable() {
+        lua.register("unwrap", args -> args[0]);
+        Object[] r = run("""
+                local p = ...
+                local mt = debug.getmetatable(p)
+                mt.__gc(newproxy())                     -- a userdata of 0 bytes
+                mt.__gc("12345678")                     -- 8 bytes, not a userdata
+                local fake = newproxy()
+                debug.setmetatable(fake, mt)
+                local ok1, e1 = pcall(unwrap, fake)     -- the metatable alone does not make a Java object: a reference
+                local ok2, e2 = mt[3].inc("not a counter", 1) -- the raw closure: false and the message
+                return ok1, e1, ok2, e2, p:inc(1)
+                """, probe);
+        assertEquals(true, r[0]);
+        assertEquals(LuaValue.Type.USERDATA, ((LuaValue) r[1]).type());
+        assertEquals(false, r[2]);
+        assertTrue(((String) r[3]).contains("ClassCastException"), (String) r[3]);
+        assertEquals(2L, r[4]);
+    }
+
+    @Test
+    void shouldWorkInCoroutinesAndJavaFunctions() {
+        lua.register("unwrap", args -> ((Counter) args[0]).inc(1));
+        assertArrayEquals(new Object[] {2L, 6L}, run("""
+                local p = ...
+                local co = coroutine.wrap(function(x) coroutine.yield(unwrap(x)) return x:inc(5) end)
+                return co(p), co()
+                """, probe));
+    }
+
+    @Test
+    void shouldReleaseEveryCollectedObject() {
+        lua.register("make", args -> new Object());
+        lua.register("probe", args -> JavaObject.of(new Counter(), Probe.class));
+        run("kept = {} for i = 1, 10 do kept[i] = make() end");
+        run("for i = 1, 1000000 do local o = make() if i % 10 == 0 then probe():inc(i) end end");
+        run("collectgarbage() collectgarbage()");
+        assertEquals(10, lua.javaObjectsHeld());
+        run("kept = nil collectgarbage() collectgarbage()");
+        assertEquals(0, lua.javaObjectsHeld());
+    }
+
+    @Test
+    void shouldCloseWithObjectsHeld() {
+        LuaState other = LuaState.open();
+        other.register("make", args -> JavaObject.of(new Counter(), Probe.class));
+        other.run("kept = {} for i = 1, 1000 do kept[i] = make() end");
+        other.set("one", probe);
+        assertEquals(1001, other.javaObjectsHeld());
+        other.close();
+        assertThrows(IllegalStateException.class, () -> other.run("return 1"));
+    }
+
+    @Test
+    void shouldRefuseAnExposedTypeThatDoesNotFit() {
+        assertThrows(IllegalArgumentException.class, () -> JavaObject.of((Object) "text", (Class) Probe.class));
+        assertThrows(IllegalArgumentException.class, () -> JavaObject.of(new Hidden(), Hidden.class));
+        assertThrows(NullPointerException.class, () -> JavaObject.of(null));
+    }
+
+    private static final class Hidden {}
+
+    @Test
+    void shouldLeaveJavaOutUnlessAsked() {
+        assertArrayEquals(new Object[] {true, true}, run("return java == nil, rawget(_G, 'java') == nil"));
+    }
+
+    @Test
+    void shouldReachPublicClassesWhenAsked() {
+        try (LuaState trusted = LuaState.builder().javaClasses(true).open()) {
+            Object[] r = trusted.run("""
+                    local ArrayList = java.import("java.util.ArrayList")
+                    local list = ArrayList.new()
+                    list:add("a") list:add(1, "b")
+                    local Math, Integer = java.import("java.lang.Math"), java.import("java.lang.Integer")
+                    local fixed = java.import("java.util.List").of(1, 2, 3)
+                    return list:size(), list:get(0), tostring(list), Integer.parseInt("42"), Math.max(1, 2),
+                           Math.max(1.5, 2.5), fixed:size(), fixed:get(2), tostring(ArrayList)
+                    """, "chunk");
+            assertArrayEquals(new Object[] {2L, "a", "[a, b]", 42L, 2L, 2.5, 3L, 3L, "class java.util.ArrayList"}, r);
+            List<?> made = (List<?>) trusted.run("return java.import('java.util.ArrayList').new()", "chunk")[0];
+            assertEquals(ArrayList.class, made.getClass());
+            // every object in such a state has its public methods
+            assertEquals(3L, trusted.run("local s = ... return s:length()", "chunk", new StringBuilder("abc"))[0]);
+            assertTrue(trusted.run("return pcall(java.import, 'no.such.Class')", "chunk")[1].toString()
+                    .contains("no class no.such.Class"));
+            assertTrue(trusted.run("return pcall(java.import, 'java.util.ImmutableCollections')", "chunk")[1]
+                    .toString().contains("is not public in a package its module exports"));
+            assertTrue(trusted.run("return pcall(java.import, 'jdk.internal.misc.Unsafe')", "chunk")[1]
+                    .toString().contains("is not public in a package its module exports"));
+            assertEquals(Integer.class, trusted.run("return java.import('java.lang.Integer')", "chunk")[0]);
+            LuaException e = assertThrows(LuaException.class,
+                    () -> trusted.run("local n = java.import('java.lang.Integer').parseInt('x')", "chunk"));
+            assertInstanceOf(NumberFormatException.class, e.getCause());
+            assertTrue(e.luaMessage().startsWith("chunk:1: Java function 'java.lang.Integer.parseInt' threw"
+                    + " java.lang.NumberFormatException"), e.luaMessage());
+            assertTrue(trusted.run("return pcall(function() return java.import('java.util.List').new() end)",
+                    "chunk")[1].toString().endsWith("no method 'new' on java.util.List"));
+        }
+    }
+}
