@@ -122,11 +122,20 @@ final class JavaFunctions {
         }
     }
 
+    /**
+     * Pushes {@code ok} and the results: above the arguments when ok (a C function's results are the top values),
+     * alone on the stack for a failure (which a push that fails leads to). Plain values within LUA_MINSTACK (the room a C function has on entry) need
+     * neither a room check nor the collector's pause.
+     */
     private int reply(MemorySegment L, boolean ok, Object... results) {
-        lua_settop(L, 0);
-        boolean paused = gcPause(L);
+        if (!ok) {
+            lua_settop(L, 0);
+        }
+        boolean plain = results.length < LUA_MINSTACK && JavaValues.allPlain(results);
+        boolean paused = !plain && gcPause(L);
+        calls.pushing++;
         try {
-            if (!lua_checkstack(L, results.length + 1)) {
+            if (!plain && !lua_checkstack(L, results.length + 1)) {
                 throw new IllegalArgumentException("too many results for one Lua call: " + results.length);
             }
             lua_pushboolean(L, ok);
@@ -134,12 +143,12 @@ final class JavaFunctions {
                 try {
                     values.push(L, results[i]);
                 } catch (IllegalArgumentException e) {
-                    lua_settop(L, 0);
                     throw new IllegalArgumentException("result " + (i + 1) + ": " + e.getMessage(), e);
                 }
             }
             return results.length + 1;
         } finally {
+            calls.pushing--;
             gcResume(L, paused);
         }
     }

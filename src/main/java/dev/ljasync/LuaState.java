@@ -430,7 +430,7 @@ public final class LuaState implements AutoCloseable {
      * @throws IllegalArgumentException when the name is not a name, or an argument has no Lua value
      */
     public Object[] call(String function, Object... args) {
-        return calls.execute(this, function, L -> calls.pushHelper(L, callRef, function), args);
+        return calls.call(this, callRef, function, args);
     }
 
     /**
