@@ -147,45 +147,42 @@ final class CallPath {
      * then lua_pcall, then the results converted and the stack restored. {@code owner} as for {@link #locked}.
      */
     Object[] execute(Object owner, String what, Callee callee, Object... args) {
-        return locked(owner, () -> executeHeld(what, callee, args));
-    }
-
-    /** {@link #execute}'s body, holding the lock. */
-    private Object[] executeHeld(String what, Callee callee, Object[] args) {
-        beginCall();
-        MemorySegment L = running;
-        int base = lua_gettop(L);
-        int nargs;
-        boolean paused = gcPause(L);
-        try {
-            // Room first, always: a push that grows the stack allocates, which a critical downcall must not.
-            if (!lua_checkstack(L, 8)) {
-                throw new IllegalStateException("the Lua stack is full");
+        return locked(owner, () -> {
+            beginCall();
+            MemorySegment L = running;
+            int base = lua_gettop(L);
+            int nargs;
+            boolean paused = gcPause(L);
+            try {
+                // Room first, always: a push that grows the stack allocates, which a critical downcall must not.
+                if (!lua_checkstack(L, 8)) {
+                    throw new IllegalStateException("the Lua stack is full");
+                }
+                lua_rawgeti(L, LUA_REGISTRYINDEX, handlerRef);
+                nargs = callee.push(L);
+                if (!lua_checkstack(L, args.length + 1)) {
+                    throw new IllegalArgumentException("too many arguments for one Lua call: " + args.length);
+                }
+                pushArguments(L, what, args);
+                nargs += args.length;
+            } catch (RuntimeException | Error e) {
+                lua_settop(L, base);
+                throw e;
+            } finally {
+                gcResume(L, paused);
             }
-            lua_rawgeti(L, LUA_REGISTRYINDEX, handlerRef);
-            nargs = callee.push(L);
-            if (!lua_checkstack(L, args.length + 1)) {
-                throw new IllegalArgumentException("too many arguments for one Lua call: " + args.length);
+            int status = pcall(L, nargs, LUA_MULTRET, base + 1);
+            // A Channel or Mutex argument reached Lua as a bare handle: it stays referenced while the code runs
+            Reference.reachabilityFence(args);
+            try {
+                if (status != LUA_OK) {
+                    throw failure(L, status, null);
+                }
+                return results(L, base + 2, what);
+            } finally {
+                lua_settop(L, base);
             }
-            pushArguments(L, what, args);
-            nargs += args.length;
-        } catch (RuntimeException | Error e) {
-            lua_settop(L, base);
-            throw e;
-        } finally {
-            gcResume(L, paused);
-        }
-        int status = pcall(L, nargs, LUA_MULTRET, base + 1);
-        // A Channel or Mutex argument reached Lua as a bare handle: it stays referenced while the code runs
-        Reference.reachabilityFence(args);
-        try {
-            if (status != LUA_OK) {
-                throw failure(L, status, null);
-            }
-            return results(L, base + 2, what);
-        } finally {
-            lua_settop(L, base);
-        }
+        });
     }
 
     /**
@@ -196,14 +193,15 @@ final class CallPath {
      * {@link #locked}.
      */
     Object[] call(Object owner, int callRef, String name, Object[] args) {
+        Object[] results;
         enter();
         try {
-            Object[] results = callGlobal(name, args);
-            return results != null ? results : executeHeld(name, L -> pushHelper(L, callRef, name), args);
+            results = callGlobal(name, args);
         } finally {
             leave();
             Reference.reachabilityFence(owner);
         }
+        return results != null ? results : execute(owner, name, L -> pushHelper(L, callRef, name), args);
     }
 
     /** {@link #call}'s fast path, holding the lock: the results, or null when the name or its value needs the helper. */
@@ -239,7 +237,7 @@ final class CallPath {
             gcResume(L, paused);
         }
         int status = pcall(L, args.length, LUA_MULTRET, base + 1);
-        Reference.reachabilityFence(args); // as in executeHeld
+        Reference.reachabilityFence(args); // as in execute
         try {
             if (status != LUA_OK) {
                 throw failure(L, status, null);
@@ -452,6 +450,7 @@ final class CallPath {
     /** Pushes values (with the message handler first when asked), the collector paused. */
     void pushAll(Object[] args, boolean handlerFirst) {
         boolean paused = gcPause(L);
+        pushing++;
         try {
             if (!lua_checkstack(L, args.length + 2)) {
                 throw new IllegalArgumentException("too many arguments for one Lua call: " + args.length);
@@ -467,6 +466,7 @@ final class CallPath {
                 }
             }
         } finally {
+            pushing--;
             gcResume(L, paused);
         }
     }
