@@ -11,6 +11,7 @@ import dev.ljasync.internal.StateLock;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Reference;
+import java.util.HashMap;
 
 import static dev.ljasync.internal.LuaNative.*;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -40,6 +41,15 @@ final class CallPath {
     int handlerRef;
     private int libraryEnvironmentRef;
     private int collectRef = LUA_NOREF;
+    // The state's globals table (state.lua's _G), and the plain global names called so far, each the registry
+    // reference of its Lua string (at most NAMES of them): call's fast path pushes the name without encoding it again
+    private int globalsRef = LUA_NOREF;
+    private final HashMap<String, Integer> names = new HashMap<>();
+    private static final int NAMES = 256;
+    // Pushes of arguments or results in progress on this state's stacks: a value's conversion may run Java code
+    // that calls into the state again, and that call cannot count on the LUA_MINSTACK free slots a stack has
+    // between calls (and a C function's stack on entry), which the pushes below it may have taken.
+    int pushing;
     private int nesting;
     // The stack of the thread that last entered Lua here, and scratch memory to read the stack pointer into
     private StackGuard stack;
@@ -64,6 +74,11 @@ final class CallPath {
         this.handlerRef = handlerRef;
         this.libraryEnvironmentRef = libraryEnvironmentRef;
         this.collectRef = collectRef;
+    }
+
+    /** Sets the reference of the state's globals table; once, as the state is opened. */
+    void globals(int globalsRef) {
+        this.globalsRef = globalsRef;
     }
 
     /** How many calls into Lua are in flight here (nested through Java functions). Holding the lock. */
@@ -159,14 +174,7 @@ final class CallPath {
                 if (!lua_checkstack(L, args.length + 1)) {
                     throw new IllegalArgumentException("too many arguments for one Lua call: " + args.length);
                 }
-                for (int i = 0; i < args.length; i++) {
-                    try {
-                        values.push(L, args[i]);
-                    } catch (IllegalArgumentException e) {
-                        throw new IllegalArgumentException("argument " + (i + 1) + " of " + what + ": "
-                                + e.getMessage(), e);
-                    }
-                }
+                pushArguments(L, what, args);
                 nargs += args.length;
             } catch (RuntimeException | Error e) {
                 lua_settop(L, base);
@@ -186,6 +194,111 @@ final class CallPath {
                 lua_settop(L, base);
             }
         });
+    }
+
+    /**
+     * {@code LuaState.call}: a plain global name that holds a function is called straight (its Lua string pushed
+     * from a cache, the function read from the globals table raw, the arguments pushed without the collector's pause
+     * or a room check when none needs them); any other name or value goes through state.lua's call helper
+     * ({@code callRef}), which indexes with metamethods and names what is not callable. {@code owner} as for
+     * {@link #locked}.
+     */
+    Object[] call(Object owner, int callRef, String name, Object[] args) {
+        Object[] results;
+        enter();
+        try {
+            results = callGlobal(name, args);
+        } finally {
+            leave();
+            Reference.reachabilityFence(owner);
+        }
+        return results != null ? results : execute(owner, name, L -> pushHelper(L, callRef, name), args);
+    }
+
+    /** {@link #call}'s fast path, holding the lock: the results, or null when the name or its value needs the helper. */
+    private Object[] callGlobal(String name, Object[] args) {
+        MemorySegment L = running;
+        int nameRef = nameRef(L, name);
+        if (nameRef == LUA_NOREF) {
+            return null;
+        }
+        int base = lua_gettop(L);
+        // Three slots and the arguments: within LUA_MINSTACK when no push is in progress below; plain values
+        // (numbers, booleans, nil) need neither room that may grow the stack nor the collector's pause.
+        boolean plain = pushing == 0 && args.length <= LUA_MINSTACK - 3 && JavaValues.allPlain(args);
+        if (!plain && !lua_checkstack(L, args.length + 3)) {
+            throw new IllegalArgumentException("too many arguments for one Lua call: " + args.length);
+        }
+        lua_rawgeti(L, LUA_REGISTRYINDEX, handlerRef);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, globalsRef);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, nameRef);
+        lua_rawget(L, base + 2);
+        if (lua_type(L, base + 3) != LUA_TFUNCTION) {
+            // nil (perhaps with an __index on the globals), or a value that may have __call: the helper decides
+            lua_settop(L, base);
+            return null;
+        }
+        boolean paused = !plain && gcPause(L);
+        try {
+            pushArguments(L, name, args);
+        } catch (RuntimeException | Error e) {
+            lua_settop(L, base);
+            throw e;
+        } finally {
+            gcResume(L, paused);
+        }
+        int status = pcall(L, args.length, LUA_MULTRET, base + 1);
+        Reference.reachabilityFence(args); // as in execute
+        try {
+            if (status != LUA_OK) {
+                throw failure(L, status, null);
+            }
+            return results(L, base + 3, name);
+        } finally {
+            lua_settop(L, base);
+        }
+    }
+
+    /**
+     * The registry reference of the Lua string of a plain global name, made the first time it is asked for; LUA_NOREF
+     * for a dotted name, one with no UTF-8 form, or once NAMES names are kept. Holding the lock.
+     */
+    private int nameRef(MemorySegment L, String name) {
+        Integer ref = names.get(name);
+        if (ref != null) {
+            return ref;
+        }
+        if (names.size() >= NAMES || name.isEmpty() || name.indexOf('.') >= 0 || !lua_checkstack(L, 1)) {
+            return LUA_NOREF;
+        }
+        boolean paused = gcPause(L);
+        try {
+            values.push(L, name);
+            ref = registryRef(L);
+        } catch (IllegalArgumentException e) {
+            return LUA_NOREF; // the helper's path reports it
+        } finally {
+            gcResume(L, paused);
+        }
+        names.put(name, ref);
+        return ref;
+    }
+
+    /** Pushes the arguments of {@code what}, counted in {@link #pushing}; room made and the collector paused if needed. */
+    private void pushArguments(MemorySegment L, String what, Object[] args) {
+        pushing++;
+        try {
+            for (int i = 0; i < args.length; i++) {
+                try {
+                    values.push(L, args[i]);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("argument " + (i + 1) + " of " + what + ": "
+                            + e.getMessage(), e);
+                }
+            }
+        } finally {
+            pushing--;
+        }
     }
 
     /** Loads a chunk in {@code mode} ("t", "bt") and runs it with {@code args}; {@code owner} as for {@link #locked}. */
@@ -348,6 +461,7 @@ final class CallPath {
     /** Pushes values (with the message handler first when asked), the collector paused. */
     void pushAll(Object[] args, boolean handlerFirst) {
         boolean paused = gcPause(L);
+        pushing++;
         try {
             if (!lua_checkstack(L, args.length + 2)) {
                 throw new IllegalArgumentException("too many arguments for one Lua call: " + args.length);
@@ -363,6 +477,7 @@ final class CallPath {
                 }
             }
         } finally {
+            pushing--;
             gcResume(L, paused);
         }
     }

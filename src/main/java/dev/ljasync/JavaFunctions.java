@@ -161,11 +161,20 @@ final class JavaFunctions {
     // what the Lua wrapper (state.lua's finish) is told: results, an error to raise, or values to yield
     private static final int OK = 0, FAILED = 1, YIELD = 2;
 
+    /**
+     * Pushes the outcome and the results: above the arguments when ok or yielding (a C function's results are the
+     * top values), alone on the stack for a failure (which a push that fails leads to). Plain values within
+     * LUA_MINSTACK (the room a C function has on entry) need neither a room check nor the collector's pause.
+     */
     private int reply(MemorySegment L, int outcome, Object... results) {
-        lua_settop(L, 0);
-        boolean paused = gcPause(L);
+        if (outcome == FAILED) {
+            lua_settop(L, 0);
+        }
+        boolean plain = results.length < LUA_MINSTACK && JavaValues.allPlain(results);
+        boolean paused = !plain && gcPause(L);
+        calls.pushing++;
         try {
-            if (!lua_checkstack(L, results.length + 1)) {
+            if (!plain && !lua_checkstack(L, results.length + 1)) {
                 throw new IllegalArgumentException("too many results for one Lua call: " + results.length);
             }
             if (outcome == YIELD) {
@@ -177,12 +186,12 @@ final class JavaFunctions {
                 try {
                     values.push(L, results[i]);
                 } catch (IllegalArgumentException e) {
-                    lua_settop(L, 0);
                     throw new IllegalArgumentException("result " + (i + 1) + ": " + e.getMessage(), e);
                 }
             }
             return results.length + 1;
         } finally {
+            calls.pushing--;
             gcResume(L, paused);
         }
     }

@@ -40,6 +40,8 @@ final class StateSetup {
             lua_getglobal(L, "debug"); // for interrupt.lua, below the bootstrap; the sandbox may hide the library
         }
         int[] refs = bootstrap(calls);
+        lua_pushvalue(L, LUA_GLOBALSINDEX); // state.lua's _G, for CallPath.call
+        calls.globals(registryRef(L));
         int[] sandbox = sandbox(calls, options, interruption);
         calls.failures.exitSlot(sandbox[0]);
         if (interruption != null) {

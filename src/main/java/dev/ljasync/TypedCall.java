@@ -57,7 +57,11 @@ final class TypedCall {
         try {
             MemorySegment L = s.running;
             // Two pushes, no room check: the stack of a state between calls, and of a C function's coroutine,
-            // always has LUA_MINSTACK free slots, and these pushes do not allocate.
+            // always has LUA_MINSTACK free slots, and these pushes do not allocate; unless a push in progress below
+            // ran the Java code that made this call.
+            if (s.pushing > 0 && !lua_checkstack(L, 2)) {
+                throw new IllegalStateException("the Lua stack is full");
+            }
             lua_rawgeti(L, LUA_REGISTRYINDEX, s.handlerRef);
             lua_rawgeti(L, LUA_REGISTRYINDEX, entryRef);
             int status = s.pcall(L, 0, 0, -2);

@@ -26,11 +26,20 @@ enum Comparison {
     JAVA_TO_LUA_VS_C("Java -> Lua, LuaState.function", "LuaStateBench.javaCallsLuaTyped",
             "C lua_pcall", "LuaStateBench.cCallsLua", Ratio.TIME, Goal.atMost(2.0), null, null),
     JAVA_TO_LUA_CALL_VS_LUAJAVA("Java -> Lua, LuaState.call", "LuaStateBench.javaCallsLua",
-            "luajava (JNI)", "LuaStateBench.luajavaCallsLua", Ratio.TIME, Goal.NONE, null, null),
+            "luajava (JNI)", "LuaStateBench.luajavaCallsLua", Ratio.TIME, Goal.atMost(0.6), null, null),
+    LUA_TO_JAVA_VS_LUAJAVA("Lua -> Java function", "LuaStateBench.luaCallsJava",
+            "luajava JFunction (JNI)", "LuaStateBench.luajavaLuaCallsJava", Ratio.TIME, Goal.atMost(0.3),
+            Notes.LUAJAVA_JFUNCTION, null),
     LUA_TO_JAVA("Lua -> Java function", "LuaStateBench.luaCallsJava",
             "Lua -> Lua function", "LuaStateBench.luaCallsLua", Ratio.TIME, Goal.NONE, null, null),
     JAVA_METHOD_VS_LUAJAVA("Lua -> Java object method", "ObjectBench.luaCallsJavaMethod",
             "luajava (JNI)", "ObjectBench.luajavaCallsJavaMethod", Ratio.TIME, Goal.NONE, null, null),
+
+    ARRAY_TO_JAVA("1,000-element Lua array -> Java", "ValuesBench.arrayToJava",
+            "luajava toList (JNI)", "ValuesBench.luajavaArrayToJava", Ratio.TIME, Goal.atMost(1.0), null, null),
+    MAP_TO_LUA("1,000-entry Map -> Lua table", "ValuesBench.mapToLua",
+            "luajava push, full conversion (JNI)", "ValuesBench.luajavaMapToLua", Ratio.TIME, Goal.atMost(1.0), null,
+            null),
 
     CREATE("Create + close callback", "CallbackBench.createCallback",
             "C new state + close", "CallbackBench.createCState", Ratio.TIME, Goal.atMost(1.2), null, null),
@@ -94,6 +103,9 @@ enum Comparison {
                 + " below, one may crash when a trace exits (LuaJIT issue 1498), so it is not measured that way.";
         static final String LUAJAVA = "luajava: party.iroiro.luajava 4.0.2 over JNI with the LuaJIT that its"
                 + " natives artifact bundles; each call is getGlobal, push, pCall, toInteger, pop.";
+
+        static final String LUAJAVA_JFUNCTION = "luajava JFunction: the same Lua loop calls a luajava JFunction"
+                + " pushed as a global, which reads its argument with toInteger and pushes its result.";
 
         static final String SCALING = "2 threads vs 1: the plain upcall and C lua_pcall rows are the ceilings of the"
                 + " callbacks' scaling on this machine (nothing shared between the two threads).";

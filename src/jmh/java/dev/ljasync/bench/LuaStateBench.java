@@ -2,6 +2,7 @@ package dev.ljasync.bench;
 
 import dev.ljasync.LuaState;
 import org.openjdk.jmh.annotations.*;
+import party.iroiro.luajava.JFunction;
 import party.iroiro.luajava.Lua;
 import party.iroiro.luajava.luajit.LuaJit;
 
@@ -13,7 +14,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Java calling a Lua function with an integer argument and result: through {@link LuaState}, through luajava (JNI,
  * with the LuaJIT that its natives artifact bundles), and C calling it with lua_pcall (the floor). Also Lua calling
- * a Java function against Lua calling a Lua function in the same state. Each benchmark sets up only its own state.
+ * a Java function (one registered with {@link LuaState#register}, and a luajava {@code JFunction} set as a global)
+ * against Lua calling a Lua function in the same state. Each benchmark sets up only its own state.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -24,6 +26,7 @@ public class LuaStateBench {
 
     static final int LOOP = 1000;
     static final String INC = "function inc(x) return x + 1 end";
+    static final String LOOP_JAVA = "function loopJava(n) local s = 0 for i = 1, n do s = jinc(s) end return s end";
 
     /** A LuaState of this library with a global Lua function inc, and loops calling inc or a Java function. */
     @State(Scope.Thread)
@@ -39,8 +42,9 @@ public class LuaStateBench {
             lua.run(INC);
             lua.register("jinc", args -> (Long) args[0] + 1);
             lua.run("function loopLua(n) local s = 0 for i = 1, n do s = inc(s) end return s end");
-            lua.run("function loopJava(n) local s = 0 for i = 1, n do s = jinc(s) end return s end");
+            lua.run(LOOP_JAVA);
             Baselines.expect("LuaState.call", 42, (Long) lua.call("inc", 41)[0]);
+            Baselines.expect("LuaState.register", LOOP, (Long) lua.call("loopJava", LOOP)[0]);
             inc = lua.function("inc", "int (*)(int)");
             try {
                 Baselines.expect("LuaState.function", 42, (int) inc.invokeExact(41));
@@ -55,7 +59,10 @@ public class LuaStateBench {
         }
     }
 
-    /** A luajava state (JNI) with the same global inc. */
+    /**
+     * A luajava state (JNI) with the same global inc, and the same loop calling jinc: a JFunction pushed as a global,
+     * luajava's lowest-level way for Lua to call Java (its argument read and its result pushed with its stack verbs).
+     */
     @State(Scope.Thread)
     public static class Luajava {
         Lua lua;
@@ -66,6 +73,14 @@ public class LuaStateBench {
             lua = new LuaJit();
             lua.run(INC);
             Baselines.expect("luajava", 42, call(lua, 41));
+            JFunction jinc = L -> {
+                L.push(L.toInteger(1) + 1);
+                return 1;
+            };
+            lua.push(jinc);
+            lua.setGlobal("jinc");
+            lua.run(LOOP_JAVA);
+            Baselines.expect("luajava JFunction", LOOP, loopJava(lua, LOOP));
         }
 
         @TearDown
@@ -104,6 +119,16 @@ public class LuaStateBench {
         return result;
     }
 
+    /** luajava's stack verbs for one call of loopJava(n). */
+    private static long loopJava(Lua lua, long n) {
+        lua.getGlobal("loopJava");
+        lua.push(n);
+        lua.pCall(1, 1);
+        long result = lua.toInteger(-1);
+        lua.pop(1);
+        return result;
+    }
+
     /** Java -> Lua: one LuaState.call of a global Lua function with an integer argument and result. */
     @Benchmark
     public Object javaCallsLua(Library s) {
@@ -134,6 +159,13 @@ public class LuaStateBench {
     @OperationsPerInvocation(LOOP)
     public Object luaCallsJava(Library s) {
         return s.lua.call("loopJava", LOOP)[0];
+    }
+
+    /** Lua -> Java with luajava: the same loop calling a JFunction global (time per call). */
+    @Benchmark
+    @OperationsPerInvocation(LOOP)
+    public long luajavaLuaCallsJava(Luajava s) {
+        return loopJava(s.lua, LOOP);
     }
 
     /** Lua -> Lua: the same loop calling a Lua function, the floor of the one above. */

@@ -384,6 +384,21 @@ public final class JavaValues {
         };
     }
 
+    /**
+     * Whether {@link #push} pushes each of {@code values} without allocating and without running Java code: nil,
+     * booleans and boxed numbers. Such pushes need no pause of the collector, only room on the stack.
+     */
+    public static boolean allPlain(Object[] values) {
+        for (Object value : values) {
+            if (value != null && !((value instanceof Long l && l >= -EXACT && l <= EXACT) || value instanceof Integer
+                    || value instanceof Double || value instanceof Boolean || value instanceof Short
+                    || value instanceof Byte || value instanceof Float)) {
+                return false; // a long beyond 2^53 is an int64_t cdata, made by Lua code
+            }
+        }
+        return true;
+    }
+
     static Object number(double d) {
         boolean integral = d == Math.rint(d) && d >= -0x1p63 && d < 0x1p63;
         boolean negativeZero = d == 0 && Double.doubleToRawLongBits(d) != 0;

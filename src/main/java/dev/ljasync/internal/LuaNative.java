@@ -115,6 +115,8 @@ public final class LuaNative {
     private static final MethodHandle OBJLEN = critical(LibLuaJit.lua_objlen$address(), LibLuaJit.lua_objlen$descriptor());
     private static final MethodHandle TOPOINTER = critical(LibLuaJit.lua_topointer$address(), LibLuaJit.lua_topointer$descriptor());
     private static final MethodHandle RAWEQUAL = critical(LibLuaJit.lua_rawequal$address(), LibLuaJit.lua_rawequal$descriptor());
+    // lua_rawget only reads the table (lj_tab_get): no metamethod, no allocation, no error, whatever the key
+    private static final MethodHandle RAWGET = critical(LibLuaJit.lua_rawget$address(), LibLuaJit.lua_rawget$descriptor());
     // lua_gc is critical here only for STOP, RESTART and ISRUNNING, which neither collect nor run finalizers.
     private static final MethodHandle GC_FLAG = critical(LibLuaJit.lua_gc$address(), LibLuaJit.lua_gc$descriptor());
 
@@ -230,6 +232,11 @@ public final class LuaNative {
 
     public static void lua_rawgeti(MemorySegment L, int idx, int n) {
         try { RAWGETI.invokeExact(L, idx, n); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    /** lua_rawget: replaces the key on top with t[key] of the table at idx, without metamethods. idx must be a table. */
+    public static void lua_rawget(MemorySegment L, int idx) {
+        try { RAWGET.invokeExact(L, idx); } catch (Throwable t) { throw rethrow(t); }
     }
 
     // ---- the function-like macros of lua.h and lauxlib.h, which jextract cannot generate ---------------------------
