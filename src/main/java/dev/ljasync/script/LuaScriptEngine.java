@@ -2,6 +2,7 @@ package dev.ljasync.script;
 
 import dev.ljasync.LuaException;
 import dev.ljasync.LuaState;
+import dev.ljasync.LuaValue;
 
 import javax.script.AbstractScriptEngine;
 import javax.script.Bindings;
@@ -16,8 +17,6 @@ import javax.script.SimpleBindings;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -58,7 +57,9 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
     private final LuaScriptEngineFactory factory;
     private final LuaGlobals globals;
     private final GlobalBindings engineScope;
-    private ScriptContext active; // the context of the eval or call in progress; guarded by globals.lock
+    // the context of the eval or call in progress on each thread (a proxy's call, which does not take the
+    // engine's lock, may run between the steps of another thread's eval: it reads its own thread's context)
+    private final ThreadLocal<ScriptContext> active = new ThreadLocal<>();
 
     private LuaScriptEngine(LuaScriptEngineFactory factory, LuaGlobals globals, GlobalBindings engineScope) {
         super(engineScope);
@@ -66,7 +67,8 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
         this.globals = globals;
         this.engineScope = engineScope;
         globals.readMissingThrough(args -> {
-            Bindings scope = (active != null ? active : context).getBindings(ScriptContext.GLOBAL_SCOPE);
+            ScriptContext current = active.get();
+            Bindings scope = (current != null ? current : context).getBindings(ScriptContext.GLOBAL_SCOPE);
             return scope == null ? null : scope.get(args[0]);
         });
     }
@@ -241,7 +243,7 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
      */
     @Override
     public <T> T getInterface(Class<T> type) {
-        return ScriptInterface.of(type, this, null);
+        return ScriptInterface.of(type, globals, null);
     }
 
     /**
@@ -258,7 +260,22 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
         if (thiz == null) {
             throw new IllegalArgumentException("getInterface needs a receiver: thiz is null");
         }
-        return ScriptInterface.of(type, this, thiz);
+        return ScriptInterface.of(type, globals, thiz);
+    }
+
+    /**
+     * A live reference to a global of the state, read raw as the engine scope reads it: unlike {@code get}, a table
+     * is not copied, so changes made through the reference are changes to the table in Lua, and it can be the
+     * receiver of {@link #invokeMethod} and {@link #getInterface(Object, Class)} as the table itself.
+     *
+     * @param name the global's name (any string key, dots included)
+     * @return the reference; null when the global is nil
+     * @throws IllegalStateException after {@link #close()}
+     * @throws NullPointerException  when the name is null
+     */
+    public LuaValue reference(String name) {
+        requireNonNull(name, "name");
+        return globals.reference(name);
     }
 
     // ---- lifetime --------------------------------------------------------------------------------------------------
@@ -279,10 +296,6 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
 
     // ---- what the parts share --------------------------------------------------------------------------------------
 
-    LuaGlobals globals() {
-        return globals;
-    }
-
     /** A step in Lua, throwing what LuaException it throws. */
     @FunctionalInterface
     interface Step<T> {
@@ -295,13 +308,17 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
      */
     <T> T in(ScriptContext context, Step<T> step) throws ScriptException {
         return locked(() -> {
-            ScriptContext previous = active;
-            active = context;
+            ScriptContext previous = active.get();
+            active.set(context);
             try {
                 Bindings scope = context.getBindings(ScriptContext.ENGINE_SCOPE);
                 return scope == engineScope || scope == null ? step.run() : copied(scope, step);
             } finally {
-                active = previous;
+                if (previous == null) {
+                    active.remove();
+                } else {
+                    active.set(previous);
+                }
             }
         });
     }
@@ -318,12 +335,16 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
         }
     }
 
-    /** Runs {@code step} with {@code scope} copied in as globals, and back out afterwards. */
+    /**
+     * Runs {@code step} with {@code scope} copied in as globals, and back out afterwards. What each name holds in Lua
+     * right after the copy in is read back at once: a name that holds the same afterwards (equal Java values) was
+     * left as it was, and keeps its binding, of its own Java type (an Integer stays one, a Map stays that Map).
+     */
     private <T> T copied(Bindings scope, Step<T> step) {
         Set<String> before = new HashSet<>(List.of(globals.keys()));
         Map<String, Object> copied = new LinkedHashMap<>(scope);
-        Set<String> names = new LinkedHashSet<>(copied.keySet());
         copied.forEach(globals::put);
+        Map<String, Object> in = globals.read(copied.keySet());
         Throwable failure = null;
         try {
             return step.run();
@@ -332,26 +353,22 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
             throw e;
         } finally {
             try {
+                Set<String> names = new LinkedHashSet<>(copied.keySet());
                 for (String key : globals.keys()) {
                     if (!before.contains(key)) {
                         names.add(key);
                     }
                 }
-                Map<String, Object> values = globals.read(names);
-                for (String name : names) {
-                    if (!values.containsKey(name)) {
-                        continue; // no Java value yet: it stays in the state only
-                    }
-                    Object value = values.get(name);
-                    if (copied.containsKey(name) && sameLuaValue(copied.get(name), value)) {
-                        continue; // unchanged: the binding keeps its own Java type (an Integer stays one)
+                globals.read(names).forEach((name, value) -> {
+                    if (in.containsKey(name) && same(in.get(name), value)) {
+                        return; // left as it was
                     }
                     if (value == null) {
                         scope.remove(name);
                     } else {
                         scope.put(name, value);
                     }
-                }
+                });
             } catch (RuntimeException | Error e) {
                 if (failure == null) {
                     throw e;
@@ -361,18 +378,13 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
         }
     }
 
-    /** Whether {@code original} went into Lua as what came back: then the binding keeps its own Java type. */
-    private static boolean sameLuaValue(Object original, Object back) {
-        if (original instanceof Number n && back instanceof Number m) {
-            return Double.compare(n.doubleValue(), m.doubleValue()) == 0;
+    /** Whether two Java values of Lua values are equal; a table that holds itself is never found equal. */
+    private static boolean same(Object a, Object b) {
+        try {
+            return Objects.deepEquals(a, b);
+        } catch (StackOverflowError cyclic) { // Map.equals of two tables that hold themselves does not end
+            return false;
         }
-        if (original instanceof byte[] bytes && back instanceof String text) {
-            return Arrays.equals(bytes, text.getBytes(StandardCharsets.UTF_8));
-        }
-        if (original instanceof byte[] bytes && back instanceof byte[] other) {
-            return Arrays.equals(bytes, other);
-        }
-        return Objects.equals(original, back);
     }
 
     static ScriptException scriptException(LuaException e) {
