@@ -35,13 +35,14 @@ import java.util.Set;
  * Lua function. Lua code reading a global that the state does not have gets the value of that name in the
  * {@code GLOBAL_SCOPE} (the manager's bindings) of the context in force, read at that moment (through an
  * {@code __index} on the globals, which a script that sets a metatable of its own on them replaces). Values convert as
- * for {@link LuaState}; a global whose value has no Java value yet (a table, a function) is refused by {@code get}
- * with a {@link LuaException}.
+ * for {@link LuaState}: a table reads as a copy ({@link dev.ljasync.LuaTable}), a function, coroutine, userdata or
+ * cdata as a {@link LuaValue}; {@link #reference(String)} gives a live reference to any global, a table included.
+ * A Map, List or array put there becomes a table.
  *
  * <p>An eval with a context (or bindings) of your own, whose {@code ENGINE_SCOPE} is not this engine's, copies
  * that scope in as globals first and back out afterwards (also after an error): every name it held and every
- * global the script created, except those whose value has no Java value yet; a name the script set to nil is
- * removed. The state keeps those globals: it has one set of globals, which such an eval shares, not a copy.
+ * global the script created, whatever its value; a name the script set to nil is removed, and a name that holds
+ * what it held right after the copy in keeps its binding (an Integer stays one, a Map stays that Map). The state keeps those globals: it has one set of globals, which such an eval shares, not a copy.
  *
  * <p>The value of an eval is the chunk's first result (null for none). A Lua error is a {@link ScriptException}
  * with the Lua message, the chunk's name ({@link ScriptEngine#FILENAME}, else {@code "script"}) and the line; its
@@ -205,8 +206,10 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
     }
 
     /**
-     * Calls a method of a Lua value, as {@code thiz:name(args)} does: for now a string's methods (the
-     * {@code string} library), since tables do not yet come to Java.
+     * Calls a method of a Lua value, as {@code thiz:name(args)} does. A {@link LuaValue} receiver (from
+     * {@link #reference(String)}, or a userdata from {@code get}) is the value itself; a {@link dev.ljasync.LuaTable}
+     * (a table an eval returned or {@code get} read) or another Map goes in as a new table, so what the method changes
+     * in {@code self} is not kept; a string has the {@code string} library's methods.
      *
      * @param thiz the receiver, converted as for {@link LuaState}
      * @param name the method's name
@@ -233,8 +236,9 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
 
     /**
      * The global functions of the state as an implementation of {@code type}: each method calls the global function
-     * of its name, and its result converts to the method's return type. A Lua error is thrown as a
-     * {@link LuaException}.
+     * of its name (read at each call), and its result converts to the method's return type as for
+     * {@link LuaValue#proxy}. A Lua error, or a result of another type, is thrown as a {@link LuaException}; a method
+     * whose function is gone by then runs its default, or throws {@link UnsupportedOperationException}.
      *
      * @param type an interface
      * @param <T>  the interface
@@ -247,13 +251,16 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
     }
 
     /**
-     * The methods of a Lua value as an implementation of {@code type}, as {@link #invokeMethod} calls them.
+     * The methods of a Lua value as an implementation of {@code type}: {@link LuaValue#proxy} over the receiver,
+     * each method calling {@code thiz:name(args)}. The receiver is taken as {@link #invokeMethod} takes it: a
+     * {@link LuaValue} is the value itself, a copy goes in once as a new table that the proxy keeps.
      *
      * @param thiz the receiver
      * @param type an interface
      * @param <T>  the interface
      * @return the implementation, or null when a method that has no default is not a method of {@code thiz}
-     * @throws IllegalArgumentException when {@code thiz} is null or {@code type} is not an interface
+     * @throws IllegalArgumentException when {@code thiz} is null or has no Lua value, when {@code type} is not an
+     *                                  interface, or when {@code thiz} is neither a table nor a userdata (a string)
      */
     @Override
     public <T> T getInterface(Object thiz, Class<T> type) {

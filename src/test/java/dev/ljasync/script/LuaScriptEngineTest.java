@@ -354,6 +354,18 @@ class LuaScriptEngineTest {
         assertEquals(4L, engine.eval("return counter.n"), "a copy is a table of its own");
         assertNull(invocable.getInterface(engine.get("string"), Counter.class), "string has no add");
         assertThrows(IllegalArgumentException.class, () -> invocable.getInterface(null, Counter.class));
+        IllegalArgumentException opaque = assertThrows(IllegalArgumentException.class,
+                () -> invocable.getInterface(new Object(), Counter.class));
+        assertTrue(opaque.getMessage().startsWith("the receiver: a java.lang.Object has no Lua value;"),
+                opaque.getMessage());
+        IllegalArgumentException string = assertThrows(IllegalArgumentException.class,
+                () -> invocable.getInterface("text", Upper.class));
+        assertEquals("a string cannot implement an interface; a function or a table can", string.getMessage());
+    }
+
+    /** A string's method, which a string has but cannot implement an interface with. */
+    public interface Upper {
+        String upper();
     }
 
     /** Implemented by Lua functions in the tests. */
