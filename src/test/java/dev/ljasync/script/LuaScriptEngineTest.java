@@ -403,6 +403,9 @@ class LuaScriptEngineTest {
         assertThrows(UnsupportedOperationException.class, () -> calculator.add(1, 1), "add is gone");
         engine.eval("function add(a, b) return a + b end");
         assertEquals(3, calculator.add(1, 2), "each call reads the global");
+        engine.eval("function add(a, b) return a + b + bonus end");
+        manager.put("bonus", 100);
+        assertEquals(103, calculator.add(1, 2), "a proxy's call sees the engine's global scope");
         engine.eval("function add(a, b) error('no') end");
         assertEquals(LuaException.Kind.RUNTIME, assertThrows(LuaException.class, () -> calculator.add(1, 1)).kind());
         assertThrows(IllegalArgumentException.class, () -> invocable.getInterface(String.class));
