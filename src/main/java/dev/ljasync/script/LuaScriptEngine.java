@@ -42,7 +42,8 @@ import java.util.Set;
  * <p>An eval with a context (or bindings) of your own, whose {@code ENGINE_SCOPE} is not this engine's, copies
  * that scope in as globals first and back out afterwards (also after an error): every name it held and every
  * global the script created, whatever its value; a name the script set to nil is removed, and a name that holds
- * what it held right after the copy in keeps its binding (an Integer stays one, a Map stays that Map). The state keeps those globals: it has one set of globals, which such an eval shares, not a copy.
+ * what it held right after the copy in keeps its binding (an Integer stays one, a Map stays that Map). The state
+ * keeps those globals: it has one set of globals, which such an eval shares, not a copy.
  *
  * <p>The value of an eval is the chunk's first result (null for none). A Lua error is a {@link ScriptException}
  * with the Lua message, the chunk's name ({@link ScriptEngine#FILENAME}, else {@code "script"}) and the line; its
@@ -301,11 +302,11 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
         return "LuaScriptEngine[" + globals.state + "]";
     }
 
-    // ---- what the parts share --------------------------------------------------------------------------------------
+    // ---- running in a context --------------------------------------------------------------------------------------
 
     /** A step in Lua, throwing what LuaException it throws. */
     @FunctionalInterface
-    interface Step<T> {
+    private interface Step<T> {
         T run();
     }
 
@@ -313,7 +314,7 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
      * Runs {@code step} with {@code context} in force, under the engine's lock; a context whose engine scope is not
      * the globals is copied in and back out. A Lua error becomes a {@link ScriptException}.
      */
-    <T> T in(ScriptContext context, Step<T> step) throws ScriptException {
+    private <T> T in(ScriptContext context, Step<T> step) throws ScriptException {
         return locked(() -> {
             ScriptContext previous = active.get();
             active.set(context);

@@ -435,6 +435,7 @@ class LuaScriptEngineTest {
     @Test
     void shouldServeSeveralThreadsOneAtATime() throws Exception {
         engine.eval("total = 0; function bump(n) local t = total; total = t + n; return total end");
+        Bumper bumper = ((Invocable) engine).getInterface(Bumper.class);
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
             List<Future<?>> done = new ArrayList<>();
@@ -445,6 +446,7 @@ class LuaScriptEngineTest {
                         Bindings own = new SimpleBindings();
                         own.put("step", 1);
                         engine.eval("total = total + step", own);
+                        bumper.bump(1); // holds the state's lock only: one call at a time all the same
                     }
                     return null;
                 }));
@@ -456,7 +458,12 @@ class LuaScriptEngineTest {
             pool.shutdownNow();
             assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS));
         }
-        assertEquals(800L, engine.get("total"));
+        assertEquals(1200L, engine.get("total"));
+    }
+
+    /** The global function bump, implemented through getInterface. */
+    public interface Bumper {
+        long bump(long n);
     }
 
     @Test
