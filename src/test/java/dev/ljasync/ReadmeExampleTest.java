@@ -56,7 +56,7 @@ class ReadmeExampleTest {
                     "\tno resource 'lua/missing.lua'",
                     "\tno resource 'lua/missing/init.lua'",
                     "\tno source from Java loader for 'missing'")),
-            Map.entry("ReadmeScript", List.of("HELLO!", "42", "hello, Lua", "hello, Java", "9",
+            Map.entry("ReadmeScript", List.of("HELLO!", "42", "hello, Lua", "hello, Java", "7 7", "9",
                     "sum.lua line 2")));
 
     @Test

@@ -2,6 +2,7 @@ package dev.ljasync.script;
 
 import dev.ljasync.JavaFunction;
 import dev.ljasync.LuaState;
+import dev.ljasync.LuaValue;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,15 +10,17 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One engine's state and the raw access to its globals that the engine and its bindings need, through globals.lua:
- * the one place that runs Lua code for the engine. Every operation holds {@link #lock}, which the engine also holds
- * across the steps of one eval, so that what the engine does in its state is atomic for other threads.
+ * One engine's state and the raw access to its globals that the engine and its bindings need, through the
+ * dispatcher function that globals.lua gives: the one place that runs Lua code for the engine, run once and then
+ * called. Every operation holds {@link #lock}, which the engine also holds across the steps of one eval, so that
+ * what the engine does in its state is atomic for other threads.
  */
 final class LuaGlobals implements AutoCloseable {
 
@@ -25,14 +28,20 @@ final class LuaGlobals implements AutoCloseable {
     private static final String SOURCE = source();
     // where a Java function waits, registered, before it moves to a key with a dot (register takes dotted names)
     private static final String REGISTERED = "ljasync_script_registered";
+    // where globals.lua leaves its taker, referenced once and removed at once
+    private static final String TAKER = "ljasync_script_taker";
 
     final LuaState state;
     final ReentrantLock lock = new ReentrantLock();
-    private final byte[] helper;
+    private final LuaValue dispatcher; // globals.lua's function: (operation, operands...)
+    private final LuaValue taker; // any key of it gives, once, what the dispatcher's "hold" operations left
+    private LuaValue functions; // the global functions as methods, made on first use; guarded by lock
 
     LuaGlobals(LuaState state) {
         this.state = state;
-        this.helper = state.compile(SOURCE, CHUNK);
+        this.dispatcher = (LuaValue) state.run(SOURCE, CHUNK, TAKER)[0];
+        this.taker = state.reference(TAKER);
+        op("put", TAKER, null);
     }
 
     /** The value of global {@code key}. */
@@ -45,10 +54,7 @@ final class LuaGlobals implements AutoCloseable {
         return (Boolean) op("has", key)[0];
     }
 
-    /**
-     * Sets global {@code key} (a {@link JavaFunction} is registered there) and returns the value replaced (null
-     * when it has no Java value).
-     */
+    /** Sets global {@code key} (a {@link JavaFunction} is registered there) and returns the value replaced. */
     Object put(String key, Object value) {
         lock.lock();
         try {
@@ -74,23 +80,57 @@ final class LuaGlobals implements AutoCloseable {
         return Arrays.copyOf(keys, keys.length, String[].class);
     }
 
-    /**
-     * The values of these globals, by key: null for nil; keys whose value has no Java value are left out.
-     */
-    Map<String, Object> read(Iterable<String> keys) {
+    /** The values of these globals, by key, in their order: null for nil. */
+    Map<String, Object> read(Collection<String> keys) {
+        List<Object> args = new ArrayList<>(keys.size() + 1);
+        args.add("read");
+        args.addAll(keys);
+        Object[] results = op(args.toArray());
+        Map<String, Object> values = new LinkedHashMap<>();
+        int i = 0;
+        for (String key : keys) {
+            values.put(key, i < results.length ? results[i] : null);
+            i++;
+        }
+        return values;
+    }
+
+    /** A live reference to global {@code key} (read raw); null for nil. */
+    LuaValue reference(String key) {
         lock.lock();
         try {
-            List<Object> args = new ArrayList<>();
-            args.add("read");
-            keys.forEach(args::add);
-            Object[] results = op(args.toArray());
-            Map<String, Object> values = new LinkedHashMap<>();
-            for (int i = 0; i < results.length; i += 2) {
-                if ("value".equals(results[i])) {
-                    values.put((String) args.get(1 + i / 2), results[i + 1]);
-                }
+            op("holdglobal", key);
+            return taker.reference(1);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@code value} in Lua, as a reference: a Map, List or array becomes a new table, a LuaValue stays itself. */
+    LuaValue referenceTo(Object value) {
+        if (value instanceof LuaValue reference) {
+            return reference;
+        }
+        lock.lock();
+        try {
+            op("hold", value);
+            return taker.reference(1);
+        } catch (IllegalArgumentException e) {
+            throw refused("the receiver", e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A table whose methods call the global functions of their names, without self: {@code t:f(x)} is {@code f(x)}. */
+    LuaValue functions() {
+        lock.lock();
+        try {
+            if (functions == null) {
+                op("holdfunctions");
+                functions = taker.reference(1);
             }
-            return values;
+            return functions;
         } finally {
             lock.unlock();
         }
@@ -141,11 +181,11 @@ final class LuaGlobals implements AutoCloseable {
         state.close();
     }
 
-    /** Runs globals.lua with {@code args}: the operation's name, then its operands. */
+    /** Calls the dispatcher with {@code args}: the operation's name, then its operands. */
     private Object[] op(Object... args) {
         lock.lock();
         try {
-            return state.run(helper, CHUNK, args);
+            return dispatcher.call(args);
         } finally {
             lock.unlock();
         }

@@ -2,6 +2,7 @@ package dev.ljasync.script;
 
 import dev.ljasync.LuaException;
 import dev.ljasync.LuaState;
+import dev.ljasync.LuaValue;
 
 import javax.script.AbstractScriptEngine;
 import javax.script.Bindings;
@@ -16,8 +17,6 @@ import javax.script.SimpleBindings;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -36,13 +35,15 @@ import java.util.Set;
  * Lua function. Lua code reading a global that the state does not have gets the value of that name in the
  * {@code GLOBAL_SCOPE} (the manager's bindings) of the context in force, read at that moment (through an
  * {@code __index} on the globals, which a script that sets a metatable of its own on them replaces). Values convert as
- * for {@link LuaState}; a global whose value has no Java value yet (a table, a function) is refused by {@code get}
- * with a {@link LuaException}.
+ * for {@link LuaState}: a table reads as a copy ({@link dev.ljasync.LuaTable}), a function, coroutine, userdata or
+ * cdata as a {@link LuaValue}; {@link #reference(String)} gives a live reference to any global, a table included.
+ * A Map, List or array put there becomes a table.
  *
  * <p>An eval with a context (or bindings) of your own, whose {@code ENGINE_SCOPE} is not this engine's, copies
  * that scope in as globals first and back out afterwards (also after an error): every name it held and every
- * global the script created, except those whose value has no Java value yet; a name the script set to nil is
- * removed. The state keeps those globals: it has one set of globals, which such an eval shares, not a copy.
+ * global the script created, whatever its value; a name the script set to nil is removed, and a name that holds
+ * what it held right after the copy in keeps its binding (an Integer stays one, a Map stays that Map). The state
+ * keeps those globals: it has one set of globals, which such an eval shares, not a copy.
  *
  * <p>The value of an eval is the chunk's first result (null for none). A Lua error is a {@link ScriptException}
  * with the Lua message, the chunk's name ({@link ScriptEngine#FILENAME}, else {@code "script"}) and the line; its
@@ -58,7 +59,9 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
     private final LuaScriptEngineFactory factory;
     private final LuaGlobals globals;
     private final GlobalBindings engineScope;
-    private ScriptContext active; // the context of the eval or call in progress; guarded by globals.lock
+    // the context of the eval or call in progress on each thread (a proxy's call, which does not take the
+    // engine's lock, may run between the steps of another thread's eval: it reads its own thread's context)
+    private final ThreadLocal<ScriptContext> active = new ThreadLocal<>();
 
     private LuaScriptEngine(LuaScriptEngineFactory factory, LuaGlobals globals, GlobalBindings engineScope) {
         super(engineScope);
@@ -66,7 +69,8 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
         this.globals = globals;
         this.engineScope = engineScope;
         globals.readMissingThrough(args -> {
-            Bindings scope = (active != null ? active : context).getBindings(ScriptContext.GLOBAL_SCOPE);
+            ScriptContext current = active.get();
+            Bindings scope = (current != null ? current : context).getBindings(ScriptContext.GLOBAL_SCOPE);
             return scope == null ? null : scope.get(args[0]);
         });
     }
@@ -203,8 +207,10 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
     }
 
     /**
-     * Calls a method of a Lua value, as {@code thiz:name(args)} does: for now a string's methods (the
-     * {@code string} library), since tables do not yet come to Java.
+     * Calls a method of a Lua value, as {@code thiz:name(args)} does. A {@link LuaValue} receiver (from
+     * {@link #reference(String)}, or a userdata from {@code get}) is the value itself; a {@link dev.ljasync.LuaTable}
+     * (a table an eval returned or {@code get} read) or another Map goes in as a new table, so what the method changes
+     * in {@code self} is not kept; a string has the {@code string} library's methods.
      *
      * @param thiz the receiver, converted as for {@link LuaState}
      * @param name the method's name
@@ -231,8 +237,9 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
 
     /**
      * The global functions of the state as an implementation of {@code type}: each method calls the global function
-     * of its name, and its result converts to the method's return type. A Lua error is thrown as a
-     * {@link LuaException}.
+     * of its name (read at each call), and its result converts to the method's return type as for
+     * {@link LuaValue#proxy}. A Lua error, or a result of another type, is thrown as a {@link LuaException}; a method
+     * whose function is gone by then runs its default, or throws {@link UnsupportedOperationException}.
      *
      * @param type an interface
      * @param <T>  the interface
@@ -241,24 +248,42 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
      */
     @Override
     public <T> T getInterface(Class<T> type) {
-        return ScriptInterface.of(type, this, null);
+        return ScriptInterface.of(type, globals, null);
     }
 
     /**
-     * The methods of a Lua value as an implementation of {@code type}, as {@link #invokeMethod} calls them.
+     * The methods of a Lua value as an implementation of {@code type}: {@link LuaValue#proxy} over the receiver,
+     * each method calling {@code thiz:name(args)}. The receiver is taken as {@link #invokeMethod} takes it: a
+     * {@link LuaValue} is the value itself, a copy goes in once as a new table that the proxy keeps.
      *
      * @param thiz the receiver
      * @param type an interface
      * @param <T>  the interface
      * @return the implementation, or null when a method that has no default is not a method of {@code thiz}
-     * @throws IllegalArgumentException when {@code thiz} is null or {@code type} is not an interface
+     * @throws IllegalArgumentException when {@code thiz} is null or has no Lua value, when {@code type} is not an
+     *                                  interface, or when {@code thiz} is neither a table nor a userdata (a string)
      */
     @Override
     public <T> T getInterface(Object thiz, Class<T> type) {
         if (thiz == null) {
             throw new IllegalArgumentException("getInterface needs a receiver: thiz is null");
         }
-        return ScriptInterface.of(type, this, thiz);
+        return ScriptInterface.of(type, globals, thiz);
+    }
+
+    /**
+     * A live reference to a global of the state, read raw as the engine scope reads it: unlike {@code get}, a table
+     * is not copied, so changes made through the reference are changes to the table in Lua, and it can be the
+     * receiver of {@link #invokeMethod} and {@link #getInterface(Object, Class)} as the table itself.
+     *
+     * @param name the global's name (any string key, dots included)
+     * @return the reference; null when the global is nil
+     * @throws IllegalStateException after {@link #close()}
+     * @throws NullPointerException  when the name is null
+     */
+    public LuaValue reference(String name) {
+        requireNonNull(name, "name");
+        return globals.reference(name);
     }
 
     // ---- lifetime --------------------------------------------------------------------------------------------------
@@ -277,15 +302,11 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
         return "LuaScriptEngine[" + globals.state + "]";
     }
 
-    // ---- what the parts share --------------------------------------------------------------------------------------
-
-    LuaGlobals globals() {
-        return globals;
-    }
+    // ---- running in a context --------------------------------------------------------------------------------------
 
     /** A step in Lua, throwing what LuaException it throws. */
     @FunctionalInterface
-    interface Step<T> {
+    private interface Step<T> {
         T run();
     }
 
@@ -293,15 +314,19 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
      * Runs {@code step} with {@code context} in force, under the engine's lock; a context whose engine scope is not
      * the globals is copied in and back out. A Lua error becomes a {@link ScriptException}.
      */
-    <T> T in(ScriptContext context, Step<T> step) throws ScriptException {
+    private <T> T in(ScriptContext context, Step<T> step) throws ScriptException {
         return locked(() -> {
-            ScriptContext previous = active;
-            active = context;
+            ScriptContext previous = active.get();
+            active.set(context);
             try {
                 Bindings scope = context.getBindings(ScriptContext.ENGINE_SCOPE);
                 return scope == engineScope || scope == null ? step.run() : copied(scope, step);
             } finally {
-                active = previous;
+                if (previous == null) {
+                    active.remove();
+                } else {
+                    active.set(previous);
+                }
             }
         });
     }
@@ -318,12 +343,16 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
         }
     }
 
-    /** Runs {@code step} with {@code scope} copied in as globals, and back out afterwards. */
+    /**
+     * Runs {@code step} with {@code scope} copied in as globals, and back out afterwards. What each name holds in Lua
+     * right after the copy in is read back at once: a name that holds the same afterwards (equal Java values) was
+     * left as it was, and keeps its binding, of its own Java type (an Integer stays one, a Map stays that Map).
+     */
     private <T> T copied(Bindings scope, Step<T> step) {
         Set<String> before = new HashSet<>(List.of(globals.keys()));
         Map<String, Object> copied = new LinkedHashMap<>(scope);
-        Set<String> names = new LinkedHashSet<>(copied.keySet());
         copied.forEach(globals::put);
+        Map<String, Object> in = globals.read(copied.keySet());
         Throwable failure = null;
         try {
             return step.run();
@@ -332,26 +361,22 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
             throw e;
         } finally {
             try {
+                Set<String> names = new LinkedHashSet<>(copied.keySet());
                 for (String key : globals.keys()) {
                     if (!before.contains(key)) {
                         names.add(key);
                     }
                 }
-                Map<String, Object> values = globals.read(names);
-                for (String name : names) {
-                    if (!values.containsKey(name)) {
-                        continue; // no Java value yet: it stays in the state only
-                    }
-                    Object value = values.get(name);
-                    if (copied.containsKey(name) && sameLuaValue(copied.get(name), value)) {
-                        continue; // unchanged: the binding keeps its own Java type (an Integer stays one)
+                globals.read(names).forEach((name, value) -> {
+                    if (in.containsKey(name) && same(in.get(name), value)) {
+                        return; // left as it was
                     }
                     if (value == null) {
                         scope.remove(name);
                     } else {
                         scope.put(name, value);
                     }
-                }
+                });
             } catch (RuntimeException | Error e) {
                 if (failure == null) {
                     throw e;
@@ -361,18 +386,13 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
         }
     }
 
-    /** Whether {@code original} went into Lua as what came back: then the binding keeps its own Java type. */
-    private static boolean sameLuaValue(Object original, Object back) {
-        if (original instanceof Number n && back instanceof Number m) {
-            return Double.compare(n.doubleValue(), m.doubleValue()) == 0;
+    /** Whether two Java values of Lua values are equal; a table that holds itself is never found equal. */
+    private static boolean same(Object a, Object b) {
+        try {
+            return Objects.deepEquals(a, b);
+        } catch (StackOverflowError cyclic) { // Map.equals of two tables that hold themselves does not end
+            return false;
         }
-        if (original instanceof byte[] bytes && back instanceof String text) {
-            return Arrays.equals(bytes, text.getBytes(StandardCharsets.UTF_8));
-        }
-        if (original instanceof byte[] bytes && back instanceof byte[] other) {
-            return Arrays.equals(bytes, other);
-        }
-        return Objects.equals(original, back);
     }
 
     static ScriptException scriptException(LuaException e) {

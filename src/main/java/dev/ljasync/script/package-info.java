@@ -24,11 +24,24 @@
  *   <li>{@code eval} returns the chunk's first result; {@link javax.script.ScriptEngine#FILENAME} names the chunk; a
  *   Lua error is a {@link javax.script.ScriptException} with the file name, the line and the message, caused by the
  *   {@link dev.ljasync.LuaException}.</li>
- *   <li>{@link javax.script.Invocable}: global functions, methods ({@code thiz:name(...)}), and interfaces
- *   implemented by either. {@link javax.script.Compilable}: LuaJIT bytecode, run again by each {@code eval}.</li>
+ *   <li>{@link javax.script.Invocable}: global functions, methods ({@code thiz:name(...)}, of a table copy, a
+ *   {@link dev.ljasync.LuaValue} or a string), and interfaces implemented by either through the library's own proxies
+ *   ({@link dev.ljasync.LuaValue#proxy}: one conversion of results, the core's). {@link javax.script.Compilable}:
+ *   LuaJIT bytecode, run again by each {@code eval}.</li>
  * </ul>
- * Values convert as for {@link dev.ljasync.LuaState}. Tables, functions and the other Lua values without a Java
- * value yet are not copied out of the state: {@code get} refuses them, the copy back of an eval leaves them out.
- * Lua's {@code print} writes to the process's standard output, not to the context's writer.
+ * Values convert as for {@link dev.ljasync.LuaState}, every one: a table reads as a {@link dev.ljasync.LuaTable}
+ * copy, a function, coroutine, userdata or cdata as a {@link dev.ljasync.LuaValue};
+ * {@link dev.ljasync.script.LuaScriptEngine#reference(String)} gives a live reference to a global. A Map, List or
+ * array in the bindings becomes a table; any other Java object is refused (with {@code IllegalArgumentException}
+ * naming the binding) until the library passes Java objects to Lua as userdata. Lua's {@code print} writes to the
+ * process's standard output, not to the context's writer.
+ *
+ * <p>Threading: an eval, {@code invokeFunction}, {@code invokeMethod} and each binding's read or write hold the
+ * engine's lock, so the steps of an eval with bindings of its own (copy in, run, copy back) are atomic for other
+ * threads. A call through a {@code getInterface} proxy, or through a {@link dev.ljasync.LuaValue} the engine gave,
+ * holds only the state's lock: each call is atomic, but it may run between the steps of another thread's eval and
+ * see the globals that eval copied in. That is what {@code "MULTITHREADED"} allows (scripts may run concurrently,
+ * each seeing the others' effects), and a proxy holds no lock between calls. Lua code run by such a call reads the
+ * global scope of the context in force on its own thread (the engine's default context outside an eval).
  */
 package dev.ljasync.script;

@@ -1,16 +1,12 @@
--- The script engine's access to its state's globals (dev.ljasync.script.LuaGlobals): run with an operation and its
--- operands. Raw, so that the manager's global scope, which the globals' __index shows, does not count as the
--- engine's. It reads the base functions by name each time it runs: a script that replaces them breaks the engine's
--- bindings with Lua errors, nothing more.
-local op, a, b = ...
+-- The script engine's access to its state's globals (dev.ljasync.script.LuaGlobals): run once, it returns the
+-- dispatcher, one function that the engine calls with an operation and its operands. Raw, so that the manager's
+-- global scope, which the globals' __index shows, does not count as the engine's. Its ... is the name of a global
+-- where it leaves its taker (see "take" below) for the engine to reference once and remove. The base functions are
+-- captured now: a script that replaces them does not break the engine.
+local taker_name = ...
 local G = getfenv(1) -- the globals (a chunk's environment), even when a script rebinds _G
-
--- Whether v has a Java value: until the value model gives tables, functions, coroutines, userdata and cdata one,
--- the engine reads such a global as absent where it must (a replaced value) and refuses it where asked for it.
-local function plain(v)
-  local t = type(v)
-  return t == "nil" or t == "boolean" or t == "number" or t == "string" or t == "userdata" and getmetatable(v) == nil
-end
+local rawget, rawset, next, type, select, unpack, getmetatable, setmetatable, error, tostring =
+  rawget, rawset, next, type, select, unpack, getmetatable, setmetatable, error, tostring
 
 local function callable(f)
   if type(f) == "function" then
@@ -20,27 +16,58 @@ local function callable(f)
   return type(mt) == "table" and rawget(mt, "__call") ~= nil
 end
 
-if op == "get" then
-  local v = rawget(G, a)
-  if not plain(v) then
-    error("global '" .. a .. "' holds a " .. type(v) .. ", which has no Java value", 0)
-  end
+-- The value that "hold" left, for the engine to reference: reading any key of the taker gives it once, so a
+-- value (a table included) reaches Java as a reference, not as a copy.
+local held
+local taker = setmetatable({}, {__index = function()
+  local v = held
+  held = nil
   return v
-elseif op == "has" then
+end})
+
+-- The global functions as methods (t:name(...) calls global name(...)), read when called: what getInterface(type)
+-- implements an interface with.
+local functions = setmetatable({}, {__index = function(_, name)
+  local f = rawget(G, name)
+  if callable(f) then
+    return function(_, ...)
+      return f(...)
+    end
+  end
+end})
+
+local function methodOf(receiver, name)
+  local f
+  if type(receiver) == "table" or getmetatable(receiver) ~= nil then
+    f = receiver[name]
+  end
+  return callable(f) and f or nil
+end
+
+local ops = {}
+
+function ops.get(a)
+  return rawget(G, a)
+end
+
+function ops.has(a)
   return rawget(G, a) ~= nil
-elseif op == "put" then -- returns the value replaced
+end
+
+function ops.put(a, b) -- returns the value replaced
   local old = rawget(G, a)
   rawset(G, a, b)
-  if plain(old) then
-    return old
-  end
-  return nil
-elseif op == "move" then -- a global to another name, such as a Java function registered under a name of its own
+  return old
+end
+
+function ops.move(a, b) -- a global to another name, such as a Java function registered under a name of its own
   if a ~= b then
     rawset(G, b, rawget(G, a))
     rawset(G, a, nil)
   end
-elseif op == "keys" then -- the globals' string keys
+end
+
+function ops.keys() -- the globals' string keys
   local keys, n = {}, 0
   for k in next, G do
     if type(k) == "string" then
@@ -49,39 +76,54 @@ elseif op == "keys" then -- the globals' string keys
     end
   end
   return unpack(keys, 1, n)
-elseif op == "read" then -- for each name from a on: "value" and its value, or "other" when it has no Java value
-  local results, n = {}, 0
-  for i = 2, select("#", ...) do
-    local v = rawget(G, (select(i, ...)))
-    if plain(v) then
-      results[n + 1], results[n + 2] = "value", v
-    else
-      results[n + 1] = "other"
-    end
-    n = n + 2
+end
+
+function ops.read(...) -- the values of the globals named, in order
+  local n = select("#", ...)
+  local values = {...}
+  for i = 1, n do
+    values[i] = rawget(G, values[i])
   end
-  return unpack(results, 1, n)
-elseif op == "hasfunction" then
+  return unpack(values, 1, n)
+end
+
+function ops.hasfunction(a)
   return callable(rawget(G, a))
-elseif op == "call" then -- the global function a with the operands after it; false when there is none
+end
+
+function ops.call(a, ...) -- the global function a with the operands after it; false when there is none
   local f = rawget(G, a)
   if not callable(f) then
     return false
   end
-  return true, f(select(3, ...))
-elseif op == "hasmethod" or op == "method" then -- a's method b (a:b(...)); false when there is none
-  local f
-  if type(a) == "table" or getmetatable(a) ~= nil then
-    f = a[b]
-  end
-  if not callable(f) then
+  return true, f(...)
+end
+
+function ops.hasmethod(a, b) -- whether a has a method b (a:b(...))
+  return methodOf(a, b) ~= nil
+end
+
+function ops.method(a, b, ...) -- a's method b (a:b(...)); false when there is none
+  local f = methodOf(a, b)
+  if f == nil then
     return false
   end
-  if op == "hasmethod" then
-    return true
-  end
-  return true, f(a, select(4, ...))
-elseif op == "scope" then -- a reads the manager's global scope for globals the state does not have
+  return true, f(a, ...)
+end
+
+function ops.hold(a) -- a, for the taker
+  held = a
+end
+
+function ops.holdglobal(a) -- global a, raw, for the taker
+  held = rawget(G, a)
+end
+
+function ops.holdfunctions() -- the global functions as methods, for the taker
+  held = functions
+end
+
+function ops.scope(a) -- a reads the manager's global scope for globals the state does not have
   local lookup = rawget(G, a)
   rawset(G, a, nil)
   setmetatable(G, {__index = function(_, k)
@@ -89,6 +131,14 @@ elseif op == "scope" then -- a reads the manager's global scope for globals the 
       return lookup(k)
     end
   end})
-else
-  error("no such operation: " .. tostring(op), 0)
+end
+
+rawset(G, taker_name, taker)
+
+return function(op, ...)
+  local f = ops[op]
+  if f == nil then
+    error("no such operation: " .. tostring(op), 0)
+  end
+  return f(...)
 end

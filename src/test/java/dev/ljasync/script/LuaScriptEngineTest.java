@@ -4,6 +4,8 @@ import dev.ljasync.Channel;
 import dev.ljasync.JavaFunction;
 import dev.ljasync.LuaException;
 import dev.ljasync.LuaState;
+import dev.ljasync.LuaTable;
+import dev.ljasync.LuaValue;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -24,7 +26,9 @@ import java.io.Reader;
 import java.io.StringReader;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -126,9 +130,34 @@ class LuaScriptEngineTest {
     }
 
     @Test
-    void shouldRefuseToReadAGlobalThatHasNoJavaValueYet() {
-        LuaException e = assertThrows(LuaException.class, () -> engine.get("print"));
-        assertEquals("global 'print' holds a function, which has no Java value", e.luaMessage());
+    void shouldReadEveryGlobalAsItsJavaValue() throws Exception {
+        LuaValue tostring = assertInstanceOf(LuaValue.class, engine.get("tostring"));
+        assertEquals(LuaValue.Type.FUNCTION, tostring.type());
+        assertArrayEquals(new Object[] {"12"}, tostring.call(12));
+        engine.eval("t = {10, 20, name = 'x'}; co = coroutine.create(print); u = newproxy(false)");
+        LuaTable t = assertInstanceOf(LuaTable.class, engine.get("t"));
+        assertEquals(List.of(10L, 20L), List.of(t.get(1L), t.get(2L)));
+        assertEquals("x", t.get("name"));
+        assertEquals(LuaValue.Type.THREAD, ((LuaValue) engine.get("co")).type());
+        assertEquals(LuaValue.Type.USERDATA, ((LuaValue) engine.get("u")).type());
+        assertTrue(engine.get("string") instanceof LuaTable library && library.get("upper") instanceof LuaValue,
+                "a library is a table of functions");
+
+        engine.put("again", tostring);
+        assertEquals(true, engine.eval("return again == tostring"), "a reference goes back as the same function");
+        assertEquals(t, engine.getBindings(ScriptContext.ENGINE_SCOPE).put("t", 1), "put returns what it replaced");
+        assertEquals(tostring, engine.getBindings(ScriptContext.ENGINE_SCOPE).remove("again"));
+    }
+
+    @Test
+    void shouldGiveALiveReferenceToAGlobal() throws Exception {
+        engine.eval("config = {size = 1}; _G['a.b'] = {}");
+        LuaValue config = ((LuaScriptEngine) engine).reference("config");
+        config.set("size", 2);
+        assertEquals(2L, engine.eval("return config.size"));
+        assertEquals(LuaValue.Type.TABLE, ((LuaScriptEngine) engine).reference("a.b").type(), "a key, not a path");
+        manager.put("shared", Map.of());
+        assertNull(((LuaScriptEngine) engine).reference("shared"), "raw: the global scope is not the engine's");
     }
 
     @Test
@@ -197,12 +226,14 @@ class LuaScriptEngineTest {
         own.put("x", 20);
         own.put("gone", "soon");
         own.put("nothing", null);
-        assertEquals(42L, engine.eval("made = x * 2 + 2; gone = nil; function helper() end; return made", own));
+        assertEquals(42L, engine.eval("made = x * 2 + 2; gone = nil; function helper() return 'helped' end;"
+                + " return made", own));
         assertEquals(20, own.get("x"), "a value the script did not change keeps its Java type");
         assertEquals(42L, own.get("made"), "a global the script created is copied back");
         assertFalse(own.containsKey("gone"), "a name set to nil is removed");
         assertTrue(own.containsKey("nothing"), "a null the script left as it was stays");
-        assertFalse(own.containsKey("helper"), "a function has no Java value yet: it stays in the state");
+        LuaValue helper = assertInstanceOf(LuaValue.class, own.get("helper"), "a function is copied back too");
+        assertArrayEquals(new Object[] {"helped"}, helper.call());
         assertFalse(own.containsKey("kept"), "the engine's globals are not copied into the bindings");
         assertEquals("engine", engine.get("kept"));
 
@@ -216,6 +247,25 @@ class LuaScriptEngineTest {
         own.put("n", 1);
         assertThrows(ScriptException.class, () -> engine.eval("n = n + 1; error('late')", own));
         assertEquals(2L, own.get("n"));
+    }
+
+    @Test
+    void shouldTakeMapsListsAndArraysAsTables() throws Exception {
+        engine.put("config", Map.of("name", "demo", "sizes", List.of(10, 20, 30)));
+        assertEquals("demo:60", engine.eval("return config.name .. ':' .. (config.sizes[1] + config.sizes[2]"
+                + " + config.sizes[3])"));
+
+        Map<String, Object> settings = new HashMap<>(Map.of("scale", 2));
+        List<Integer> kept = List.of(1, 2);
+        Bindings own = new SimpleBindings();
+        own.put("settings", settings);
+        own.put("kept", kept);
+        own.put("grid", new int[] {1, 2, 3});
+        assertEquals(12L, engine.eval("grid[4] = 4; return #kept + settings.scale * 5", own));
+        assertSame(settings, own.get("settings"), "a table the script left as it was keeps its binding");
+        assertSame(kept, own.get("kept"));
+        LuaTable grid = assertInstanceOf(LuaTable.class, own.get("grid"), "a changed table is copied back");
+        assertEquals(List.of(1L, 2L, 3L, 4L), grid.toList());
     }
 
     @Test
@@ -261,6 +311,63 @@ class LuaScriptEngineTest {
         assertTrue(e.getMessage().startsWith("script:1: failed with 7"), e.getMessage());
     }
 
+    @Test
+    void shouldInvokeMethodsOfATableCopyAndOfALiveTable() throws Exception {
+        Invocable invocable = (Invocable) engine;
+        LuaTable copy = (LuaTable) engine.eval("counter = {n = 0}\n"
+                + "function counter:add(k) self.n = self.n + k return self.n end\nreturn counter");
+        assertInstanceOf(LuaValue.class, copy.get("add"), "the copy's function is a reference");
+        assertEquals(5L, invocable.invokeMethod(copy, "add", 5), "a copy goes in as a new table");
+        assertEquals(0L, engine.eval("return counter.n"), "the table in Lua did not change");
+        assertEquals(0L, copy.get("n"), "nor did the copy");
+
+        LuaValue live = ((LuaScriptEngine) engine).reference("counter");
+        assertEquals(2L, invocable.invokeMethod(live, "add", 2));
+        assertEquals(5L, invocable.invokeMethod(live, "add", 3));
+        assertEquals(5L, engine.eval("return counter.n"), "a reference calls the table itself");
+        assertThrows(NoSuchMethodException.class, () -> invocable.invokeMethod(live, "nope"));
+        assertThrows(NoSuchMethodException.class, () -> invocable.invokeMethod(engine.get("tostring"), "add"));
+
+        engine.eval("object = newproxy(true); getmetatable(object).__index = {name = function() return 'ud' end}");
+        assertEquals("ud", invocable.invokeMethod(engine.get("object"), "name"), "a userdata from the engine scope");
+    }
+
+    /** Implemented by a Lua table in the tests. */
+    public interface Counter {
+        long add(long k);
+
+        default long twice(long k) {
+            add(k);
+            return add(k);
+        }
+    }
+
+    @Test
+    void shouldImplementAnInterfaceWithATable() throws Exception {
+        Invocable invocable = (Invocable) engine;
+        engine.eval("counter = {n = 0}; function counter:add(k) self.n = self.n + k return self.n end");
+        Counter live = invocable.getInterface(((LuaScriptEngine) engine).reference("counter"), Counter.class);
+        assertEquals(4L, live.twice(2));
+        assertEquals(4L, engine.eval("return counter.n"), "the proxy calls the table in Lua");
+        Counter copied = invocable.getInterface(engine.get("counter"), Counter.class);
+        assertEquals(14L, copied.add(10));
+        assertEquals(4L, engine.eval("return counter.n"), "a copy is a table of its own");
+        assertNull(invocable.getInterface(engine.get("string"), Counter.class), "string has no add");
+        assertThrows(IllegalArgumentException.class, () -> invocable.getInterface(null, Counter.class));
+        IllegalArgumentException opaque = assertThrows(IllegalArgumentException.class,
+                () -> invocable.getInterface(new Object(), Counter.class));
+        assertTrue(opaque.getMessage().startsWith("the receiver: a java.lang.Object has no Lua value;"),
+                opaque.getMessage());
+        IllegalArgumentException string = assertThrows(IllegalArgumentException.class,
+                () -> invocable.getInterface("text", Upper.class));
+        assertEquals("a string cannot implement an interface; a function or a table can", string.getMessage());
+    }
+
+    /** A string's method, which a string has but cannot implement an interface with. */
+    public interface Upper {
+        String upper();
+    }
+
     /** Implemented by Lua functions in the tests. */
     public interface Calculator {
         int add(int a, int b);
@@ -289,7 +396,16 @@ class LuaScriptEngineTest {
         assertEquals("hello from Lua", invocable.getInterface(Calculator.class).greet());
 
         engine.eval("function add(a, b) return 2^40 end");
-        assertThrows(ClassCastException.class, () -> calculator.add(1, 1), "2^40 is not an int");
+        LuaException notAnInt = assertThrows(LuaException.class, () -> calculator.add(1, 1), "2^40 is not an int");
+        assertTrue(notAnInt.getMessage().contains("returned a value that is 1099511627776, which has no exact int"),
+                notAnInt.getMessage());
+        engine.eval("add = nil");
+        assertThrows(UnsupportedOperationException.class, () -> calculator.add(1, 1), "add is gone");
+        engine.eval("function add(a, b) return a + b end");
+        assertEquals(3, calculator.add(1, 2), "each call reads the global");
+        engine.eval("function add(a, b) return a + b + bonus end");
+        manager.put("bonus", 100);
+        assertEquals(103, calculator.add(1, 2), "a proxy's call sees the engine's global scope");
         engine.eval("function add(a, b) error('no') end");
         assertEquals(LuaException.Kind.RUNTIME, assertThrows(LuaException.class, () -> calculator.add(1, 1)).kind());
         assertThrows(IllegalArgumentException.class, () -> invocable.getInterface(String.class));
@@ -319,6 +435,7 @@ class LuaScriptEngineTest {
     @Test
     void shouldServeSeveralThreadsOneAtATime() throws Exception {
         engine.eval("total = 0; function bump(n) local t = total; total = t + n; return total end");
+        Bumper bumper = ((Invocable) engine).getInterface(Bumper.class);
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
             List<Future<?>> done = new ArrayList<>();
@@ -329,6 +446,7 @@ class LuaScriptEngineTest {
                         Bindings own = new SimpleBindings();
                         own.put("step", 1);
                         engine.eval("total = total + step", own);
+                        bumper.bump(1); // holds the state's lock only: one call at a time all the same
                     }
                     return null;
                 }));
@@ -340,7 +458,12 @@ class LuaScriptEngineTest {
             pool.shutdownNow();
             assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS));
         }
-        assertEquals(800L, engine.get("total"));
+        assertEquals(1200L, engine.get("total"));
+    }
+
+    /** The global function bump, implemented through getInterface. */
+    public interface Bumper {
+        long bump(long n);
     }
 
     @Test
