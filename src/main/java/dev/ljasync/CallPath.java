@@ -212,7 +212,8 @@ final class CallPath {
             leave();
             Reference.reachabilityFence(owner);
         }
-        return results != null ? results : execute(owner, name, L -> pushHelper(L, callRef, name), args);
+        return results != null ? results
+                : execute(owner, "the function '" + name + "'", L -> pushHelper(L, callRef, name), args);
     }
 
     /** {@link #call}'s fast path, holding the lock: the results, or null when the name or its value needs the helper. */
@@ -240,7 +241,7 @@ final class CallPath {
         }
         boolean paused = !plain && gcPause(L);
         try {
-            pushArguments(L, name, args);
+            pushArguments(L, "the function '", name, args);
         } catch (RuntimeException | Error e) {
             lua_settop(L, base);
             throw e;
@@ -286,14 +287,19 @@ final class CallPath {
 
     /** Pushes the arguments of {@code what}, counted in {@link #pushing}; room made and the collector paused if needed. */
     private void pushArguments(MemorySegment L, String what, Object[] args) {
+        pushArguments(L, "", what, args);
+    }
+
+    /** As above, with what the arguments are for named {@code prefix + what + "'"} when prefixed: made on error only. */
+    private void pushArguments(MemorySegment L, String prefix, String what, Object[] args) {
         pushing++;
         try {
             for (int i = 0; i < args.length; i++) {
                 try {
                     values.push(L, args[i]);
                 } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("argument " + (i + 1) + " of " + what + ": "
-                            + e.getMessage(), e);
+                    throw new IllegalArgumentException("argument " + (i + 1) + " of " + prefix + what
+                            + (prefix.isEmpty() ? "" : "'") + ": " + e.getMessage(), e);
                 }
             }
         } finally {

@@ -80,6 +80,10 @@ public final class LuaValue implements AutoCloseable, Iterable<Map.Entry<Object,
         DEAD
     }
 
+    // what a call is named in errors, made once per type: call() is on the path of every proxy call
+    private static final String[] CALL_OF = java.util.Arrays.stream(Type.values())
+            .map(t -> "the call of a " + typeName(t)).toArray(String[]::new);
+
     private final LuaState owner;
     private final LuaValues values;
     private final int ref;
@@ -127,7 +131,7 @@ public final class LuaValue implements AutoCloseable, Iterable<Map.Entry<Object,
      * @throws IllegalStateException    after {@link #close()}, or once the state is closed
      */
     public Object[] call(Object... args) {
-        return values.calls().execute(owner, "the call of a " + typeName(), this::pushSelf, args);
+        return values.calls().execute(owner, CALL_OF[type.ordinal()], this::pushSelf, args);
     }
 
     /**
@@ -324,6 +328,10 @@ public final class LuaValue implements AutoCloseable, Iterable<Map.Entry<Object,
     }
 
     String typeName() {
+        return typeName(type);
+    }
+
+    private static String typeName(Type type) {
         return switch (type) {
             case LIGHT_USERDATA -> "light userdata";
             case THREAD -> "coroutine";

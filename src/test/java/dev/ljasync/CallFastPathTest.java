@@ -58,8 +58,9 @@ class CallFastPathTest extends LuaStateFixture {
         assertEquals(301, r.length);
         assertEquals(300L, r[0]);
         assertEquals(300L, r[300]);
-        var e = assertThrows(IllegalArgumentException.class, () -> lua.call("count", 1L, 9007199254740993L));
-        assertTrue(e.getMessage().startsWith("argument 2 of count: "), e.getMessage());
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> lua.call("count", 1L, java.math.BigInteger.ONE.shiftLeft(70)));
+        assertTrue(e.getMessage().startsWith("argument 2 of the function 'count': "), e.getMessage());
         assertEquals(0L, lua.call("count")[0], "the stack was restored");
     }
 
@@ -97,8 +98,10 @@ class CallFastPathTest extends LuaStateFixture {
                 lua.run("local t = {many(1, 2, 3)} return #t, t[1], t[100]"));
         lua.register("none", args -> new Object[0]);
         assertEquals(0L, lua.run("return select('#', none(1, 2, 3))")[0]);
-        lua.register("inexact", args -> 9007199254740993L);
+        lua.register("inexact", args -> java.math.BigInteger.ONE.shiftLeft(70));
         var e = assertThrows(LuaException.class, () -> lua.run("return inexact(1, 2)"));
-        assertTrue(e.luaMessage().contains("result 1: 9007199254740993"), e.luaMessage());
+        assertTrue(e.luaMessage().contains("result 1: 1180591620717411303424 fits neither"), e.luaMessage());
+        lua.register("wide", args -> 9007199254740993L);
+        assertEquals(9007199254740993L, lua.run("return wide(1, 2)")[0], "beyond 2^53: an int64_t, exact");
     }
 }

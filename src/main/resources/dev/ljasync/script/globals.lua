@@ -36,10 +36,16 @@ local functions = setmetatable({}, {__index = function(_, name)
   end
 end})
 
+local function index(receiver, name)
+  return receiver[name]
+end
+
+-- A Java object without the method raises an error when indexed: that too is "no such method"
 local function methodOf(receiver, name)
   local f
   if type(receiver) == "table" or getmetatable(receiver) ~= nil then
-    f = receiver[name]
+    local ok, found = pcall(index, receiver, name)
+    f = ok and found or nil
   end
   return callable(f) and f or nil
 end
