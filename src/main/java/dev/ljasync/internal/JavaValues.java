@@ -11,6 +11,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -177,16 +178,16 @@ public final class JavaValues {
     private final class Copy {
         private final MemorySegment L;
         private final Map<Long, LuaTable> copied = new HashMap<>();
-        private final List<Object> keys = new ArrayList<>(); // the path, for errors
 
         Copy(MemorySegment L) {
             this.L = L;
         }
 
-        Object value(int idx, int depth) {
+        // numbers and strings here, the commonest values of a table; anything else by the one rule
+        private Object value(int idx, int depth) {
             int type = lua_type(L, idx);
-            return type == LUA_TTABLE ? table(idx, depth) : type == LUA_TNUMBER ? number(lua_tonumber(L, idx))
-                    : type == LUA_TSTRING ? string(bytes(L, idx)) : toJava(L, idx);
+            return type == LUA_TNUMBER ? number(lua_tonumber(L, idx)) : type == LUA_TSTRING ? string(bytes(L, idx))
+                    : type == LUA_TTABLE ? table(idx, depth) : toJava(L, idx);
         }
 
         LuaTable table(int idx, int depth) {
@@ -196,8 +197,8 @@ public final class JavaValues {
                 return table;
             }
             if (depth >= MAX_DEPTH) {
-                throw new IllegalArgumentException(Messages.place(keys) + " nests tables more than " + MAX_DEPTH
-                        + " deep, the most a copy holds; hold the outer table as a LuaValue and read it in parts");
+                throw new Nested("nests tables more than " + MAX_DEPTH + " deep, the most a copy holds; hold the"
+                        + " outer table as a LuaValue and read it in parts");
             }
             if (!lua_checkstack(L, 3)) {
                 throw new IllegalArgumentException("the Lua stack is full");
@@ -205,19 +206,48 @@ public final class JavaValues {
             table = new LuaTable((int) Math.min(lua_objlen(L, idx), 1 << 20));
             copied.put(address, table);
             int top = lua_gettop(L);
+            int key = top + 1, value = top + 2;
             lua_pushnil(L);
             try {
                 while (lua_next(L, idx) != 0) {
-                    Object key = value(top + 1, depth + 1);
-                    keys.add(key);
-                    table.put(key, value(top + 2, depth + 1));
-                    keys.removeLast();
-                    lua_settop(L, top + 1); // the key, for next
+                    Object k = value(key, depth + 1);
+                    try {
+                        table.put(k, value(value, depth + 1));
+                    } catch (Nested e) {
+                        throw e.within(k);
+                    }
+                    lua_settop(L, key); // the key, for next
                 }
             } finally {
                 lua_settop(L, top);
             }
             return table;
+        }
+    }
+
+    /**
+     * A table nested too deep to copy, with the keys that lead to it gathered as it unwinds (so that a copy keeps
+     * no path while it runs); its message names the place, as {@code value.jobs[2]}.
+     */
+    private static final class Nested extends IllegalArgumentException {
+        @java.io.Serial
+        private static final long serialVersionUID = 1L;
+        private final transient ArrayDeque<Object> path = new ArrayDeque<>();
+        private final String problem;
+
+        Nested(String problem) {
+            super(problem);
+            this.problem = problem;
+        }
+
+        Nested within(Object key) {
+            path.addFirst(key);
+            return this;
+        }
+
+        @Override
+        public String getMessage() {
+            return Messages.place(new ArrayList<>(path)) + " " + problem;
         }
     }
 
