@@ -1,5 +1,7 @@
 package dev.ljasync;
 
+import dev.ljasync.internal.LuaToJava;
+
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -70,11 +72,10 @@ final class LuaProxies {
                 }
             }
             try {
-                return Coercion.to(method.getReturnType(), results.length > 0 ? results[0] : null);
+                return LuaToJava.to(method.getReturnType(), results.length > 0 ? results[0] : null);
             } catch (IllegalArgumentException e) {
                 throw new LuaException(LuaException.Kind.RUNTIME, "the Lua implementation of "
-                        + type.getSimpleName() + "." + method.getName() + " returned a value that "
-                        + e.getMessage(), "", null);
+                        + type.getSimpleName() + "." + method.getName() + " returned " + e.getMessage(), "", null);
             }
         };
     }

@@ -178,8 +178,42 @@ class LuaValueTest {
             assertThrows(UnsupportedOperationException.class, listener::other);
             lua.run("bad = {event = function() return 'x' end}");
             LuaException e = assertThrows(LuaException.class, () -> lua.reference("bad").proxy(Listener.class).event(1));
-            assertTrue(e.getMessage().contains("Listener.event returned a value that is a string, not a int"),
+            assertTrue(e.getMessage().contains("Listener.event returned string where int is expected"),
                     e.getMessage());
+        }
+    }
+
+    /** Methods that take what Lua passes as tables and functions. */
+    public interface Shapes {
+        int sum(int[] numbers);
+
+        String join(List<String> parts);
+
+        int apply(java.util.function.IntUnaryOperator f, int x);
+    }
+
+    @Test
+    void javaMethodsTakeTablesAsListsAndArraysAndFunctionsAsInterfaces() {
+        Shapes shapes = new Shapes() {
+            public int sum(int[] numbers) {
+                return java.util.Arrays.stream(numbers).sum();
+            }
+
+            public String join(List<String> parts) {
+                return String.join("-", parts);
+            }
+
+            public int apply(java.util.function.IntUnaryOperator f, int x) {
+                return f.applyAsInt(x);
+            }
+        };
+        try (LuaState lua = LuaState.open()) {
+            assertArrayEquals(new Object[] {6L, "a-b", 49L}, lua.run("local s = ... return s:sum({1, 2, 3}),"
+                    + " s:join({'a', 'b'}), s:apply(function(x) return x * x end, 7)", "shapes",
+                    JavaObject.of(shapes, Shapes.class)));
+            LuaException e = assertThrows(LuaException.class, () -> lua.run("local s = ... return s:sum({1, 'x'})",
+                    "shapes", JavaObject.of(shapes, Shapes.class)));
+            assertTrue(e.getMessage().contains("sum"), e.getMessage());
         }
     }
 
