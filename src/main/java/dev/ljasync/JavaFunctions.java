@@ -19,7 +19,8 @@ import static dev.ljasync.internal.LuaNative.*;
  */
 final class JavaFunctions {
 
-    private record Registered(String name, JavaFunction function) {}
+    // `what` names the function in the error of its failure: "Java function 'name'"
+    private record Registered(String what, JavaFunction function) {}
 
     private final CallPath calls;
     private final JavaValues values;
@@ -44,6 +45,30 @@ final class JavaFunctions {
      * {@link CallPath#execute}'s callee does; returns the count pushed after register.
      */
     int pushRegistration(MemorySegment L, String name, JavaFunction function) {
+        makeDispatcher(L);
+        int pushed = calls.pushHelper(L, registerRef, name);
+        long id = functions.add(new Registered("Java function '" + name + "'", function));
+        // state.lua's register(..., closure, id, release) releases id when the closure's wrapper is collected
+        lua_pushinteger(L, id);
+        lua_pushcclosure(L, dispatcher, 1);
+        lua_pushinteger(L, id);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, releaseRef);
+        return pushed + 3;
+    }
+
+    /**
+     * Pushes a C closure for {@code function} that no global names: for the library's own Lua chunks (output.lua),
+     * which call it and raise its failure themselves. It replies as a registered function's closure does (true and
+     * the results, or false, a message "{@code what} threw ..." and a level) and lives as long as the state. The
+     * collector paused.
+     */
+    void pushPrivate(MemorySegment L, String what, JavaFunction function) {
+        makeDispatcher(L);
+        lua_pushinteger(L, functions.add(new Registered(what, function)));
+        lua_pushcclosure(L, dispatcher, 1);
+    }
+
+    private void makeDispatcher(MemorySegment L) {
         if (dispatcher == null) {
             // one upcall stub per state; the closure's upvalue says which Java function to run
             dispatcher = lifetime.cfunction(this, JavaFunctions::dispatch);
@@ -55,14 +80,6 @@ final class JavaFunctions {
             lua_pushcclosure(L, dispatcher, 1);
             releaseRef = registryRef(L);
         }
-        int pushed = calls.pushHelper(L, registerRef, name);
-        long id = functions.add(new Registered(name, function));
-        // state.lua's register(..., closure, id, release) releases id when the closure's wrapper is collected
-        lua_pushinteger(L, id);
-        lua_pushcclosure(L, dispatcher, 1);
-        lua_pushinteger(L, id);
-        lua_rawgeti(L, LUA_REGISTRYINDEX, releaseRef);
-        return pushed + 3;
     }
 
     /**
@@ -107,7 +124,7 @@ final class JavaFunctions {
             try {
                 boolean relayed = t instanceof LuaException;
                 String message = relayed ? ((LuaException) t).luaMessage()
-                        : "Java function '" + (registered == null ? "?" : registered.name()) + "' threw "
+                        : (registered == null ? "Java function '?'" : registered.what()) + " threw "
                         + Failures.describe(t);
                 calls.failures.javaFailed(t, message);
                 return reply(L, false, message, relayed ? 0 : 2);

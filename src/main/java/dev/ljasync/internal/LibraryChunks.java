@@ -33,6 +33,8 @@ public final class LibraryChunks {
     public static final byte[] INTERRUPT = compile("interrupt.lua", "ljasync.interrupt");
     /** Wraps the function of every LuaThread. */
     public static final byte[] THREAD = compile("thread.lua", "ljasync.thread");
+    /** Run in every state after {@link #SANDBOX}: print and io's standard files write to Java sinks. */
+    public static final byte[] OUTPUT = compile("output.lua", "ljasync.output");
 
     /**
      * A module that every state with the package library can {@code require}: its loader is called with the

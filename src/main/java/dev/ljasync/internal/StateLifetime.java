@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Consumer;
 import java.util.function.ToIntBiFunction;
 
 import static dev.ljasync.internal.LuaNative.*;
@@ -49,6 +50,7 @@ public final class StateLifetime implements Runnable {
     private volatile Arena stubs;
     private Cleaner.Cleanable cleanable;
     private volatile boolean freed;
+    private volatile Runnable afterClose = () -> {};
 
     /**
      * Makes this object free {@code L}, whose allocator is {@code limit} (or null: none). Called once, by the thread
@@ -81,6 +83,22 @@ public final class StateLifetime implements Runnable {
             T t = weak.get();
             return t == null ? 0 : body.applyAsInt(t, L);
         }, stubs());
+    }
+
+    /**
+     * Runs {@code action} on {@code target} once {@code lua_close} has returned (its finalizers may still use
+     * {@code target}), if {@code target} is still reachable then: it is held only weakly, so that it may lead back
+     * to the state's Java object; when the collector closes the state it is usually gone, and nothing runs. Called
+     * once, by the thread making the state.
+     */
+    public <T> void afterClose(T target, Consumer<T> action) {
+        WeakReference<T> weak = new WeakReference<>(target);
+        afterClose = () -> {
+            T t = weak.get();
+            if (t != null) {
+                action.accept(t);
+            }
+        };
     }
 
     /** Frees the state once {@code owner}, the state's Java object, is unreachable (if not freed before). */
@@ -162,6 +180,7 @@ public final class StateLifetime implements Runnable {
                 limit.enforce(true); // the __gc finalizers lua_close runs stay within the limit: it catches errors
             }
             lua_close(state); // finalizers may still call the stubs (the allocator above all): close them after
+            afterClose.run();
         }
         if (stubs != null) {
             stubs.close();
