@@ -316,6 +316,30 @@ class OutputTest {
     }
 
     @Test
+    void shouldPrintFromInsideTostringAndWithManyArguments() {
+        List<String> lines = new ArrayList<>();
+        try (LuaState lua = LuaState.builder().output(lines::add).open()) {
+            lua.run("""
+                    print(setmetatable({}, {__tostring = function() print("inner") return "outer" end}), "!")
+                    local many = {}
+                    for i = 1, 5000 do many[i] = i end
+                    print(unpack(many))
+                    io.write(unpack(many))
+                    io.write("\\n")""");
+            LuaException e = assertThrows(LuaException.class, () -> lua.run(
+                    "local function f() print(setmetatable({}, {__tostring = f})) end f()"));
+            assertTrue(e.luaMessage().contains("stack overflow"), e.luaMessage());
+        }
+        StringBuilder tabbed = new StringBuilder("1");
+        StringBuilder joined = new StringBuilder("1");
+        for (int i = 2; i <= 5000; i++) {
+            tabbed.append('\t').append(i);
+            joined.append(i);
+        }
+        assertEquals(List.of("inner", "outer\t!", tabbed.toString(), joined.toString()), lines);
+    }
+
+    @Test
     void shouldWriteAHugeStringWhole() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         int size = 16 << 20;

@@ -39,6 +39,12 @@ class ReadmeExampleTest {
                     "LUA! 42",
                     "RUNTIME at line 2: lookup:2: attempt to index field 'missing' (a nil value)"),
             "ReadmeWorkers", List.of("sums 330, total 330"),
+            "ReadmeOutput", List.of(
+                    "hello from\tLua 5.1",
+                    "and from io.write",
+                    "to io.stderr",
+                    "[one line, and a last]",
+                    "called with 7"),
             "ReadmeSandbox", List.of(
                     "[nil, nil, nil]",
                     "attempt to load a binary chunk: this state loads Lua source only (LuaJIT does not verify"
