@@ -330,7 +330,10 @@ public final class LuaState implements AutoCloseable {
         /**
          * Sends the state's output ({@code print}, {@code io.write}, {@code io.stdout}) to {@code stream} instead of
          * {@code System.out}: the bytes as Lua code wrote them, one {@code write(byte[], int, int)} for each
-         * {@code print} or {@code write}. See "Output" in the class documentation.
+         * {@code print} or {@code write}, and {@code flush()} for {@code io.stdout:flush()} and once more when the
+         * state closes, if it wrote since. A {@code PrintStream} does not throw for a failed write (it keeps the
+         * error for {@link PrintStream#checkError()}); one that does throw makes a Lua error in the code that wrote.
+         * See "Output" in the class documentation.
          *
          * @param stream where the output goes
          * @return this builder
@@ -344,11 +347,12 @@ public final class LuaState implements AutoCloseable {
          * Sends the state's output ({@code print}, {@code io.write}, {@code io.stdout}) to {@code lines}, one whole
          * line at a time, without its line break ({@code "\n"} or {@code "\r\n"}), decoded as UTF-8 with
          * malformed bytes replaced by U+FFFD; a last line without a line break is handed on by
-         * {@code io.stdout:flush()} and when the state closes. {@code lines} is called on the thread that runs the
+         * {@code io.stdout:flush()} and by {@link LuaState#close()} (a state that the garbage collector closes drops
+         * it), after the {@code __gc} finalizers have run. {@code lines} is called on the thread that runs the
          * Lua code, with the state's lock held: when states share it (a callback's pool, states opened from one
          * builder) it may be called from several threads at once, so it must be thread-safe, and it should not wait
-         * for another state. An exception it throws is a Lua error in the code that wrote. See "Output" in the class
-         * documentation.
+         * for another state. An exception it throws is a Lua error in the code that wrote (at close, where no Lua
+         * code is left to tell, it is ignored). See "Output" in the class documentation.
          *
          * @param lines what takes each line
          * @return this builder
