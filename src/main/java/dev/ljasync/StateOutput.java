@@ -94,8 +94,8 @@ final class StateOutput {
             status = calls.load(L, LibraryChunks.OUTPUT, "=ljasync.output", "b");
             if (status == LUA_OK) {
                 calls.useLibraryEnvironment(L);
-                // The functions hold `output`, and the state's Java object holds them: so the lifetime, which
-                // must not reach that object, holds `output` only weakly.
+                // The state's Java object holds these functions, and they hold `output`, whose consumer may hold
+                // that object: so the lifetime, which must not reach it, holds `output` only weakly (afterClose).
                 functions.pushPrivate(L, options.output().describe(), args -> output.run(output.out, args));
                 functions.pushPrivate(L, options.errorOutput().describe(), args -> output.run(output.err, args));
             }
