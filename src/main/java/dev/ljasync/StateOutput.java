@@ -7,6 +7,7 @@ import dev.ljasync.internal.StateLifetime;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;
+import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -95,7 +96,7 @@ final class StateOutput {
             if (status == LUA_OK) {
                 calls.useLibraryEnvironment(L);
                 // The state's Java object holds these functions, and they hold `output`, whose consumer may hold
-                // that object: so the lifetime, which must not reach it, holds `output` only weakly (afterClose).
+                // that object: so the lifetime, which must not reach it, holds `output` only weakly (below).
                 functions.pushPrivate(L, options.output().describe(), args -> output.run(output.out, args));
                 functions.pushPrivate(L, options.errorOutput().describe(), args -> output.run(output.err, args));
             }
@@ -109,7 +110,13 @@ final class StateOutput {
             throw calls.failure(L, status, "setting up the state's output");
         }
         lua_settop(L, 0);
-        lifetime.afterClose(output, StateOutput::close);
+        WeakReference<StateOutput> weak = new WeakReference<>(output);
+        lifetime.afterClose(() -> {
+            StateOutput left = weak.get(); // gone when the collector closes the state: its last partial line too
+            if (left != null) {
+                left.close();
+            }
+        });
     }
 
     /** The body of both Java functions: (operation, strings...), as output.lua calls them. */

@@ -9,7 +9,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.function.Consumer;
 import java.util.function.ToIntBiFunction;
 
 import static dev.ljasync.internal.LuaNative.*;
@@ -50,7 +49,7 @@ public final class StateLifetime implements Runnable {
     private volatile Arena stubs;
     private Cleaner.Cleanable cleanable;
     private volatile boolean freed;
-    private volatile Runnable afterClose = () -> {};
+    private final Queue<Runnable> afterClose = new ConcurrentLinkedQueue<>();
 
     /**
      * Makes this object free {@code L}, whose allocator is {@code limit} (or null: none). Called once, by the thread
@@ -86,19 +85,12 @@ public final class StateLifetime implements Runnable {
     }
 
     /**
-     * Runs {@code action} on {@code target} once {@code lua_close} has returned (its finalizers may still use
-     * {@code target}), if {@code target} is still reachable then: it is held only weakly, so that it may lead back
-     * to the state's Java object; when the collector closes the state it is usually gone, and nothing runs. Called
-     * once, by the thread making the state.
+     * Runs {@code action} once {@code lua_close} has returned (its finalizers may still need what the action
+     * frees), whoever closes the state; in the order given. Like everything here, the action must not lead back to
+     * the state's Java object. What it throws is ignored. Called by the thread making the state.
      */
-    public <T> void afterClose(T target, Consumer<T> action) {
-        WeakReference<T> weak = new WeakReference<>(target);
-        afterClose = () -> {
-            T t = weak.get();
-            if (t != null) {
-                action.accept(t);
-            }
-        };
+    public void afterClose(Runnable action) {
+        afterClose.add(action);
     }
 
     /** Frees the state once {@code owner}, the state's Java object, is unreachable (if not freed before). */
@@ -180,7 +172,13 @@ public final class StateLifetime implements Runnable {
                 limit.enforce(true); // the __gc finalizers lua_close runs stay within the limit: it catches errors
             }
             lua_close(state); // finalizers may still call the stubs (the allocator above all): close them after
-            afterClose.run();
+            for (Runnable action : afterClose) {
+                try {
+                    action.run();
+                } catch (Throwable ignored) {
+                    // the state is gone: nothing is left to report to, and the stubs must still be freed
+                }
+            }
         }
         if (stubs != null) {
             stubs.close();
