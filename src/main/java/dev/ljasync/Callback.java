@@ -235,7 +235,9 @@ public final class Callback implements AutoCloseable {
          * .libraries(Library.STRING, Library.MATH))} runs untrusted code that sees no FFI, io, os, debug or
          * {@code require}. The library's own Lua code still uses the FFI, string, table and jit libraries in each
          * state, out of user code's reach. What it cannot hide is in the signature: pointer parameters arrive as
-         * FFI pointers (cdata) that Lua code can read and write through, as C code could.
+         * FFI pointers (cdata) that Lua code can read and write through, as C code could. The states share the
+         * builder's {@link LuaState.Builder#output(java.util.function.Consumer) output} sinks, which calls on
+         * several threads may then write to at once (each state hands a consumer whole lines of its own).
          *
          * @param options the state choices; later changes to it do not affect this builder
          * @return this builder

@@ -7,6 +7,7 @@ import dev.ljasync.internal.MemoryLimit;
 import dev.ljasync.internal.StateLifetime;
 import dev.ljasync.internal.StateLock;
 
+import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
@@ -19,6 +20,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 import static dev.ljasync.internal.LuaNative.*;
@@ -90,6 +92,24 @@ import static dev.ljasync.internal.LuaNative.*;
  * String)}) or from a function of the application ({@link Builder#modules(java.util.function.Function)}), searched
  * in the order given, after {@code package.preload} and before Lua's files. They need {@link Library#PACKAGE}.
  *
+ * <h2>Output</h2>
+ * Lua code's {@code print}, {@code io.write} and {@code io.stdout} write to the state's output, and
+ * {@code io.stderr} to its error output: Java sinks, never the process's C stdout and stderr. They are
+ * {@code System.out} and {@code System.err} as they are when written to (so {@link System#setOut} takes effect at
+ * once), or what {@link Builder#output(PrintStream)}, {@link Builder#output(Consumer)} and their
+ * {@code errorOutput} twins chose; a callback's states and a thread's have the sinks of their
+ * {@code stateOptions}. A {@link PrintStream} gets the bytes as Lua code wrote them (Lua strings are bytes: they are
+ * not decoded), each {@code print} or {@code write} in one {@code write(byte[], int, int)}, so the lines of Lua code
+ * printing on several threads at once are never mixed; a {@code Consumer<String>} gets whole lines. {@code print}
+ * converts its arguments with the global {@code tostring} of the moment, as LuaJIT's does. With the io library,
+ * {@code io.stdout} and {@code io.stderr} are stand-ins that {@code io.type} calls {@code "file"}: {@code write},
+ * {@code flush}, {@code setvbuf} (checked, then without effect: nothing is buffered on the way) and {@code close}
+ * (refused, as for a standard file) work, {@code read}, {@code lines} and {@code seek} raise an error.
+ * {@code io.output()} is {@code io.stdout} until {@code io.output(file or name)} sends {@code io.write} to a real
+ * file. A sink that throws makes a Lua error that names it (uncaught, a {@link LuaException.Kind#JAVA} error with
+ * the exception as its cause). A {@code __gc} finalizer that prints while {@link #close()} runs reaches the sink;
+ * one in a state that the garbage collector closes fails, as the Java functions it calls do.
+ *
  * <h2>Interruption</h2>
  * A state opened with {@link Builder#interruptible(boolean) interruptible(true)} can be stopped: {@link #interrupt()}
  * from another thread, or its {@link Builder#timeLimit(Duration) time limit}, ends the running call with a
@@ -123,7 +143,10 @@ public final class LuaState implements AutoCloseable {
         PACKAGE("package"),
         /** {@code table}. */
         TABLE("table"),
-        /** {@code io}: files and processes. */
+        /**
+         * {@code io}: files and processes; its {@code io.stdout} and {@code io.stderr} write to the state's output
+         * (see "Output" in the class documentation).
+         */
         IO("io"),
         /**
          * {@code os}: time, environment, files, processes ({@code os.execute}). {@code os.exit} raises a
@@ -208,7 +231,8 @@ public final class LuaState implements AutoCloseable {
     /** What a state is opened with: the choices of a {@link Builder}, at one moment. */
     record Options(Set<Library> libraries, long memoryLimit, boolean bytecode, boolean nativeModules,
                    boolean processExit, boolean interruptible, long timeLimitNanos,
-                   List<JavaModules.Source> modules, boolean javaClasses) {}
+                   List<JavaModules.Source> modules, boolean javaClasses, StateOutput.Sink output,
+                   StateOutput.Sink errorOutput) {}
 
     /**
      * Chooses what a new {@link LuaState} has. Not thread-safe; each {@link #open()} makes a new state.
@@ -229,6 +253,8 @@ public final class LuaState implements AutoCloseable {
         private Duration timeLimit = Duration.ZERO;
         private final List<JavaModules.Source> modules = new ArrayList<>();
         private boolean javaClasses;
+        private StateOutput.Sink output = StateOutput.Sink.STANDARD_OUTPUT;
+        private StateOutput.Sink errorOutput = StateOutput.Sink.STANDARD_ERROR;
 
         private Builder() {}
 
@@ -427,6 +453,65 @@ public final class LuaState implements AutoCloseable {
         }
 
         /**
+         * Sends the state's output ({@code print}, {@code io.write}, {@code io.stdout}) to {@code stream} instead of
+         * {@code System.out}: the bytes as Lua code wrote them, one {@code write(byte[], int, int)} for each
+         * {@code print} or {@code write}, and {@code flush()} for {@code io.stdout:flush()} and once more when the
+         * state closes, if it wrote since. A {@code PrintStream} does not throw for a failed write (it keeps the
+         * error for {@link PrintStream#checkError()}); one that does throw makes a Lua error in the code that wrote.
+         * See "Output" in the class documentation.
+         *
+         * @param stream where the output goes
+         * @return this builder
+         */
+        public Builder output(PrintStream stream) {
+            this.output = StateOutput.Sink.of(stream, false);
+            return this;
+        }
+
+        /**
+         * Sends the state's output ({@code print}, {@code io.write}, {@code io.stdout}) to {@code lines}, one whole
+         * line at a time, without its line break ({@code "\n"} or {@code "\r\n"}), decoded as UTF-8 with
+         * malformed bytes replaced by U+FFFD; a last line without a line break is handed on by
+         * {@code io.stdout:flush()} and by {@link LuaState#close()} (a state that the garbage collector closes drops
+         * it), after the {@code __gc} finalizers have run. {@code lines} is called on the thread that runs the
+         * Lua code, with the state's lock held: when states share it (a callback's pool, states opened from one
+         * builder) it may be called from several threads at once, so it must be thread-safe, and it should not wait
+         * for another state. An exception it throws is a Lua error in the code that wrote (at close, where no Lua
+         * code is left to tell, it is ignored). See "Output" in the class documentation.
+         *
+         * @param lines what takes each line
+         * @return this builder
+         */
+        public Builder output(Consumer<String> lines) {
+            this.output = StateOutput.Sink.of(lines, false);
+            return this;
+        }
+
+        /**
+         * Sends the state's error output ({@code io.stderr}) to {@code stream} instead of {@code System.err}; as
+         * {@link #output(PrintStream)}.
+         *
+         * @param stream where the error output goes
+         * @return this builder
+         */
+        public Builder errorOutput(PrintStream stream) {
+            this.errorOutput = StateOutput.Sink.of(stream, true);
+            return this;
+        }
+
+        /**
+         * Sends the state's error output ({@code io.stderr}) to {@code lines}, one whole line at a time; as
+         * {@link #output(Consumer)}.
+         *
+         * @param lines what takes each line
+         * @return this builder
+         */
+        public Builder errorOutput(Consumer<String> lines) {
+            this.errorOutput = StateOutput.Sink.of(lines, true);
+            return this;
+        }
+
+        /**
          * These choices, for a state that another object opens (a callback's, a thread's).
          *
          * @throws IllegalArgumentException when Java modules are given without {@link Library#PACKAGE}
@@ -438,7 +523,7 @@ public final class LuaState implements AutoCloseable {
             }
             return new Options(EnumSet.copyOf(libraries), memoryLimit, bytecode, nativeModules, processExit,
                     interruptible || !timeLimit.isZero(), Interruption.nanos(timeLimit), List.copyOf(modules),
-                    javaClasses);
+                    javaClasses, output, errorOutput);
         }
 
         /**
@@ -494,12 +579,13 @@ public final class LuaState implements AutoCloseable {
             registerRef = helpers[3];
             typedCalls = new TypedCalls(calls, lifetime, lookupRef);
             javaFunctions = new JavaFunctions(calls, lifetime, registerRef);
-            values.objects().attach((L, name, function) -> javaFunctions.pushPermanentClosure(L, name, function::call),
+            values.objects().attach((L, name, function) -> javaFunctions.pushPrivate(L, "Java function '" + name + "'", function::call),
                     lifetime, helpers[4], options.javaClasses());
             if (options.javaClasses()) {
                 values.objects().openJavaLibrary(state);
             }
             JavaModules.install(this, calls, javaFunctions, options.modules());
+            StateOutput.install(calls, javaFunctions, lifetime, options);
         } catch (RuntimeException | Error e) {
             lifetime.free();
             throw e;

@@ -279,9 +279,11 @@ public final class LuaThread implements AutoCloseable {
         /**
          * Opens the thread's state with the choices of a {@link LuaState.Builder}, taken now: its libraries, memory
          * limit, and whether Lua's loaders take bytecode, native modules load and {@code os.exit} ends the process
-         * (it ends the thread {@link Status#FAILED} with a {@link LuaException.Kind#EXIT} error by default), and the
-         * modules it gives {@code require} from Java ({@link LuaState.Builder#module}). The default is every
-         * library; see {@link Callback.Builder#stateOptions(LuaState.Builder)} for what a sandbox keeps.
+         * (it ends the thread {@link Status#FAILED} with a {@link LuaException.Kind#EXIT} error by default), the
+         * modules it gives {@code require} from Java ({@link LuaState.Builder#module}), and where its output goes
+         * ({@link LuaState.Builder#output(java.io.PrintStream)}: a last partial line reaches a consumer of lines
+         * before {@link #join()} returns). The default is every library; see
+         * {@link Callback.Builder#stateOptions(LuaState.Builder)} for what a sandbox keeps.
          *
          * @param options the state choices; later changes to it do not affect this builder
          * @return this builder

@@ -44,6 +44,12 @@ class ReadmeExampleTest {
                     "20 15 DEAD")),
             Map.entry("ReadmeObjects", List.of("[java, lua] 2 true", "objects:4: no method 'hashCode' on"
                     + " java.lang.Object", "[42]")),
+            Map.entry("ReadmeOutput", List.of(
+                    "hello from\tLua 5.1",
+                    "and from io.write",
+                    "to io.stderr",
+                    "[one line, and a last]",
+                    "called with 7")),
             Map.entry("ReadmeSandbox", List.of(
                     "[nil, nil, nil]",
                     "attempt to load a binary chunk: this state loads Lua source only (LuaJIT does not verify"

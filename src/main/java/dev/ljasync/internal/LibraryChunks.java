@@ -37,6 +37,8 @@ public final class LibraryChunks {
     public static final byte[] THREAD = compile("thread.lua", "ljasync.thread");
     /** Puts the searchers of Java modules into {@code package.loaders}, in a state whose builder gave some. */
     public static final byte[] JAVA_MODULES = compile("java_modules.lua", "ljasync.java_modules");
+    /** Run in every state after {@link #SANDBOX}: print and io's standard files write to Java sinks. */
+    public static final byte[] OUTPUT = compile("output.lua", "ljasync.output");
 
     /**
      * A module that every state with the package library can {@code require}: its loader is called with the

@@ -49,6 +49,7 @@ public final class StateLifetime implements Runnable {
     private volatile Arena stubs;
     private Cleaner.Cleanable cleanable;
     private volatile boolean freed;
+    private final Queue<Runnable> afterClose = new ConcurrentLinkedQueue<>();
 
     /**
      * Makes this object free {@code L}, whose allocator is {@code limit} (or null: none). Called once, by the thread
@@ -81,6 +82,15 @@ public final class StateLifetime implements Runnable {
             T t = weak.get();
             return t == null ? 0 : body.applyAsInt(t, L);
         }, stubs());
+    }
+
+    /**
+     * Runs {@code action} once {@code lua_close} has returned (its finalizers may still need what the action
+     * frees), whoever closes the state; in the order given. Like everything here, the action must not lead back to
+     * the state's Java object. What it throws is ignored. Called by the thread making the state.
+     */
+    public void afterClose(Runnable action) {
+        afterClose.add(action);
     }
 
     /** Frees the state once {@code owner}, the state's Java object, is unreachable (if not freed before). */
@@ -163,6 +173,13 @@ public final class StateLifetime implements Runnable {
                 limit.enforce(true); // the __gc finalizers lua_close runs stay within the limit: it catches errors
             }
             lua_close(state); // finalizers may still call the stubs (the allocator above all): close them after
+            for (Runnable action : afterClose) {
+                try {
+                    action.run();
+                } catch (Throwable ignored) {
+                    // the state is gone: nothing is left to report to, and the stubs must still be freed
+                }
+            }
         }
         if (stubs != null) {
             stubs.close();
