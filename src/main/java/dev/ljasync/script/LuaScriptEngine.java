@@ -75,6 +75,23 @@ public final class LuaScriptEngine extends AbstractScriptEngine implements Invoc
         });
     }
 
+    /**
+     * Writes a line of the state's output (or error output) to the writer of the context of the eval or call that
+     * runs on this thread, or of the engine's context.
+     */
+    void writeLine(boolean error, String line) {
+        ScriptContext current = active.get();
+        ScriptContext target = current != null ? current : context;
+        java.io.Writer writer = error ? target.getErrorWriter() : target.getWriter();
+        try {
+            writer.write(line);
+            writer.write('\n');
+            writer.flush();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** An engine over {@code state}, which it owns. */
     static LuaScriptEngine over(LuaScriptEngineFactory factory, LuaState state) {
         try {

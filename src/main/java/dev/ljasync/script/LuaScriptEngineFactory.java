@@ -163,12 +163,20 @@ public final class LuaScriptEngineFactory implements ScriptEngineFactory {
     }
 
     /**
-     * A new engine whose state {@code state} opens: chosen libraries, a memory or time limit.
+     * A new engine whose state {@code state} opens: chosen libraries, a memory or time limit. The engine sets the
+     * builder's output and error output: Lua's {@code print}, {@code io.write} and {@code io.stderr} write to the
+     * writer and error writer of the context of the eval or call that runs, one line at a time, as JSR-223 asks.
      *
      * @param state the builder of the engine's state
      * @return the engine, open until {@link LuaScriptEngine#close()}
      */
     public LuaScriptEngine getScriptEngine(LuaState.Builder state) {
-        return LuaScriptEngine.over(this, state.open());
+        // the engine does not exist before its state: the sinks find it once it does
+        java.util.concurrent.atomic.AtomicReference<LuaScriptEngine> made = new java.util.concurrent.atomic
+                .AtomicReference<>();
+        state.output(line -> made.get().writeLine(false, line)).errorOutput(line -> made.get().writeLine(true, line));
+        LuaScriptEngine engine = LuaScriptEngine.over(this, state.open());
+        made.set(engine);
+        return engine;
     }
 }

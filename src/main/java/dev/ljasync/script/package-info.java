@@ -32,9 +32,9 @@
  * Values convert as for {@link dev.ljasync.LuaState}, every one: a table reads as a {@link dev.ljasync.LuaTable}
  * copy, a function, coroutine, userdata or cdata as a {@link dev.ljasync.LuaValue};
  * {@link dev.ljasync.script.LuaScriptEngine#reference(String)} gives a live reference to a global. A Map, List or
- * array in the bindings becomes a table; any other Java object is refused (with {@code IllegalArgumentException}
- * naming the binding) until the library passes Java objects to Lua as userdata. Lua's {@code print} writes to the
- * process's standard output, not to the context's writer.
+ * array in the bindings becomes a table, and any other Java object a Java object in Lua, which comes back as
+ * itself. Lua's {@code print} and {@code io.write} write to the writer of the context of the eval or call that runs
+ * ({@link javax.script.ScriptContext#getWriter()}), {@code io.stderr} to its error writer, a line at a time.
  *
  * <p>Threading: an eval, {@code invokeFunction}, {@code invokeMethod} and each binding's read or write hold the
  * engine's lock, so the steps of an eval with bindings of its own (copy in, run, copy back) are atomic for other

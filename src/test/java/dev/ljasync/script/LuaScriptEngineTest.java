@@ -269,6 +269,22 @@ class LuaScriptEngineTest {
     }
 
     @Test
+    void shouldPrintToTheContextsWriters() throws Exception {
+        java.io.StringWriter out = new java.io.StringWriter(), err = new java.io.StringWriter();
+        engine.getContext().setWriter(out);
+        engine.getContext().setErrorWriter(err);
+        engine.eval("print('hello', 42) io.write('no break yet ') io.write('now\\n') io.stderr:write('oops\\n')");
+        assertEquals("hello\t42\nno break yet now\n", out.toString());
+        assertEquals("oops\n", err.toString());
+        java.io.StringWriter own = new java.io.StringWriter();
+        javax.script.SimpleScriptContext context = new javax.script.SimpleScriptContext();
+        context.setWriter(own);
+        engine.eval("print('to my own context')", context);
+        assertEquals("to my own context\n", own.toString());
+        assertEquals("hello\t42\nno break yet now\n", out.toString(), "the engine's writer got nothing more");
+    }
+
+    @Test
     void shouldRefuseABindingWithNoLuaValueNamingIt() {
         Object thing = new Object();
         engine.put("thing", thing);
