@@ -21,7 +21,7 @@ final class LuaValues implements JavaValues.Bridge {
 
     /** values.lua's helpers, in the order it returns them. */
     static final int INDEX = 0, NEWINDEX = 1, LENGTH = 2, RESUME = 3, STATUS = 4, COROUTINE = 5, CDATA_KIND = 6,
-            INT64_FROM = 7, HELPERS = 8;
+            INT64_FROM = 7, NUMBERS = 8, HELPERS = 9;
 
     private final WeakReference<LuaState> owner;
     private final StateLifetime lifetime;
@@ -101,6 +101,7 @@ final class LuaValues implements JavaValues.Bridge {
         pushHelper(L, CDATA_KIND);
         lua_pushvalue(L, idx);
         lua_pushlightuserdata(L, bits);
+        boolean paused = gcPause(L); // no finalizer may run while a table that holds the value is being read
         try {
             if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
                 return null;
@@ -109,6 +110,26 @@ final class LuaValues implements JavaValues.Bridge {
             long value = bits.get(JAVA_LONG, 0);
             return kind == 1 ? (Object) value : kind == 2 ? JavaValues.unsigned(value) : null;
         } finally {
+            gcResume(L, paused);
+            lua_settop(L, top);
+        }
+    }
+
+    @Override
+    public boolean numbers(MemorySegment L, int idx, long n, MemorySegment into) {
+        int top = lua_gettop(L);
+        if (!lua_checkstack(L, 5)) {
+            return false;
+        }
+        pushHelper(L, NUMBERS);
+        lua_pushvalue(L, idx);
+        lua_pushlightuserdata(L, into);
+        lua_pushnumber(L, n);
+        boolean paused = gcPause(L); // as in integer: the table is being read
+        try {
+            return lua_pcall(L, 3, 1, 0) == LUA_OK && lua_toboolean(L, -1);
+        } finally {
+            gcResume(L, paused);
             lua_settop(L, top);
         }
     }

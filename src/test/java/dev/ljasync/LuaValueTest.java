@@ -76,6 +76,33 @@ class LuaValueTest {
     }
 
     @Test
+    void largeArraysOfNumbersCopyExactlyAndAnythingElseInThemIsKept() {
+        try (LuaState lua = LuaState.open()) {
+            LuaTable numbers = (LuaTable) lua.run("local t = {} for i = 1, 1000 do t[i] = i % 7 == 0 and i + 0.5"
+                    + " or i end t[3] = -0.0 t[4] = 0/0 t[5] = 2^60 return t")[0];
+            assertEquals(1000, numbers.size());
+            assertEquals(1L, numbers.get(1L));
+            assertEquals(7.5, numbers.get(7L));
+            assertEquals(-0.0, numbers.get(3L));
+            assertTrue(Double.isNaN((Double) numbers.get(4L)));
+            assertEquals(1L << 60, numbers.get(5L));
+            assertEquals(List.of(1L, 2L), numbers.toList().subList(0, 2));
+            // each of these is a table of numbers but for one thing, which must arrive too
+            Object[] r = lua.run("""
+                    local function seq() local t = {} for i = 1, 100 do t[i] = i end return t end
+                    local a, b, c, d = seq(), seq(), seq(), seq()
+                    a.name = 'extra'; b[50] = 'fifty'; c[0] = 'zero'; d[200] = 200
+                    return a, b, c, d""");
+            assertEquals("extra", ((LuaTable) r[0]).get("name"));
+            assertEquals(101, ((LuaTable) r[0]).size());
+            assertEquals("fifty", ((LuaTable) r[1]).get(50L));
+            assertEquals("zero", ((LuaTable) r[2]).get(0L));
+            assertEquals(200L, ((LuaTable) r[3]).get(200L));
+            assertEquals(101, ((LuaTable) r[3]).size());
+        }
+    }
+
+    @Test
     void mapsListsAndArraysGoIntoLuaAsTables() {
         try (LuaState lua = LuaState.open()) {
             Map<String, Object> m = new LinkedHashMap<>();

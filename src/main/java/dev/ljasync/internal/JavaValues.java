@@ -53,6 +53,12 @@ public final class JavaValues {
         Object integer(MemorySegment L, int idx);
 
         /**
+         * Whether the table at absolute index {@code idx} is exactly the sequence of {@code n} numbers, with no other
+         * key; if so, the numbers are written as doubles to {@code into} ({@code n * 8} bytes).
+         */
+        boolean numbers(MemorySegment L, int idx, long n, MemorySegment into);
+
+        /**
          * Pushes an {@code int64_t} cdata (a {@code uint64_t} one when {@code unsigned}) with these bits.
          *
          * @throws IllegalArgumentException when the state cannot make one (it has no FFI)
@@ -74,6 +80,10 @@ public final class JavaValues {
             return null;
         }
 
+        public boolean numbers(MemorySegment L, int idx, long n, MemorySegment into) {
+            return false;
+        }
+
         public void pushInteger(MemorySegment L, long bits, boolean unsigned) {
             throw new IllegalArgumentException("an int64_t cannot be made here");
         }
@@ -82,7 +92,7 @@ public final class JavaValues {
     private final MemorySegment scratch;
     private final MemorySegment length;
     private final CharsetDecoder utf8 = utf8Decoder();
-    private Bridge bridge = NONE;
+    Bridge bridge = NONE;
     private final JavaObjects objects = new JavaObjects(this);
 
     /** Scratch memory comes from {@code arena}, which must outlive this object. */

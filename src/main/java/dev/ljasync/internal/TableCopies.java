@@ -2,6 +2,7 @@ package dev.ljasync.internal;
 
 import dev.ljasync.LuaTable;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.reflect.Array;
 import java.util.ArrayDeque;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 import static dev.ljasync.internal.LuaNative.*;
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 
 /**
  * The tables of {@link JavaValues}: a Lua table copied to a {@link LuaTable}, and a Java Map, List or array pushed as
@@ -23,6 +25,9 @@ final class TableCopies {
     private TableCopies() {}
 
     /** A copy of one table (and those it holds) to Java: each Lua table once, by its address. */
+    /** From this length on, a table of numbers alone is read in one call (see {@link JavaValues.Bridge#numbers}). */
+    private static final long NUMBERS_AT_ONCE = 32;
+
     static final class Copy {
         private final JavaValues values;
         private final MemorySegment L;
@@ -41,6 +46,20 @@ final class TableCopies {
                     : type == LUA_TTABLE ? table(idx, depth) : values.toJava(L, idx);
         }
 
+        /** Fills {@code table} from a table of numbers alone, and says so; false (and nothing put) otherwise. */
+        private boolean numbers(int idx, long length, LuaTable table) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment doubles = arena.allocate(JAVA_DOUBLE, length);
+                if (!values.bridge.numbers(L, idx, length, doubles)) {
+                    return false;
+                }
+                for (long i = 0; i < length; i++) {
+                    table.put(i + 1, JavaValues.number(doubles.getAtIndex(JAVA_DOUBLE, i)));
+                }
+                return true;
+            }
+        }
+
         LuaTable table(int idx, int depth) {
             long address = lua_topointer(L, idx);
             LuaTable table = copied.get(address);
@@ -54,8 +73,12 @@ final class TableCopies {
             if (!lua_checkstack(L, 3)) {
                 throw new IllegalArgumentException("the Lua stack is full");
             }
-            table = new LuaTable((int) Math.min(lua_objlen(L, idx), 1 << 20));
+            long length = lua_objlen(L, idx);
+            table = new LuaTable((int) Math.min(length, 1 << 20));
             copied.put(address, table);
+            if (length >= NUMBERS_AT_ONCE && length <= 1 << 24 && numbers(idx, length, table)) {
+                return table;
+            }
             int top = lua_gettop(L);
             int key = top + 1, value = top + 2;
             lua_pushnil(L);

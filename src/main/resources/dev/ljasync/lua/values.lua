@@ -40,7 +40,7 @@ local function coroutine_of(f)
   return create(f)
 end
 
-local cdata_kind, int64_from
+local cdata_kind, int64_from, numbers
 if ffi then
   local istype, cast = ffi.istype, ffi.cast
   local int64_t, uint64_t = ffi.typeof("int64_t"), ffi.typeof("uint64_t")
@@ -63,6 +63,24 @@ if ffi then
     end
     return cast(int64_p, address)[0]
   end
+  -- Whether t is exactly the sequence t[1..n] of numbers, with no other key; if so its numbers are at address (the
+  -- copy of a large array in one call, not a few calls from Java for each element). Raw, as copies are.
+  local double_p, rawget, next = ffi.typeof("double *"), rawget, next
+  numbers = function(t, address, n)
+    local p = cast(double_p, address)
+    for i = 1, n do
+      local v = rawget(t, i)
+      if type(v) ~= "number" then
+        return false
+      end
+      p[i - 1] = v
+    end
+    local count = 0
+    for _ in next, t do
+      count = count + 1
+    end
+    return count == n
+  end
 else
   cdata_kind = function()
     return 0
@@ -70,6 +88,9 @@ else
   int64_from = function()
     error("a Java long beyond 2^53 becomes an int64_t cdata, and this state has no FFI library", 0)
   end
+  numbers = function()
+    return false
+  end
 end
 
-return index, newindex, length, resume_from_java, status, coroutine_of, cdata_kind, int64_from
+return index, newindex, length, resume_from_java, status, coroutine_of, cdata_kind, int64_from, numbers
