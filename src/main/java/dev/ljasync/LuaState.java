@@ -64,9 +64,10 @@ import static dev.ljasync.internal.LuaNative.*;
  * {@code byte}, {@code double}, {@code float} (or their boxes) only when its value fits exactly, a whole number
  * fitting them best in that order; a string fits {@code String}, then {@code CharSequence}, then {@code byte[]} (its
  * UTF-8 bytes), and {@code char} when it has one character; a boolean fits {@code boolean}; nil fits any reference
- * type; and any value fits a reference type it is an instance of ({@code Object}, {@code Number}, a Java object's
- * class), loosest of all. Ties go to the first overload in a fixed order (by the parameter types' names); varargs
- * take their array as one argument. The result converts back by the rule above (a {@code char} as a one-character
+ * type; a sequence table fits a {@code List} or an array whose elements all fit, and a Lua function or table an
+ * interface (as a {@link LuaValue#proxy proxy}); and any value fits a reference type it is an instance of
+ * ({@code Object}, {@code Number}, a Java object's class), loosest of all. Ties go to the first overload in a fixed
+ * order (by the parameter types' names); a varargs method takes its trailing arguments one by one, or an array. The result converts back by the rule above (a {@code char} as a one-character
  * string, void as no result). An exception the method throws is a Lua error naming the class, method and exception,
  * as a Java function's is ({@code "Java function 'java.util.List.get' threw java.lang.IndexOutOfBoundsException:
  * ..."}), with the exception as the {@link LuaException}'s cause. Methods are bound once per class through

@@ -244,6 +244,16 @@ class LuaValueTest {
         }
     }
 
+    @Test
+    void varargsMethodsTakeTheirTrailingArgumentsOneByOne() {
+        try (LuaState lua = LuaState.builder().javaClasses(true).open()) {
+            assertArrayEquals(new Object[] {"5-x", "a/b/c", "a/b", "none"}, lua.run("""
+                    local S = java.import("java.lang.String")
+                    return S.format("%d-%s", 5, "x"), S.join("/", "a", "b", "c"), S.join("/", {"a", "b"}),
+                      S.format("none")"""));
+        }
+    }
+
     interface Listener {
         int event(int n);
 

@@ -159,9 +159,11 @@ final class JavaMembers {
         final MethodHandle spread;
         final boolean isVoid;
         final int first; // 1 when args[0] is the receiver
+        final boolean varargs;
 
         Overload(Executable e, MethodHandle handle, boolean hasReceiver) {
             this.parameters = e.getParameterTypes();
+            this.varargs = e.isVarArgs();
             StringJoiner s = new StringJoiner(", ", (e instanceof Constructor ? "new" : e.getName()) + "(", ")");
             for (Class<?> p : parameters) {
                 s.add(p.getTypeName());
@@ -169,17 +171,39 @@ final class JavaMembers {
             this.signature = s.toString();
             this.isVoid = handle.type().returnType() == void.class;
             int count = handle.type().parameterCount();
-            this.spread = handle.asType(MethodType.genericMethodType(count)).asSpreader(Object[].class, count);
+            // fixed arity: a varargs handle would collect the array it is given into another one
+            this.spread = handle.asFixedArity().asType(MethodType.genericMethodType(count)).asSpreader(Object[].class, count);
             this.first = hasReceiver ? 1 : 0;
         }
 
-        /** How closely {@code args} fit: 0 is exact, higher is looser; -1 when one does not convert. */
+        /**
+         * How closely {@code args} fit: 0 is exact, higher is looser; -1 when one does not convert. A varargs method
+         * also takes its trailing arguments one by one (as Java source passes them), a little looser than an array.
+         */
         int fit(Object[] args) {
-            if (args.length != parameters.length + first) {
+            int direct = args.length == parameters.length + first ? fit(args, parameters.length) : -1;
+            if (direct >= 0 || !varargs || args.length < parameters.length - 1 + first) {
+                return direct;
+            }
+            int fixed = fit(args, parameters.length - 1);
+            if (fixed < 0) {
                 return -1;
             }
+            Class<?> component = parameters[parameters.length - 1].getComponentType();
+            int total = fixed + 1;
+            for (int i = parameters.length - 1 + first; i < args.length; i++) {
+                int cost = LuaToJava.fit(args[i], component);
+                if (cost < 0) {
+                    return -1;
+                }
+                total += cost;
+            }
+            return total;
+        }
+
+        private int fit(Object[] args, int count) {
             int total = 0;
-            for (int i = 0; i < parameters.length; i++) {
+            for (int i = 0; i < count; i++) {
                 int cost = LuaToJava.fit(args[i + first], parameters[i]);
                 if (cost < 0) {
                     return -1;
@@ -190,11 +214,27 @@ final class JavaMembers {
         }
 
         Object call(Object[] args) throws Throwable {
+            if (varargs && (args.length != parameters.length + first || fit(args, parameters.length) < 0)) {
+                args = packed(args);
+            }
             for (int i = 0; i < parameters.length; i++) {
                 args[i + first] = LuaToJava.convert(args[i + first], parameters[i]);
             }
             Object result = (Object) spread.invokeExact(args);
             return isVoid ? NO_RESULTS : new Object[] {result};
+        }
+
+        /** The arguments with the trailing ones gathered into the varargs array. */
+        private Object[] packed(Object[] args) {
+            int fixed = parameters.length - 1 + first;
+            Class<?> component = parameters[parameters.length - 1].getComponentType();
+            Object array = java.lang.reflect.Array.newInstance(component, args.length - fixed);
+            for (int i = fixed; i < args.length; i++) {
+                java.lang.reflect.Array.set(array, i - fixed, LuaToJava.convert(args[i], component));
+            }
+            Object[] all = Arrays.copyOf(args, fixed + 1);
+            all[fixed] = array;
+            return all;
         }
     }
 
