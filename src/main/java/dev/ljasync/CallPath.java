@@ -1,19 +1,19 @@
 package dev.ljasync;
 
-import dev.ljasync.internal.Interruption;
-import dev.ljasync.internal.JavaValues;
-import dev.ljasync.internal.LibraryChunks;
-import dev.ljasync.internal.MemoryLimit;
-import dev.ljasync.internal.StackGuard;
-import dev.ljasync.internal.StateLifetime;
-import dev.ljasync.internal.StateLock;
+import dev.ljasync.internal.lua.Interruption;
+import dev.ljasync.internal.values.JavaValues;
+import dev.ljasync.internal.lua.LibraryChunks;
+import dev.ljasync.internal.lua.MemoryLimit;
+import dev.ljasync.internal.lua.StackGuard;
+import dev.ljasync.internal.lua.StateLifetime;
+import dev.ljasync.internal.lua.StateLock;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Reference;
 import java.util.HashMap;
 
-import static dev.ljasync.internal.LuaNative.*;
+import static dev.ljasync.internal.lua.LuaNative.*;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**

@@ -1,7 +1,7 @@
 package dev.ljasync;
 
-import dev.ljasync.internal.Interruption;
-import dev.ljasync.internal.JavaValues;
+import dev.ljasync.internal.lua.Interruption;
+import dev.ljasync.internal.values.JavaValues;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.Linker;

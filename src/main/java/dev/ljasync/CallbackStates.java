@@ -1,8 +1,8 @@
 package dev.ljasync;
 
-import dev.ljasync.internal.Failures;
-import dev.ljasync.internal.Interruption;
-import dev.ljasync.internal.Ownership;
+import dev.ljasync.internal.lua.Failures;
+import dev.ljasync.internal.lua.Interruption;
+import dev.ljasync.internal.sync.Ownership;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,7 +1,7 @@
 package dev.ljasync;
 
-import dev.ljasync.internal.CSignature;
-import dev.ljasync.internal.CType;
+import dev.ljasync.internal.signature.CSignature;
+import dev.ljasync.internal.signature.CType;
 
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemoryLayout;

@@ -1,8 +1,8 @@
 package dev.ljasync;
 
-import dev.ljasync.internal.Messages;
-import dev.ljasync.internal.Shared;
-import dev.ljasync.internal.SharedChannel;
+import dev.ljasync.internal.values.Messages;
+import dev.ljasync.internal.sync.Shared;
+import dev.ljasync.internal.sync.SharedChannel;
 
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;

@@ -1,10 +1,10 @@
 package dev.ljasync;
 
-import dev.ljasync.internal.Failures;
-import dev.ljasync.internal.JavaValues;
-import dev.ljasync.internal.MemoryLimit;
-import dev.ljasync.internal.SlotTable;
-import dev.ljasync.internal.StateLifetime;
+import dev.ljasync.internal.lua.Failures;
+import dev.ljasync.internal.values.JavaValues;
+import dev.ljasync.internal.lua.MemoryLimit;
+import dev.ljasync.internal.lua.SlotTable;
+import dev.ljasync.internal.lua.StateLifetime;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -12,7 +12,7 @@ import java.lang.ref.WeakReference;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
-import static dev.ljasync.internal.LuaNative.*;
+import static dev.ljasync.internal.lua.LuaNative.*;
 
 /**
  * The Java functions registered in one state ({@link LuaState#register}): their table, the one upcall stub that runs

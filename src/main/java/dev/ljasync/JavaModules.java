@@ -1,8 +1,8 @@
 package dev.ljasync;
 
-import dev.ljasync.internal.Failures;
-import dev.ljasync.internal.JavaValues;
-import dev.ljasync.internal.LibraryChunks;
+import dev.ljasync.internal.lua.Failures;
+import dev.ljasync.internal.values.JavaValues;
+import dev.ljasync.internal.lua.LibraryChunks;
 
 import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
 
-import static dev.ljasync.internal.LuaNative.*;
+import static dev.ljasync.internal.lua.LuaNative.*;
 
 /**
  * The modules that a {@link LuaState.Builder} gives from Java ({@code module}, {@code modules}), and their setup in

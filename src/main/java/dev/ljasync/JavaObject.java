@@ -1,6 +1,6 @@
 package dev.ljasync;
 
-import dev.ljasync.internal.JavaObjects;
+import dev.ljasync.internal.values.JavaObjects;
 
 import java.lang.invoke.MethodHandles;
 import java.util.Objects;

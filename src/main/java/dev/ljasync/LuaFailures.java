@@ -1,14 +1,14 @@
 package dev.ljasync;
 
-import dev.ljasync.internal.ErrorPosition;
-import dev.ljasync.internal.Interruption;
-import dev.ljasync.internal.JavaValues;
+import dev.ljasync.internal.lua.ErrorPosition;
+import dev.ljasync.internal.lua.Interruption;
+import dev.ljasync.internal.values.JavaValues;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
-import static dev.ljasync.internal.LuaNative.*;
+import static dev.ljasync.internal.lua.LuaNative.*;
 
 /**
  * Turns a failed status of one state into a {@link LuaException}: the message and traceback state.lua's handler

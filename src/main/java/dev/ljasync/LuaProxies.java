@@ -1,6 +1,6 @@
 package dev.ljasync;
 
-import dev.ljasync.internal.LuaToJava;
+import dev.ljasync.internal.values.LuaToJava;
 
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;

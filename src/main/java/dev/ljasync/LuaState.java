@@ -1,11 +1,11 @@
 package dev.ljasync;
 
-import dev.ljasync.internal.Interruption;
-import dev.ljasync.internal.JavaValues;
-import dev.ljasync.internal.LuaNative;
-import dev.ljasync.internal.MemoryLimit;
-import dev.ljasync.internal.StateLifetime;
-import dev.ljasync.internal.StateLock;
+import dev.ljasync.internal.lua.Interruption;
+import dev.ljasync.internal.values.JavaValues;
+import dev.ljasync.internal.lua.LuaNative;
+import dev.ljasync.internal.lua.MemoryLimit;
+import dev.ljasync.internal.lua.StateLifetime;
+import dev.ljasync.internal.lua.StateLock;
 
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
@@ -23,7 +23,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
-import static dev.ljasync.internal.LuaNative.*;
+import static dev.ljasync.internal.lua.LuaNative.*;
 
 /**
  * One LuaJIT {@code lua_State}, owned from Java: thread-safe (calls from several threads are serialized by a lock),

@@ -1,11 +1,11 @@
 package dev.ljasync;
 
-import dev.ljasync.internal.Failures;
-import dev.ljasync.internal.Interruption;
-import dev.ljasync.internal.JavaValues;
-import dev.ljasync.internal.LibraryChunks;
-import dev.ljasync.internal.NativeThreads;
-import dev.ljasync.internal.ThreadResults;
+import dev.ljasync.internal.lua.Failures;
+import dev.ljasync.internal.lua.Interruption;
+import dev.ljasync.internal.values.JavaValues;
+import dev.ljasync.internal.lua.LibraryChunks;
+import dev.ljasync.internal.sync.NativeThreads;
+import dev.ljasync.internal.sync.ThreadResults;
 
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;

@@ -1,14 +1,14 @@
 package dev.ljasync;
 
-import dev.ljasync.internal.JavaValues;
-import dev.ljasync.internal.LibraryChunks;
-import dev.ljasync.internal.StateLifetime;
+import dev.ljasync.internal.values.JavaValues;
+import dev.ljasync.internal.lua.LibraryChunks;
+import dev.ljasync.internal.lua.StateLifetime;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.WeakReference;
 
-import static dev.ljasync.internal.LuaNative.*;
+import static dev.ljasync.internal.lua.LuaNative.*;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**

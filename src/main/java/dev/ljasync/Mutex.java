@@ -1,7 +1,7 @@
 package dev.ljasync;
 
-import dev.ljasync.internal.Shared;
-import dev.ljasync.internal.SharedMutex;
+import dev.ljasync.internal.sync.Shared;
+import dev.ljasync.internal.sync.SharedMutex;
 
 import java.time.Duration;
 

@@ -1,14 +1,14 @@
 package dev.ljasync;
 
-import dev.ljasync.internal.JavaValues;
-import dev.ljasync.internal.LibraryChunks;
+import dev.ljasync.internal.values.JavaValues;
+import dev.ljasync.internal.lua.LibraryChunks;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.List;
 
-import static dev.ljasync.internal.LuaNative.*;
+import static dev.ljasync.internal.lua.LuaNative.*;
 
 /**
  * A callback's state: one pinned entry function with the message handler below it, set up once and then called

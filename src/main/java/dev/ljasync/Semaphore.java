@@ -1,7 +1,7 @@
 package dev.ljasync;
 
-import dev.ljasync.internal.Shared;
-import dev.ljasync.internal.SharedSemaphore;
+import dev.ljasync.internal.sync.Shared;
+import dev.ljasync.internal.sync.SharedSemaphore;
 
 import java.time.Duration;
 

@@ -1,8 +1,8 @@
 package dev.ljasync;
 
-import dev.ljasync.internal.JavaValues;
-import dev.ljasync.internal.LibraryChunks;
-import dev.ljasync.internal.StateLifetime;
+import dev.ljasync.internal.values.JavaValues;
+import dev.ljasync.internal.lua.LibraryChunks;
+import dev.ljasync.internal.lua.StateLifetime;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -12,7 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.function.Consumer;
 
-import static dev.ljasync.internal.LuaNative.*;
+import static dev.ljasync.internal.lua.LuaNative.*;
 
 /**
  * Where the Lua code of one state writes: {@code print}, {@code io.write}, {@code io.stdout} and {@code io.stderr}

@@ -1,16 +1,16 @@
 package dev.ljasync;
 
-import dev.ljasync.internal.FinalizerErrors;
-import dev.ljasync.internal.Interruption;
-import dev.ljasync.internal.LibraryChunks;
-import dev.ljasync.internal.StackGuard;
+import dev.ljasync.internal.lua.FinalizerErrors;
+import dev.ljasync.internal.lua.Interruption;
+import dev.ljasync.internal.lua.LibraryChunks;
+import dev.ljasync.internal.lua.StackGuard;
 
 import java.lang.foreign.MemorySegment;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 
-import static dev.ljasync.internal.LuaNative.*;
+import static dev.ljasync.internal.lua.LuaNative.*;
 
 /**
  * Makes a new {@code lua_State} a state of this library: opens its libraries, runs state.lua (the message handler,

@@ -1,6 +1,6 @@
 package dev.ljasync;
 
-import dev.ljasync.internal.Interruption;
+import dev.ljasync.internal.lua.Interruption;
 
 import java.util.List;
 import java.util.concurrent.CancellationException;

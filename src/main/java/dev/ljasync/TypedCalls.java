@@ -1,8 +1,8 @@
 package dev.ljasync;
 
-import dev.ljasync.internal.JavaValues;
-import dev.ljasync.internal.LibraryChunks;
-import dev.ljasync.internal.StateLifetime;
+import dev.ljasync.internal.values.JavaValues;
+import dev.ljasync.internal.lua.LibraryChunks;
+import dev.ljasync.internal.lua.StateLifetime;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
@@ -10,7 +10,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Supplier;
 
-import static dev.ljasync.internal.LuaNative.*;
+import static dev.ljasync.internal.lua.LuaNative.*;
 
 /**
  * Makes the {@link LuaState#function} handles of one state: looks the function up, binds it to a frame through

@@ -1,6 +1,6 @@
 package dev.ljasync;
 
-import dev.ljasync.internal.SignatureException;
+import dev.ljasync.internal.signature.SignatureException;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

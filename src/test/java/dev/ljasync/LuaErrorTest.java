@@ -1,6 +1,6 @@
 package dev.ljasync;
 
-import dev.ljasync.internal.FinalizerErrors;
+import dev.ljasync.internal.lua.FinalizerErrors;
 
 import org.junit.jupiter.api.Test;
 

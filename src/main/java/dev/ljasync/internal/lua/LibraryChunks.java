@@ -1,0 +1,130 @@
+package dev.ljasync.internal.lua;
+
+import dev.ljasync.internal.sync.SyncUpcalls;
+
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+import static dev.ljasync.internal.lua.LuaNative.*;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+/**
+ * The library's own Lua code, shipped as resources under {@code dev/ljasync/lua/} and compiled once per JVM by the
+ * loaded LuaJIT: states load the bytecode, several times faster than parsing the source again. Also the one
+ * {@code lua_dump} of the library.
+ */
+public final class LibraryChunks {
+
+    // first: the chunks below are compiled while this class initializes
+    private static final MemorySegment WRITER = writer(LibraryChunks::write, Arena.global());
+    private static final ThreadLocal<ByteArrayOutputStream> SINK = new ThreadLocal<>();
+
+    /** Run in every state before any user code. */
+    public static final byte[] STATE = compile("state.lua", "ljasync.state");
+    /** Run in every state after {@link #STATE}: the sandbox its builder chose. */
+    public static final byte[] SANDBOX = compile("sandbox.lua", "ljasync.sandbox");
+    /** Run in every callback state. */
+    public static final byte[] CALLBACK = compile("callback.lua", "ljasync.callback");
+    /** Run first in every interruptible state; see {@link Interruption}. */
+    public static final byte[] INTERRUPT = compile("interrupt.lua", "ljasync.interrupt");
+    /** Loaded the first time a state converts a value that needs Lua code; see {@code LuaValues}. */
+    public static final byte[] VALUES = compile("values.lua", "ljasync.values");
+    /** Wraps the function of every LuaThread. */
+    public static final byte[] THREAD = compile("thread.lua", "ljasync.thread");
+    /** Puts the searchers of Java modules into {@code package.loaders}, in a state whose builder gave some. */
+    public static final byte[] JAVA_MODULES = compile("java_modules.lua", "ljasync.java_modules");
+    /** Run in every state after {@link #SANDBOX}: print and io's standard files write to Java sinks. */
+    public static final byte[] OUTPUT = compile("output.lua", "ljasync.output");
+
+    /**
+     * A module that every state with the package library can {@code require}: its loader is called with the
+     * module's name and its context, a light userdata (or nil when {@code context} is null).
+     */
+    public record Module(String name, MemorySegment bytecode, MemorySegment context) {}
+
+    /**
+     * The modules preloaded into every state ({@code package.preload}): resources {@code modules/<name>.lua}. Their
+     * bytecode stays in native memory for the JVM's lifetime, so a state's loader copies it only when required.
+     */
+    public static final List<Module> MODULES = modules();
+
+    private LibraryChunks() {}
+
+    private static List<Module> modules() {
+        return List.of(module("ljasync.sync", SyncUpcalls.ENTRY));
+    }
+
+    private static Module module(String name, MemorySegment context) {
+        byte[] bytecode = compile("modules/" + name + ".lua", name);
+        return new Module(name, Arena.global().allocateFrom(JAVA_BYTE, bytecode), context);
+    }
+
+    private static byte[] compile(String resource, String chunkName) {
+        byte[] source = resource(resource);
+        MemorySegment L = luaL_newstate();
+        if (L.equals(MemorySegment.NULL)) {
+            throw new IllegalStateException("LuaJIT could not create a state: out of memory");
+        }
+        try (Arena scratch = Arena.ofConfined()) {
+            int status = luaL_loadbufferx(L, scratch.allocateFrom(JAVA_BYTE, source), source.length,
+                    scratch.allocateFrom("=" + chunkName), scratch.allocateFrom("t"));
+            if (status != LUA_OK) {
+                throw new IllegalStateException("the library's " + resource + " does not compile: "
+                        + lua_tostring(L, -1));
+            }
+            return dump(L);
+        } finally {
+            lua_close(L);
+        }
+    }
+
+    private static byte[] resource(String name) {
+        try (InputStream in = LibraryChunks.class.getResourceAsStream("/dev/ljasync/lua/" + name)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource dev/ljasync/lua/" + name);
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Loads one of the chunks above ({@code luaL_loadbufferx}, binary mode) as a function on top of the stack. */
+    static int load(MemorySegment L, byte[] chunk, String chunkName) {
+        try (Arena scratch = Arena.ofConfined()) {
+            return luaL_loadbufferx(L, scratch.allocateFrom(JAVA_BYTE, chunk), chunk.length,
+                    scratch.allocateFrom(chunkName), scratch.allocateFrom("b"));
+        }
+    }
+
+    /** The bytecode of the function on top of the stack ({@code lua_dump}, as {@code string.dump}). */
+    public static byte[] dump(MemorySegment L) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        SINK.set(out);
+        try {
+            int status = lua_dump(L, WRITER, MemorySegment.NULL);
+            if (status != 0) {
+                throw new IllegalStateException("lua_dump failed with status " + status);
+            }
+            return out.toByteArray();
+        } finally {
+            SINK.remove();
+        }
+    }
+
+    // The lua_Writer upcall: never throws; a non-zero result stops the dump.
+    private static int write(MemorySegment L, MemorySegment data, long size, MemorySegment userdata) {
+        try {
+            SINK.get().write(data.reinterpret(size).toArray(JAVA_BYTE));
+            return 0;
+        } catch (Throwable t) {
+            return 1;
+        }
+    }
+}

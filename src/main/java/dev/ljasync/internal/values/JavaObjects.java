@@ -1,0 +1,380 @@
+package dev.ljasync.internal.values;
+
+import dev.ljasync.internal.lua.SlotTable;
+import dev.ljasync.internal.lua.StateLifetime;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static dev.ljasync.internal.lua.LuaNative.*;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The Java objects of one state as Lua values: each pushed object is a full userdata of 8 bytes holding its number in
+ * a {@link SlotTable}, released by the userdata's {@code __gc}, so an object lives in the table exactly as long as
+ * its userdata lives in Lua. The userdata's metatable is one per exposed class (made here, from state.lua's
+ * {@code object_mt}), and hidden from Lua code by {@code __metatable} (a name unique to it); its methods are Java
+ * functions of the state ({@link JavaMembers} binds them), raised by state.lua's wrappers as any Java function's
+ * errors are. A userdata is taken for one of these only when its metatable is exactly one of them and its block is
+ * 8 bytes. Used only by the thread holding the state.
+ */
+public final class JavaObjects {
+
+    /** A Java function of the state: its arguments converted, its results as a Java function returns them. */
+    @FunctionalInterface
+    public interface Function {
+        Object call(Object[] args) throws Exception;
+    }
+
+    /** Pushes a C closure running a Java function of the state (JavaFunctions' one upcall stub). */
+    @FunctionalInterface
+    public interface Closures {
+        void push(MemorySegment L, String name, Function function);
+    }
+
+    /** What {@link #object} gives for a value that is not one of these userdata. */
+    public static final Object NOT_AN_OBJECT = new Object();
+
+    private static final int BLOCK = Long.BYTES;
+    // the fields of a metatable, as state.lua's section on Java objects numbers them
+    private static final int CLASS = 1, NAME = 2, RAW = 3, STATIC = 4;
+    private static final String[] FIELDS = {"__newindex", "__len", "__tostring", "__eq"};
+
+    private enum Kind { OPAQUE, INSTANCE, STATIC }
+
+    /** How an object is seen from Lua: its class and which of its members Lua code reaches. */
+    private record Exposure(Class<?> type, Kind kind) {
+        /** What {@code getmetatable} gives for such an object: unique to it in a state. */
+        String tag() {
+            return switch (kind) {
+                case OPAQUE -> type.getName() + " (opaque)";
+                case INSTANCE -> type.getName();
+                case STATIC -> "class " + type.getName();
+            };
+        }
+    }
+
+    /** A class pushed for its static members and constructors ({@code java.import}). */
+    private record Statics(Class<?> type) {}
+
+    /** An object passed as {@code JavaObject}: with the methods of {@code exposed}, or none when it is null. */
+    private record Exposed(Object object, Class<?> exposed) {}
+
+    /** A Map, List or array a method returned in a state with Java classes: it stays a Java object there. */
+    private record Kept(Object object) {}
+
+    private final JavaValues values;
+    private final SlotTable<Object> slots = new SlotTable<>();
+    private final Map<Exposure, Integer> classIds = new HashMap<>();
+    private final List<Exposure> classes = new ArrayList<>();
+    private final List<Integer> metatableRefs = new ArrayList<>();
+    // set once the state is open; until then (and in a bare JavaValues) objects have no Lua value
+    private Closures closures;
+    private StateLifetime lifetime;
+    private int objectsRef; // state.lua's {object_mt, java, import}
+    private boolean javaClasses;
+    private MemorySegment collect; // the __gc of every metatable here, made with the first one
+
+    JavaObjects(JavaValues values) {
+        this.values = values;
+    }
+
+    /**
+     * Lets this state push Java objects: {@code objectsRef} is state.lua's table for them, {@code javaClasses}
+     * whether Lua code reaches public classes ({@code java.import}) and every object's public methods. Called once,
+     * as the state is opened.
+     */
+    public void attach(Closures closures, StateLifetime lifetime, int objectsRef, boolean javaClasses) {
+        this.closures = closures;
+        this.lifetime = lifetime;
+        this.objectsRef = objectsRef;
+        this.javaClasses = javaClasses;
+    }
+
+    /** Sets the global {@code java} with {@code java.import}; for a state with java classes, as it is opened. */
+    public void openJavaLibrary(MemorySegment L) {
+        boolean paused = gcPause(L);
+        try {
+            lua_checkstack(L, 6);
+            install(L);
+            lua_newtable(L);
+            lua_rawgeti(L, LUA_REGISTRYINDEX, objectsRef);
+            lua_rawgeti(L, -1, 3);
+            lua_setfield(L, -3, "import");
+            lua_pop(L, 1);
+            lua_setglobal(L, "java");
+        } finally {
+            gcResume(L, paused);
+        }
+    }
+
+    /**
+     * What stands in for a {@code JavaObject} when it is pushed: {@code object} with the public methods of
+     * {@code exposed}, or with none when {@code exposed} is null.
+     */
+    public static Object exposed(Object object, Class<?> exposed) {
+        return new Exposed(object, exposed);
+    }
+
+    /** How many objects the state's userdata hold now. */
+    public int held() {
+        return slots.size();
+    }
+
+    /**
+     * Pushes {@code value} as a Java object userdata: one from {@link #exposed} as it says, any other object without
+     * methods (with its public methods in a state with java classes). The caller paused the collector.
+     *
+     * @throws IllegalArgumentException before the state is open, naming the value's class
+     */
+    void push(MemorySegment L, Object value) {
+        if (closures == null) {
+            throw new IllegalArgumentException("a " + value.getClass().getName() + " has no Lua value here");
+        }
+        Object object;
+        Exposure exposure;
+        switch (value) {
+            case Exposed e -> {
+                object = e.object();
+                exposure = e.exposed() == null ? new Exposure(object.getClass(), Kind.OPAQUE)
+                        : new Exposure(e.exposed(), Kind.INSTANCE);
+            }
+            case Statics s -> {
+                object = s.type();
+                exposure = new Exposure(s.type(), Kind.STATIC);
+            }
+            case Kept k -> {
+                object = k.object();
+                exposure = new Exposure(object.getClass(), Kind.INSTANCE);
+            }
+            default -> {
+                object = value;
+                exposure = new Exposure(value.getClass(), javaClasses ? Kind.INSTANCE : Kind.OPAQUE);
+            }
+        }
+        int metatable = metatable(L, exposure);
+        if (!lua_checkstack(L, 2)) { // the userdata, and its metatable for a moment
+            throw new IllegalArgumentException("the Lua stack is full");
+        }
+        MemorySegment block = lua_newuserdata(L, BLOCK);
+        block.set(JAVA_LONG, 0, slots.add(object));
+        lua_rawgeti(L, LUA_REGISTRYINDEX, metatable);
+        lua_setmetatable(L, -2);
+    }
+
+    /**
+     * The object of the userdata at {@code idx}, or {@link #NOT_AN_OBJECT} when it is not one of these.
+     *
+     * @throws IllegalArgumentException when the stack has no room to look, or for a userdata whose {@code __gc}
+     *                                  already ran (a finalizer of another object can still reach it)
+     */
+    public Object object(MemorySegment L, int idx) {
+        MemorySegment block = block(L, idx);
+        if (block == null) {
+            return NOT_AN_OBJECT;
+        }
+        Object object = slots.get(block.get(JAVA_LONG, 0));
+        if (object == null) {
+            throw new IllegalArgumentException("a Java object that was already released (its userdata was collected"
+                    + " and finalized) has no Java value");
+        }
+        return object;
+    }
+
+    /** The block of the userdata at {@code idx} when it is one of these, else null. */
+    private MemorySegment block(MemorySegment L, int idx) {
+        if (classes.isEmpty() || lua_type(L, idx) != LUA_TUSERDATA || lua_objlen(L, idx) != BLOCK) {
+            return null;
+        }
+        int top = lua_gettop(L);
+        int at = idx < 0 && idx > LUA_REGISTRYINDEX ? top + idx + 1 : idx;
+        if (!lua_checkstack(L, 2)) {
+            throw new IllegalArgumentException("the Lua stack is full");
+        }
+        if (!lua_getmetatable(L, at)) {
+            return null;
+        }
+        boolean ours = false;
+        lua_rawgeti(L, -1, CLASS);
+        if (lua_type(L, -1) == LUA_TNUMBER) {
+            long id = lua_tointeger(L, -1);
+            if (id >= 0 && id < metatableRefs.size()) {
+                lua_rawgeti(L, LUA_REGISTRYINDEX, metatableRefs.get((int) id));
+                ours = lua_rawequal(L, -1, -3);
+            }
+        }
+        lua_settop(L, top);
+        return ours ? lua_touserdata(L, at).reinterpret(BLOCK) : null;
+    }
+
+    /** The __gc of the userdata: an upcall, so it never throws. Lets the object go. */
+    private int collect(MemorySegment L) {
+        try {
+            MemorySegment block = block(L, 1);
+            if (block != null) {
+                slots.remove(block.get(JAVA_LONG, 0));
+                block.set(JAVA_LONG, 0, -1); // a finalizer that reaches the userdata after this finds no object
+            }
+        } catch (Throwable t) {
+            // nothing to report, and nothing left to do
+        }
+        return 0;
+    }
+
+    /** The registry reference of the metatable for {@code exposure}, made the first time. */
+    private int metatable(MemorySegment L, Exposure exposure) {
+        Integer known = classIds.get(exposure);
+        if (known != null) {
+            return metatableRefs.get(known);
+        }
+        if (!lua_checkstack(L, 8)) {
+            throw new IllegalArgumentException("the Lua stack is full");
+        }
+        if (collect == null) {
+            install(L);
+        }
+        int id = classes.size();
+        lua_newtable(L);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, objectsRef);
+        lua_rawgeti(L, -1, 1);
+        for (String field : FIELDS) { // state.lua's object_mt and the mt have no metatables: raw reads and writes
+            lua_getfield(L, -1, field);
+            lua_setfield(L, -4, field);
+        }
+        lua_pop(L, 1);
+        values.push(L, exposure.tag());
+        lua_setfield(L, -3, "__metatable");
+        // __index: the methods made so far, and a metatable {__index = state.lua's method, [1] = mt} for the others
+        lua_newtable(L);
+        lua_newtable(L);
+        lua_rawgeti(L, -3, 4);
+        lua_setfield(L, -2, "__index");
+        lua_pushvalue(L, -4);
+        lua_rawseti(L, -2, 1);
+        lua_setmetatable(L, -2);
+        lua_setfield(L, -3, "__index");
+        lua_pop(L, 1);
+        lua_pushcfunction(L, collect);
+        lua_setfield(L, -2, "__gc");
+        lua_pushinteger(L, id);
+        lua_rawseti(L, -2, CLASS);
+        values.push(L, exposure.type().getName());
+        lua_rawseti(L, -2, NAME);
+        lua_newtable(L);
+        if (exposure.kind() != Kind.OPAQUE) {
+            boolean statics = exposure.kind() == Kind.STATIC;
+            JavaMembers members = JavaMembers.of(exposure.type());
+            for (String name : members.names(statics)) {
+                closures.push(L, exposure.type().getName() + "." + name, new MethodCall(members, name, statics,
+                        javaClasses));
+                lua_setfield(L, -2, name);
+            }
+        }
+        lua_rawseti(L, -2, RAW);
+        if (exposure.kind() == Kind.STATIC) {
+            lua_pushboolean(L, true);
+            lua_rawseti(L, -2, STATIC);
+        }
+        int ref = registryRef(L);
+        classes.add(exposure);
+        metatableRefs.add(ref);
+        classIds.put(exposure, id);
+        return ref;
+    }
+
+    /** Gives state.lua's metamethods their Java functions, and makes the __gc; once. */
+    private void install(MemorySegment L) {
+        if (collect != null) {
+            return;
+        }
+        lua_rawgeti(L, LUA_REGISTRYINDEX, objectsRef);
+        lua_rawgeti(L, -1, 2);
+        closures.push(L, "tostring", this::describe);
+        lua_setfield(L, -2, "describe");
+        closures.push(L, "==", args -> args[0] == args[1]);
+        lua_setfield(L, -2, "same");
+        if (javaClasses) {
+            closures.push(L, "java.import", JavaObjects::importClass);
+            lua_setfield(L, -2, "import");
+        }
+        lua_pop(L, 2);
+        collect = lifetime.cfunction(this, JavaObjects::collect);
+    }
+
+    /** {@code tostring} of an object: (the number of its class here, the object). */
+    private Object describe(Object[] args) {
+        Exposure exposure = classes.get(((Long) args[0]).intValue());
+        Object object = args[1];
+        return switch (exposure.kind()) {
+            case OPAQUE -> object.getClass().getName() + "@" + Integer.toHexString(System.identityHashCode(object));
+            case INSTANCE -> String.valueOf(object);
+            case STATIC -> "class " + exposure.type().getName();
+        };
+    }
+
+    /** {@code java.import(name)}: the public class of that name, for its static members. */
+    private static Object importClass(Object[] args) {
+        if (args.length != 1 || !(args[0] instanceof String name)) {
+            throw new IllegalArgumentException("java.import takes a class name, like \"java.util.ArrayList\"");
+        }
+        ClassLoader loader = Thread.currentThread().getContextClassLoader();
+        Class<?> type;
+        try {
+            type = Class.forName(name, false, loader != null ? loader : ClassLoader.getSystemClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new IllegalArgumentException("no class " + name + " (give its binary name, like"
+                    + " \"java.util.Map$Entry\")");
+        }
+        try {
+            MethodHandles.publicLookup().accessClass(type);
+        } catch (IllegalAccessException e) {
+            throw new IllegalArgumentException(name + " is not public in a package its module exports");
+        }
+        return new Statics(type);
+    }
+
+    /**
+     * The Java function behind one method name of one exposed class: its overloads, bound on the first call. Its
+     * result converts by the one rule (a List a method returns becomes a table), except in a state with Java
+     * classes, where Lua code works with Java's own objects, as in luajava: there a Map, List or array it returns
+     * stays a Java object, with its methods.
+     */
+    private static final class MethodCall implements Function {
+        private final JavaMembers members;
+        private final String name;
+        private final boolean statics;
+        private final boolean keepObjects;
+        private JavaMembers.Overloads bound;
+
+        MethodCall(JavaMembers members, String name, boolean statics, boolean keepObjects) {
+            this.members = members;
+            this.name = name;
+            this.statics = statics;
+            this.keepObjects = keepObjects;
+        }
+
+        @Override
+        public Object call(Object[] args) throws Exception {
+            if (bound == null) {
+                bound = members.overloads(name, statics);
+            }
+            try {
+                Object results = bound.call(args);
+                if (keepObjects && results instanceof Object[] one && one.length == 1 && one[0] != null
+                        && (one[0] instanceof java.util.Map<?, ?> || one[0] instanceof java.util.List<?>
+                        || (one[0].getClass().isArray() && !(one[0] instanceof byte[])))) {
+                    return new Object[] {new Kept(one[0])};
+                }
+                return results;
+            } catch (Exception | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+    }
+}
