@@ -1,8 +1,11 @@
 import dev.ljasync.Callback;
 import dev.ljasync.CallbackType;
 import dev.ljasync.Channel;
+import dev.ljasync.JavaObject;
 import dev.ljasync.LuaException;
 import dev.ljasync.LuaState;
+import dev.ljasync.LuaTable;
+import dev.ljasync.LuaValue;
 import dev.ljasync.LuaThread;
 import dev.ljasync.Mutex;
 
@@ -35,7 +38,40 @@ public class Demo {
         threads();
         sharing();
         luaState();
+        valueModel();
         hostileCode();
+    }
+
+    /** Tables, references, Java objects and interfaces, coroutines and output, under the one conversion rule. */
+    public interface Greeter {
+        String greet(String name);
+    }
+
+    private static void valueModel() {
+        System.out.println("\n== tables, references, Java objects, coroutines ==");
+        List<String> lines = new ArrayList<>();
+        try (LuaState lua = LuaState.builder().output(lines::add).open()) {
+            LuaTable t = (LuaTable) lua.run("return {10, 20, 30, name = 'nums'}")[0];
+            System.out.println("  a table copies to a Map: " + t);
+            lua.set("config", Map.of("sizes", List.of(1, 2, 3)));
+            System.out.println("  a Map goes in as a table: #config.sizes = " + lua.run("return #config.sizes")[0]);
+            LuaValue counter = (LuaValue) lua.run("local n = 0 return function(k) n = n + k return n end")[0];
+            counter.call(5);
+            System.out.println("  a closure held from Java keeps its state: " + counter.call(5)[0]);
+            Greeter greeter = ((LuaValue) lua.run("return function(name) return 'hello, ' .. name end")[0])
+                    .proxy(Greeter.class);
+            System.out.println("  a Lua function as a Java interface: " + greeter.greet("Java"));
+            StringBuilder java = new StringBuilder("built in Java");
+            Object length = lua.run("local sb = ... sb:append(', used in Lua') return sb:length()", "objects",
+                    JavaObject.of(java, StringBuilder.class))[0];
+            System.out.println("  a Java object's methods from Lua: \"" + java + "\" (" + length + " chars)");
+            LuaValue co = lua.coroutine((LuaValue) lua.run("return function() for i = 1, 3 do coroutine.yield(i * i)"
+                    + " end end")[0]);
+            System.out.println("  a coroutine resumed from Java: " + co.resume()[0] + " " + co.resume()[0] + " "
+                    + co.resume()[0]);
+            lua.run("print('print goes to a Java sink', 42)");
+        }
+        System.out.println("  captured output: " + lines);
     }
 
     /** Callbacks: a C signature string, a Lua function, a function pointer that native code calls. */
@@ -152,7 +188,7 @@ public class Demo {
                 }
                 System.out.println("  " + worker.name() + (t % 2 == 1 ? " (pthread)" : " (platform thread)") + ": "
                         + worker.result() + " primes");
-                total += worker.result();
+                total += (Long) worker.result();
                 worker.close();
             }
             System.out.println("  primes below " + 4 * step + ": " + total + " (expected 148933)");
