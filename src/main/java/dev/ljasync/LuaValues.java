@@ -101,16 +101,14 @@ final class LuaValues implements JavaValues.Bridge {
         pushHelper(L, CDATA_KIND);
         lua_pushvalue(L, idx);
         lua_pushlightuserdata(L, bits);
-        boolean paused = gcPause(L); // no finalizer may run while a table that holds the value is being read
         try {
-            if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
+            if (runHelper(L, 2) != LUA_OK) {
                 return null;
             }
             long kind = lua_tointeger(L, -1);
             long value = bits.get(JAVA_LONG, 0);
             return kind == 1 ? (Object) value : kind == 2 ? JavaValues.unsigned(value) : null;
         } finally {
-            gcResume(L, paused);
             lua_settop(L, top);
         }
     }
@@ -125,11 +123,9 @@ final class LuaValues implements JavaValues.Bridge {
         lua_pushvalue(L, idx);
         lua_pushlightuserdata(L, into);
         lua_pushnumber(L, n);
-        boolean paused = gcPause(L); // as in integer: the table is being read
         try {
-            return lua_pcall(L, 3, 1, 0) == LUA_OK && lua_toboolean(L, -1);
+            return runHelper(L, 3) == LUA_OK && lua_toboolean(L, -1);
         } finally {
-            gcResume(L, paused);
             lua_settop(L, top);
         }
     }
@@ -144,11 +140,25 @@ final class LuaValues implements JavaValues.Bridge {
         lua_pushlightuserdata(L, bits);
         lua_pushboolean(L, unsigned);
         bits.set(JAVA_LONG, 0, value);
-        if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
+        if (runHelper(L, 2) != LUA_OK) {
             String why = calls.values.toJava(L, -1) instanceof String s ? s : "it could not be made";
             lua_settop(L, top);
             throw new IllegalArgumentException((unsigned ? Long.toUnsignedString(value) : Long.toString(value))
                     + " is beyond 2^53, where Lua numbers (doubles) stop being exact, and " + why);
+        }
+    }
+
+    /**
+     * Calls the helper pushed below its {@code nargs} arguments for one result, with the collector paused: no
+     * {@code __gc} finalizer may run while a table that holds the value is being read (Lua code could change it under
+     * the {@code lua_next} of its copy), nor in the middle of a push.
+     */
+    private static int runHelper(MemorySegment L, int nargs) {
+        boolean paused = gcPause(L);
+        try {
+            return lua_pcall(L, nargs, 1, 0);
+        } finally {
+            gcResume(L, paused);
         }
     }
 

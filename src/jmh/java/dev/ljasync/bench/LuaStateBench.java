@@ -72,7 +72,7 @@ public class LuaStateBench {
         public void open() {
             lua = new LuaJit();
             lua.run(INC);
-            Baselines.expect("luajava", 42, call(lua, 41));
+            Baselines.expect("luajava", 42, luajavaCall(lua, "inc", 41));
             JFunction jinc = L -> {
                 L.push(L.toInteger(1) + 1);
                 return 1;
@@ -80,7 +80,7 @@ public class LuaStateBench {
             lua.push(jinc);
             lua.setGlobal("jinc");
             lua.run(LOOP_JAVA);
-            Baselines.expect("luajava JFunction", LOOP, loopJava(lua, LOOP));
+            Baselines.expect("luajava JFunction", LOOP, luajavaCall(lua, "loopJava", LOOP));
         }
 
         @TearDown
@@ -109,19 +109,12 @@ public class LuaStateBench {
         }
     }
 
-    /** luajava's stack verbs for one call of inc(n): the way its documentation calls a Lua function. */
-    private static long call(Lua lua, long n) {
-        lua.getGlobal("inc");
-        lua.push(n);
-        lua.pCall(1, 1);
-        long result = lua.toInteger(-1);
-        lua.pop(1);
-        return result;
-    }
-
-    /** luajava's stack verbs for one call of loopJava(n). */
-    private static long loopJava(Lua lua, long n) {
-        lua.getGlobal("loopJava");
+    /**
+     * luajava's stack verbs for one call of the global {@code function} with one integer, returning an integer: the
+     * way its documentation calls a Lua function. Shared by the benchmarks that measure luajava.
+     */
+    static long luajavaCall(Lua lua, String function, long n) {
+        lua.getGlobal(function);
         lua.push(n);
         lua.pCall(1, 1);
         long result = lua.toInteger(-1);
@@ -144,7 +137,7 @@ public class LuaStateBench {
     /** Java -> Lua with luajava over JNI: getGlobal, push, pCall, toInteger, pop. */
     @Benchmark
     public long luajavaCallsLua(Luajava s) {
-        return call(s.lua, s.n++);
+        return luajavaCall(s.lua, "inc", s.n++);
     }
 
     /** The floor: C calling the same Lua function with lua_pcall, LOOP times (time per call). */
@@ -165,7 +158,7 @@ public class LuaStateBench {
     @Benchmark
     @OperationsPerInvocation(LOOP)
     public long luajavaLuaCallsJava(Luajava s) {
-        return loopJava(s.lua, LOOP);
+        return luajavaCall(s.lua, "loopJava", LOOP);
     }
 
     /** Lua -> Lua: the same loop calling a Lua function, the floor of the one above. */

@@ -65,22 +65,13 @@ public class ObjectBench {
             lua.pushJavaObject(new Counter());
             lua.setGlobal("counter");
             lua.run(LOOP_SOURCE);
-            Baselines.expect("luajava method call", 100, loop(lua, 100));
+            Baselines.expect("luajava method call", 100, LuaStateBench.luajavaCall(lua, "loop", 100));
         }
 
         @TearDown
         public void close() {
             lua.close();
         }
-    }
-
-    private static long loop(Lua lua, int n) {
-        lua.getGlobal("loop");
-        lua.push(n);
-        lua.pCall(1, 1);
-        long result = lua.toInteger(-1);
-        lua.pop(1);
-        return result;
     }
 
     /** obj:inc(i) on an object exposed with JavaObject.of(counter, Incrementer.class). */
@@ -94,6 +85,6 @@ public class ObjectBench {
     @Benchmark
     @OperationsPerInvocation(LOOP)
     public long luajavaCallsJavaMethod(Luajava s) {
-        return loop(s.lua, LOOP);
+        return LuaStateBench.luajavaCall(s.lua, "loop", LOOP);
     }
 }
