@@ -298,7 +298,7 @@ public final class Callback implements AutoCloseable {
          *                                  has no Lua value
          */
         public Callback create(String source, Object... initArgs) {
-            return new Callback(this, JavaValues.source(source), "t", initArgs);
+            return make(JavaValues.source(source), "t", initArgs);
         }
 
         /**
@@ -317,7 +317,38 @@ public final class Callback implements AutoCloseable {
          * @see #create(String, Object...)
          */
         public Callback create(byte[] bytecode, Object... initArgs) {
-            return new Callback(this, bytecode.clone(), "bt", initArgs);
+            return make(bytecode.clone(), "bt", initArgs);
+        }
+
+        /**
+         * Creates a callback from a Lua function of another state, copied into each new state with its upvalues
+         * (by the rules of the README's "From lj-async": numbers, strings, booleans, tables, other Lua functions,
+         * loaded modules by name, sync objects as themselves). Without init args the function serves the calls;
+         * with them it is called once in each state with the init args and returns the function that does (as an
+         * lj-async init function). The function's own state is not used after this returns.
+         *
+         * @param function a reference to a Lua function, in any open state
+         * @param initArgs the init function's arguments, converted by the one rule; none for a function that serves
+         *                 the calls itself
+         * @return the new callback, open until {@link Callback#close()}
+         * @throws IllegalArgumentException when {@code function} is not a function, one of its upvalues cannot be
+         *                                  copied (the message names it), or an init function returns something
+         *                                  other than a function
+         * @throws LuaException             when the init function raises an error
+         * @throws IllegalStateException    when the reference or its state is closed
+         */
+        public Callback create(LuaValue function, Object... initArgs) {
+            return copied(function.copied("callback"), initArgs.length > 0, initArgs);
+        }
+
+        /** Creates a callback from a payload of ljasync.copy; see {@link PinnedEntry#COPIED}. */
+        Callback copied(byte[] payload, boolean init, Object[] initArgs) {
+            return make(payload, init ? PinnedEntry.COPIED_INIT : PinnedEntry.COPIED, initArgs);
+        }
+
+        /** Creates a callback whose function comes from {@code chunk} as {@code mode} says (see {@link PinnedEntry}). */
+        Callback make(byte[] chunk, String mode, Object[] initArgs) {
+            return new Callback(this, chunk, mode, initArgs);
         }
     }
 }

@@ -134,6 +134,20 @@ public final class CallbackType {
     }
 
     /**
+     * Creates a callback from a Lua function of another state, copied with its upvalues, with the default options;
+     * see {@link Callback.Builder#create(LuaValue, Object...)}.
+     *
+     * @param function a reference to a Lua function
+     * @param initArgs none for a function that serves the calls, else the arguments of an init function
+     * @return the new callback, open until {@link Callback#close()}
+     * @throws IllegalArgumentException when the function, or one of its upvalues, cannot be copied
+     * @throws LuaException             when an init function raises an error
+     */
+    public Callback create(LuaValue function, Object... initArgs) {
+        return builder().create(function, initArgs);
+    }
+
+    /**
      * A builder for callbacks of this type with a pool of states, a fallback result or an error handler.
      *
      * @return a new builder with the default options

@@ -31,13 +31,15 @@ import java.util.concurrent.TimeoutException;
  *
  * <h2>Values</h2>
  * A value is copied into the channel: nil, booleans, numbers, {@code int64_t} and {@code uint64_t} cdata (every bit
- * kept), strings (any bytes), and tables of those, nested up to 100 deep, with string, number or boolean keys. A
- * function, coroutine, userdata, other cdata or a cyclic table is refused with an error that names where it sits in
- * the value ({@code value.jobs[2]}), before anything is sent. A table's metatable is not copied; its raw contents
+ * kept), strings (any bytes), pointers (a pointer, array or struct cdata as its address, which arrives as a
+ * {@code void *} in Lua and a zero-length native MemorySegment in Java), and tables of those, nested up to 100 deep,
+ * with string, number or boolean keys. A function, coroutine, userdata, other cdata or a cyclic table is refused with
+ * an error that names where it sits in the value ({@code value.jobs[2]}), before anything is sent. A table's metatable is not copied; its raw contents
  * are. A table held in several places of a value (a Lua table referenced twice, a Java Map or List object held
  * twice) is copied once and arrives as one table held in those places. A message is at most 256 MB (268,435,456
  * bytes): a larger value is refused with an error that names where it crossed the limit. Java sends null,
- * Boolean, Long/Integer/Short/Byte, Double/Float, BigInteger, String, byte[], {@code Map}s and {@code List}s (a
+ * Boolean, Long/Integer/Short/Byte, Double/Float, BigInteger, String, byte[], native MemorySegments, {@code Map}s
+ * and {@code List}s (a
  * list becomes the table {@code {[1] = first, [2] = second, ...}}); a String with a lone surrogate (no UTF-8 form)
  * and a Map with two keys that are one key in Lua ({@code 1}, {@code 1L} and {@code 1.0};
  * {@code "A"} and {@code byte[] {65}}) are refused, naming them. Java receives:

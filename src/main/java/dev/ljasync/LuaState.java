@@ -183,6 +183,10 @@ public final class LuaState implements AutoCloseable {
     }
 
     private static final String INTERRUPTED = "ljasync: the call was interrupted";
+    private static final java.util.concurrent.atomic.AtomicLong IDS = new java.util.concurrent.atomic.AtomicLong();
+
+    /** What this state was opened with; the states that lj-async's Lua API makes from it are opened the same. */
+    final Options options;
 
     // Scratch memory for values, freed with this object. The lua_State and the upcall stubs (Java functions, the
     // allocator) are freed by close, or once this object is unreachable, by the lifetime.
@@ -537,7 +541,11 @@ public final class LuaState implements AutoCloseable {
          *                                  {@link Library#PACKAGE}
          */
         public LuaState open() {
-            return new LuaState(options(), EnumSet.noneOf(Library.class), null);
+            // The library's modules (ljasync.sync, lj-async.*) need the FFI; where user code has it, they also get
+            // the string and table libraries, hidden from user code when it has not asked for them.
+            Set<Library> forLibrary = libraries.contains(Library.FFI) ? EnumSet.of(Library.STRING, Library.TABLE)
+                    : EnumSet.noneOf(Library.class);
+            return new LuaState(options(), forLibrary, null);
         }
     }
 
@@ -552,6 +560,7 @@ public final class LuaState implements AutoCloseable {
     }
 
     private LuaState(Options options, Set<Library> forLibrary, Interruption interruption) {
+        this.options = options;
         long limit = options.memoryLimit();
         this.interruption = interruption != null ? interruption
                 : options.interruptible() ? new Interruption(false, INTERRUPTED) : null;
@@ -573,7 +582,10 @@ public final class LuaState implements AutoCloseable {
             calls = new CallPath(state, values, failures, memoryLimit, this.interruption, options.timeLimitNanos(),
                     lock, lifetime, memory);
             references.calls(calls);
-            int[] helpers = StateSetup.open(calls, options, forLibrary, this.interruption);
+            long id = IDS.incrementAndGet();
+            LjAsync.register(id, this); // for the states that lj-async's Lua API makes from this one
+            lifetime.afterClose(() -> LjAsync.forget(id));
+            int[] helpers = StateSetup.open(calls, id, options, forLibrary, this.interruption);
             callRef = helpers[0];
             lookupRef = helpers[1];
             assignRef = helpers[2];

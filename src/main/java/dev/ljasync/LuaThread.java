@@ -11,7 +11,6 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -47,12 +46,13 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
  *
  * <h2>Results and errors</h2>
  * The function may return any number of values, each of which must be able to cross between states as the values of
- * a {@link Channel} do: nil, booleans, numbers, strings (any bytes), {@code int64_t} and {@code uint64_t} cdata, and
- * tables of those. They arrive as a channel's values do (a number as Long or Double, a string as String or byte[], a
- * table as a {@code Map}, a large {@code uint64_t} as BigInteger; see "Values" in {@link Channel}), in
+ * a {@link Channel} do: nil, booleans, numbers, strings (any bytes), {@code int64_t} and {@code uint64_t} cdata,
+ * pointers (and arrays and structs, as their address), and tables of those. They arrive as a channel's values do (a
+ * number as Long or Double, a string as String or byte[], a table as a {@code Map}, a large {@code uint64_t} as
+ * BigInteger, a pointer as a zero-length native MemorySegment; see "Values" in {@link Channel}), in
  * {@link #results()}, with null for nil; {@link #result()} is the first (null when there is none). A result that
- * cannot cross (a function, a coroutine, a userdata, a pointer: return {@code ffi.cast("uintptr_t", p)} for its
- * address) fails the thread with an error that names it ("result 2 of the thread function is a function, ...").
+ * cannot cross (a function, a coroutine, a userdata, an {@code int} cdata) fails the thread with an error that names
+ * it ("result 2 of the thread function is a function, ...").
  * A Lua error ends the thread with status {@link Status#FAILED}; the {@link LuaException}, with its Lua traceback,
  * is {@link #error()}. So does a call of {@code os.exit}, with an error of kind {@link LuaException.Kind#EXIT},
  * unless the {@link Builder#stateOptions(LuaState.Builder) state options} let it end the process. The state opens
@@ -120,9 +120,17 @@ public final class LuaThread implements AutoCloseable {
     private volatile LuaException error;
     private volatile List<Object> values;
     private volatile Thread runner;
+    private final boolean keepMessages;
+    private volatile List<byte[]> messages; // the results as they crossed, when kept (for lj-async.thread)
 
-    /** {@code userdata}: null for a function that takes none ({@link #spawn}). */
-    private LuaThread(Builder builder, byte[] chunk, boolean source, MemorySegment userdata, Object[] initArgs) {
+    /**
+     * {@code userdata}: null for a function that takes none ({@link #spawn}). {@code mode}: where the function
+     * comes from, as {@link PinnedEntry#pin} takes it. {@code maybeInit}: a function that returns just a function
+     * was lj-async's fork's init function, and the thread runs what it returned (see thread.lua).
+     */
+    private LuaThread(Builder builder, byte[] chunk, String mode, MemorySegment userdata, Object[] initArgs,
+                      boolean maybeInit) {
+        this.keepMessages = builder.keepMessages;
         this.name = builder.name != null ? builder.name : "lua-thread-" + COUNT.incrementAndGet();
         this.userdata = userdata != null ? userdata : MemorySegment.NULL;
         this.cancellation = builder.cancellable ? new Interruption(true, "ljasync: thread " + name + " was cancelled")
@@ -130,10 +138,10 @@ public final class LuaThread implements AutoCloseable {
         this.future = new ThreadFuture(cancellation);
         Callback.Builder callbackBuilder = TYPE.builder().name(name).onError(e -> error = e)
                 .withStateOptions(builder.stateOptions)
-                .adapter(LibraryChunks.THREAD, results.handle(), userdata != null).interruption(cancellation);
+                .adapter(LibraryChunks.THREAD, results.handle(), userdata != null, maybeInit)
+                .interruption(cancellation);
         try {
-            this.callback = source ? callbackBuilder.create(new String(chunk, StandardCharsets.UTF_8), initArgs)
-                    : callbackBuilder.create(chunk, initArgs);
+            this.callback = callbackBuilder.make(chunk, mode, initArgs);
         } catch (RuntimeException | Error e) {
             results.release();
             throw e;
@@ -220,6 +228,34 @@ public final class LuaThread implements AutoCloseable {
     }
 
     /**
+     * Starts a platform thread that calls a Lua function of another state, copied with its upvalues; see
+     * {@link Builder#spawn(LuaValue, Object...)}.
+     *
+     * @param function a reference to a Lua function
+     * @param args     the function's arguments
+     * @return the started thread
+     * @throws IllegalArgumentException when the function, or one of its upvalues, cannot be copied
+     */
+    public static LuaThread spawn(LuaValue function, Object... args) {
+        return builder().spawn(function, args);
+    }
+
+    /**
+     * Starts a platform thread as lj-async's {@code Thread(func, ud, ...)}, from a Lua function of another state;
+     * see {@link Builder#start(LuaValue, MemorySegment, Object...)}.
+     *
+     * @param function a reference to a Lua function
+     * @param userdata the pointer the thread function is called with
+     * @param initArgs none, or the arguments of an init function that returns the thread function
+     * @return the started thread
+     * @throws IllegalArgumentException when the function, or one of its upvalues, cannot be copied
+     * @throws LuaException             when an init function raises an error
+     */
+    public static LuaThread start(LuaValue function, MemorySegment userdata, Object... initArgs) {
+        return builder().start(function, userdata, initArgs);
+    }
+
+    /**
      * A builder for a thread with a name, cancellation, or a native (pthread) thread.
      *
      * @return a new builder, set to what {@link #spawn(String, Object...)} and
@@ -235,6 +271,7 @@ public final class LuaThread implements AutoCloseable {
         private boolean cancellable;
         private boolean nativeThread;
         private LuaState.Options stateOptions = LuaState.builder().options();
+        private boolean keepMessages;
 
         private Builder() {}
 
@@ -290,7 +327,11 @@ public final class LuaThread implements AutoCloseable {
          * @throws IllegalArgumentException when {@code options} gives Java modules without {@code Library.PACKAGE}
          */
         public Builder stateOptions(LuaState.Builder options) {
-            this.stateOptions = Objects.requireNonNull(options, "options").options();
+            return withStateOptions(Objects.requireNonNull(options, "options").options());
+        }
+
+        Builder withStateOptions(LuaState.Options options) {
+            this.stateOptions = options;
             return this;
         }
 
@@ -305,7 +346,7 @@ public final class LuaThread implements AutoCloseable {
          *                                  value
          */
         public LuaThread spawn(String source, Object... initArgs) {
-            return new LuaThread(this, JavaValues.source(source), true, null, initArgs);
+            return new LuaThread(this, JavaValues.source(source), "t", null, initArgs, false);
         }
 
         /**
@@ -320,7 +361,53 @@ public final class LuaThread implements AutoCloseable {
          *                                  function, or an init arg has no Lua value
          */
         public LuaThread spawn(byte[] bytecode, Object... initArgs) {
-            return new LuaThread(this, bytecode.clone(), false, null, initArgs);
+            return new LuaThread(this, bytecode.clone(), "bt", null, initArgs, false);
+        }
+
+        /**
+         * Starts a thread that calls a Lua function of another state, copied into the new state with its upvalues
+         * (see {@link Callback.Builder#create(LuaValue, Object...)} for what is copied), with {@code args}.
+         *
+         * @param function a reference to a Lua function, in any open state
+         * @param args     the function's arguments, converted by the one rule
+         * @return the started thread
+         * @throws IllegalArgumentException when {@code function} is not a function, or one of its upvalues cannot be
+         *                                  copied (the message names it)
+         * @throws IllegalStateException    when the reference or its state is closed
+         */
+        public LuaThread spawn(LuaValue function, Object... args) {
+            return new LuaThread(this, function.copied("thread", args), PinnedEntry.COPIED_BOUND, null,
+                    new Object[0], false);
+        }
+
+        /**
+         * Starts a thread as lj-async's {@code Thread(func, ud, ...)} does, from a Lua function of another state,
+         * copied into the new state with its upvalues: without init args the function is called with
+         * {@code userdata}; with them it is called first with the init args and returns the function that is.
+         *
+         * @param function a reference to a Lua function, in any open state
+         * @param userdata the pointer the thread function is called with: a native segment, or
+         *                 {@link MemorySegment#NULL}
+         * @param initArgs the init function's arguments; none for a function that is the thread function itself
+         * @return the started thread
+         * @throws IllegalArgumentException when {@code function} is not a function, one of its upvalues cannot be
+         *                                  copied, an init function returns something other than a function, or
+         *                                  {@code userdata} is not a native segment
+         * @throws LuaException             when the init function raises an error (no thread is started)
+         */
+        public LuaThread start(LuaValue function, MemorySegment userdata, Object... initArgs) {
+            return new LuaThread(this, function.copied("thread"), initArgs.length > 0 ? PinnedEntry.COPIED_INIT
+                    : PinnedEntry.COPIED, userdata(userdata), initArgs, false);
+        }
+
+        /**
+         * Starts a thread for lj-async.thread: the function is a payload of ljasync.copy made in Lua, with its
+         * init args in it; the results' messages are kept for the Lua side.
+         */
+        LuaThread copied(byte[] payload, boolean init, MemorySegment userdata) {
+            keepMessages = true;
+            return new LuaThread(this, payload, init ? PinnedEntry.COPIED_INIT : PinnedEntry.COPIED, userdata,
+                    new Object[0], !init);
         }
 
         /**
@@ -336,7 +423,7 @@ public final class LuaThread implements AutoCloseable {
          *                                  native segment, or an init arg has no Lua value
          */
         public LuaThread start(String source, MemorySegment userdata, Object... initArgs) {
-            return new LuaThread(this, JavaValues.source(source), true, userdata(userdata), initArgs);
+            return new LuaThread(this, JavaValues.source(source), "t", userdata(userdata), initArgs, false);
         }
 
         /**
@@ -353,7 +440,7 @@ public final class LuaThread implements AutoCloseable {
          *                                  no Lua value
          */
         public LuaThread start(byte[] bytecode, MemorySegment userdata, Object... initArgs) {
-            return new LuaThread(this, bytecode.clone(), false, userdata(userdata), initArgs);
+            return new LuaThread(this, bytecode.clone(), "bt", userdata(userdata), initArgs, false);
         }
     }
 
@@ -396,15 +483,24 @@ public final class LuaThread implements AutoCloseable {
         }
     }
 
-    /** The results that thread.lua sent, or null after setting the error. */
+    /** The results that thread.lua sent, or null after setting the error; their messages kept when asked. */
     private List<Object> take(long count) {
         try {
-            return results.take(count);
+            List<byte[]> taken = results.take(count);
+            if (keepMessages) {
+                messages = taken;
+            }
+            return ThreadResults.decode(taken);
         } catch (Throwable t) {
             error = new LuaException(LuaException.Kind.JAVA, "thread " + name + " failed in Java: "
                     + Failures.describe(t), "", t);
             return null;
         }
+    }
+
+    /** The results as they crossed, once the thread finished, when its builder kept them; else null. */
+    List<byte[]> messages() {
+        return messages;
     }
 
     /**

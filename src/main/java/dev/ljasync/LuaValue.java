@@ -327,6 +327,40 @@ public final class LuaValue implements AutoCloseable, Iterable<Map.Entry<Object,
         lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
     }
 
+    /**
+     * This function copied, upvalues and all, with {@code extra} (Java values, copied by the same rules once in
+     * Lua), for a new state of a callback or thread ({@code what}): the payload that ljasync.copy makes here and
+     * takes apart there.
+     *
+     * @throws IllegalArgumentException when this is not a function, or a value it holds cannot be copied (the message
+     *                                  names it)
+     */
+    byte[] copied(String what, Object... extra) {
+        if (type != Type.FUNCTION) {
+            throw new IllegalArgumentException("a " + what + " is made from a Lua function, not from a " + typeName());
+        }
+        Object payload;
+        try {
+            payload = values.calls().execute(owner, "copying a function", L -> pushHelperAndSelf(L,
+                    LuaValues.PACK), concat(what, extra))[0];
+        } catch (LuaException e) {
+            if (e.kind() != LuaException.Kind.RUNTIME) {
+                throw e;
+            }
+            throw new IllegalArgumentException("the " + what + " function cannot be copied into a new state: "
+                    + e.luaMessage(), e);
+        }
+        return payload instanceof String text ? text.getBytes(java.nio.charset.StandardCharsets.UTF_8)
+                : (byte[]) payload;
+    }
+
+    private static Object[] concat(Object first, Object[] rest) {
+        Object[] all = new Object[rest.length + 1];
+        all[0] = first;
+        System.arraycopy(rest, 0, all, 1, rest.length);
+        return all;
+    }
+
     String typeName() {
         return typeName(type);
     }

@@ -21,7 +21,7 @@ final class LuaValues implements JavaValues.Bridge {
 
     /** values.lua's helpers, in the order it returns them. */
     static final int INDEX = 0, NEWINDEX = 1, LENGTH = 2, RESUME = 3, STATUS = 4, COROUTINE = 5, CDATA_KIND = 6,
-            INT64_FROM = 7, NUMBERS = 8, HELPERS = 9;
+            INT64_FROM = 7, NUMBERS = 8, PACK = 9, HELPERS = 10;
 
     private final WeakReference<LuaState> owner;
     private final StateLifetime lifetime;

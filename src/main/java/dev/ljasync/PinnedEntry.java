@@ -20,11 +20,20 @@ final class PinnedEntry {
     /** The stack index of the message handler and of the entry while the state serves a callback. */
     private static final int PINNED_HANDLER = 1, PINNED_ENTRY = 2;
 
+    /**
+     * Modes of {@link #pin} besides a chunk's ("t", "bt"): the chunk is a payload of ljasync.copy, a function copied
+     * from another state, which serves calls itself ({@code COPIED}) or, called with the values copied with it and
+     * the init args, returns the function that does ({@code COPIED_INIT}: lj-async's fork's init function), or
+     * serves calls with the values copied with it before the call's own arguments ({@code COPIED_BOUND}).
+     */
+    static final String COPIED = "copied", COPIED_INIT = "copied-init", COPIED_BOUND = "copied-bound";
+
     private PinnedEntry() {}
 
     /**
      * Makes the state of {@code calls} serve a callback: runs callback.lua with {@code setupArgs}, then the user's
-     * chunk with {@code initArgs}; the chunk's result must be a function, which callback.lua turns into the entry,
+     * chunk with {@code initArgs} (or makes the function copied from another state: see {@link #COPIED}); the
+     * chunk's result must be a function, which callback.lua turns into the entry,
      * after the library's {@code adapter} chunk (when not null) has wrapped it. Leaves the stack as [message handler,
      * entry]. {@code owner}, the state's Java object, as for {@link CallPath#locked}.
      *
@@ -49,22 +58,42 @@ final class PinnedEntry {
                     throw calls.failure(L, status, "setting up the callback's state");
                 }
                 int chunkIndex = PINNED_ENTRY + 1;
-                status = calls.load(L, chunk, CallPath.chunkId(chunkName), mode);
-                if (status != LUA_OK) {
-                    throw calls.failure(L, status, null);
+                boolean copied = mode.startsWith(COPIED);
+                if (copied) {
+                    // the copied function and the values copied with it: [f, values...]
+                    status = calls.load(L, LibraryChunks.COPIED, "=ljasync.copied", "b");
+                    if (status == LUA_OK) {
+                        calls.useLibraryEnvironment(L);
+                        calls.values.push(L, chunk);
+                        lua_pushboolean(L, mode.equals(COPIED_BOUND));
+                        status = calls.pcall(L, 2, LUA_MULTRET, PINNED_HANDLER);
+                    }
+                } else {
+                    status = calls.load(L, chunk, CallPath.chunkId(chunkName), mode);
                 }
-                refuseUpvalues(L, chunkIndex);
-                calls.pushAll(initArgs, false);
-                status = calls.pcall(L, initArgs.length, LUA_MULTRET, PINNED_HANDLER); // with the memory limit
-                Reference.reachabilityFence(initArgs); // as in CallPath.execute
                 if (status != LUA_OK) {
-                    throw calls.failure(L, status, null);
+                    throw calls.failure(L, status, copied ? "copying the function into the callback's state" : null);
+                }
+                if (!copied) {
+                    refuseUpvalues(L, chunkIndex);
+                }
+                if (!mode.equals(COPIED) && !mode.equals(COPIED_BOUND)) {
+                    // a chunk, or an init function: called with the values, it returns the function
+                    calls.pushAll(initArgs, false);
+                    status = calls.pcall(L, lua_gettop(L) - chunkIndex, LUA_MULTRET, PINNED_HANDLER); // memory limit
+                    Reference.reachabilityFence(initArgs); // as in CallPath.execute
+                    if (status != LUA_OK) {
+                        throw calls.failure(L, status, null);
+                    }
                 }
                 if (lua_gettop(L) < chunkIndex || lua_type(L, chunkIndex) != LUA_TFUNCTION) {
                     String got = lua_gettop(L) < chunkIndex ? "nothing"
                             : "a " + JavaValues.typeName(lua_type(L, chunkIndex)) + " value";
-                    throw new IllegalArgumentException("a callback's chunk must return the callback function,"
-                            + " but chunk '" + chunkName + "' returned " + got);
+                    throw new IllegalArgumentException(mode.equals(COPIED_INIT)
+                            ? "an init function (called with the init args) must return the callback function, but"
+                              + " it returned " + got
+                            : "a callback's chunk must return the callback function, but chunk '" + chunkName
+                              + "' returned " + got);
                 }
                 lua_settop(L, chunkIndex);
                 if (adapter != null) {

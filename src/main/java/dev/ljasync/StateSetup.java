@@ -24,10 +24,11 @@ final class StateSetup {
     private StateSetup() {}
 
     /**
-     * Sets up the state of {@code calls} (a new one) and gives {@code calls} the references it needs; returns
+     * Sets up the state of {@code calls} (a new one), known to the library's modules as {@code stateId}, and gives
+     * {@code calls} the references it needs; returns
      * state.lua's helpers: call, lookup, assign and register, and its table for Java objects.
      */
-    static int[] open(CallPath calls, LuaState.Options options, Set<LuaState.Library> forLibrary,
+    static int[] open(CallPath calls, long stateId, LuaState.Options options, Set<LuaState.Library> forLibrary,
                       Interruption interruption) {
         MemorySegment L = calls.L;
         // Only the library's code runs until the state is returned: the collector waits for it to finish (its
@@ -39,7 +40,7 @@ final class StateSetup {
         if (interruption != null) {
             lua_getglobal(L, "debug"); // for interrupt.lua, below the bootstrap; the sandbox may hide the library
         }
-        int[] refs = bootstrap(calls);
+        int[] refs = bootstrap(calls, stateId);
         lua_pushvalue(L, LUA_GLOBALSINDEX); // state.lua's _G, for CallPath.call
         calls.globals(registryRef(L));
         int[] sandbox = sandbox(calls, options, interruption);
@@ -84,25 +85,27 @@ final class StateSetup {
         return registryRef(L);
     }
 
-    private static int[] bootstrap(CallPath calls) {
+    private static int[] bootstrap(CallPath calls, long stateId) {
         MemorySegment L = calls.L;
         int status = calls.load(L, LibraryChunks.STATE, "=" + BOOTSTRAP_NAME, "b");
         if (status != LUA_OK) {
             throw calls.failure(L, status, "loading the library's Lua code");
         }
         List<LibraryChunks.Module> modules = LibraryChunks.MODULES;
-        if (!lua_checkstack(L, 4 + 4 * modules.size())) {
+        if (!lua_checkstack(L, 5 + 5 * modules.size())) {
             throw new IllegalStateException("the Lua stack is full");
         }
         lua_pushcfunction(L, StackGuard.CHECK);
         lua_pushcfunction(L, FinalizerErrors.REPORT);
+        lua_pushnumber(L, stateId);
         for (LibraryChunks.Module module : modules) {
             calls.values.push(L, module.name());
             calls.values.push(L, module.bytecode());
             lua_pushinteger(L, module.bytecode().byteSize());
             calls.values.push(L, module.context());
+            lua_pushboolean(L, module.visible());
         }
-        status = lua_pcall(L, 2 + 4 * modules.size(), 6, 0);
+        status = lua_pcall(L, 3 + 5 * modules.size(), 6, 0);
         if (status != LUA_OK) {
             throw calls.failure(L, status, "running the library's Lua code");
         }

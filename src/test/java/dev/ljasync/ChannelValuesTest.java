@@ -198,8 +198,8 @@ class ChannelValuesTest {
             io.stdout                         | value: it is a userdata, which cannot be copied
             {newproxy()}                      | value[1]: it is a userdata
             light                             | value: it is a userdata
-            ffi.new("int[2]")                 | value: it is a cdata of type ctype<int [2]>; only int64_t and uint64_t
-            ffi.cast("void *", 0)             | value: it is a cdata of type ctype<void *>
+            ffi.new("bool", true)             | value: it is a cdata of type ctype<bool>; of cdata, int64_t and uint64_t
+            ffi.typeof("int")                 | value: it is a cdata of type ctype<int>
             {n = ffi.new("int32_t", 1)}       | value.n: it is a cdata of type ctype<int>
             sync.channel()                    | value: it is a channel, which is shared, not copied: send its handle()
             {lock = sync.mutex()}             | value.lock: it is a mutex, which is shared

@@ -132,14 +132,27 @@ class LuaThreadTest {
     }
 
     @Test
-    void shouldFailAThreadWhoseResultIsAPointer() throws Exception {
-        try (LuaThread thread = LuaThread.start("return function(ud) return ud end", MemorySegment.NULL)) {
-            thread.join();
-            assertEquals(LuaThread.Status.FAILED, thread.status());
-            String message = thread.error().orElseThrow().luaMessage();
-            assertTrue(message.startsWith("result 1 of the thread function is a cdata of type ctype<void *>"),
-                    message);
-            assertTrue(message.contains("ffi.cast(\"uintptr_t\", p)"), message);
+    void shouldReturnAPointerAsItsAddress() throws Exception {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment data = arena.allocate(16);
+            try (LuaThread thread = LuaThread.start("""
+                    return function(ud)
+                      local ffi = require("ffi")
+                      return ud, ffi.cast("char *", ud) + 8, ffi.new("int", 3)
+                    end""", data)) {
+                thread.join();
+                assertEquals(LuaThread.Status.FAILED, thread.status(), "an int cdata does not cross");
+                String message = thread.error().orElseThrow().luaMessage();
+                assertTrue(message.startsWith("result 3 of the thread function is a cdata of type ctype<int>"),
+                        message);
+            }
+            try (LuaThread thread = LuaThread.start("return function(ud) return ud, require('ffi').cast('char *',"
+                    + " ud) + 8 end", data)) {
+                thread.join();
+                assertEquals(LuaThread.Status.FINISHED, thread.status());
+                assertEquals(data.address(), ((MemorySegment) thread.results().get(0)).address());
+                assertEquals(data.address() + 8, ((MemorySegment) thread.results().get(1)).address());
+            }
         }
     }
 

@@ -63,7 +63,8 @@ class ReadmeExampleTest {
                     "\tno resource 'lua/missing/init.lua'",
                     "\tno source from Java loader for 'missing'")),
             Map.entry("ReadmeScript", List.of("HELLO!", "42", "hello, Lua", "hello, Java", "7 7", "9",
-                    "sum.lua line 2")));
+                    "sum.lua line 2")),
+            Map.entry("ReadmeFromLjAsync", List.of("142")));
 
     @Test
     @Timeout(120)

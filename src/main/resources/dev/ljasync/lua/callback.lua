@@ -6,19 +6,9 @@
 -- result, all through the FFI, so values convert exactly as they do for LuaJIT's own callbacks. The second result,
 -- entryAt(address, fn), does the same for a frame of this layout at another address.
 local ffi = require("ffi")
-local load, select, error, tostring, unpack, ipairs = load, select, error, tostring, unpack, ipairs
-local concat, gmatch = table.concat, string.gmatch
-
--- The FFI knows no struct or union tag until it is declared: declare the ones the signature points to, incomplete
--- (the chunk may complete them with ffi.cdef to read their fields).
-local function typeof(ctype)
-  for _, kind in ipairs({"struct", "union"}) do
-    for tag in gmatch(ctype, "%f[%w_]" .. kind .. "%s+([%a_][%w_]*)") do
-      ffi.cdef(kind .. " " .. tag .. ";")
-    end
-  end
-  return ffi.typeof(ctype)
-end
+local typeof = require("ljasync.ctype") -- declares the struct and union tags the type names
+local load, select, error, tostring, unpack = load, select, error, tostring, unpack
+local concat = table.concat
 
 local function setup(address, result, ...)
   local n = select("#", ...) / 2

@@ -11,7 +11,8 @@
 local bytecode, native, process_exit, exit_slot, raised, interruption = ...
 local _G, type, error, next, select, tonumber, getmetatable, setmetatable = _G, type, error, next, select, tonumber,
   getmetatable, setmetatable
-local load, loadfile, pcall, xpcall, getfenv, setfenv = load, loadfile, pcall, xpcall, getfenv, setfenv
+local load, loadfile, pcall, xpcall, getfenv, setfenv, unpack = load, loadfile, pcall, xpcall, getfenv, setfenv,
+  unpack
 local coroutine, package, os = coroutine, package, os
 local resume = coroutine.resume
 local debug = debug -- always opened; hidden below unless asked for
@@ -241,9 +242,9 @@ end
 local environment = setmetatable({}, {__index = globals, __newindex = _G, __metatable = false})
 -- The library's modules (state.lua's loaders) load on the first require of the library's code: an instance of its
 -- own, which user code never sees, in states without the package library too.
-local library_modules = registry["ljasync.modules"] or {}
+local library_modules, visible_modules = unpack(registry["ljasync.modules"] or {{}, {}})
 registry["ljasync.modules"] = nil
-globals.require = function(name)
+local function library_require(name)
   local m = modules[name]
   if m == nil and library_modules[name] then
     m = library_modules[name](environment)
@@ -253,6 +254,33 @@ globals.require = function(name)
     error("the library's own code needs module '" .. name .. "', which this state did not open", 2)
   end
   return m
+end
+globals.require = library_require
+-- Lua's own load, which takes bytecode: for ljasync.copy, which loads the functions it copied from another state.
+globals.ljasync_load = load
+-- package.loaded, which ljasync.copy looks modules up in (debug.getregistry is refused in an interruptible state).
+globals.ljasync_loaded = loaded
+-- User code's require gets a copy of the library's instance: the same functions (and the same FFI types, so that a
+-- channel made through either is a channel to both), in a table that user code may change without changing the
+-- library's. A module's `_private` field is for the library's code only.
+if preload then
+  for name in next, library_modules do
+    if visible_modules[name] then
+      preload[name] = function()
+        local m = library_require(name)
+        if type(m) ~= "table" then
+          return m -- lj-async.mutex's type, say
+        end
+        local copy = {}
+        for k, v in next, m do
+          if k ~= "_private" then
+            copy[k] = v
+          end
+        end
+        return setmetatable(copy, getmetatable(m)) -- lj-async.thread's module is called as Thread(f, ud)
+      end
+    end
+  end
 end
 
 -- A level of getfenv/setfenv as seen from the replacement (one more), or the function, after LuaJIT's checks.

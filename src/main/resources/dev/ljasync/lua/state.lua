@@ -1,6 +1,6 @@
 -- Run once in every lua_State that LuaState makes, before any user code: the globals it uses are captured here,
 -- so user code that changes them cannot break it. Returns the helpers LuaState keeps in the registry.
-local stack_left, finalizer_failed = ...
+local stack_left, finalizer_failed, state_id = ...
 local _G, tostring, type, getmetatable, error, rawget, select = _G, tostring, type, getmetatable, error, rawget, select
 local load, assert = load, assert
 local newproxy = newproxy
@@ -8,40 +8,37 @@ local traceback, getinfo, getmetatable_raw, ipairs = debug.traceback, debug.geti
 local loaded = debug.getregistry()._LOADED
 
 -- The library's modules (name, address and length of their bytecode in native memory, which lives as long as the
--- JVM, and the module's context: a light userdata, such as the address of its way into Java, or nil): `require`
--- loads one through the FFI when asked for it and runs it with its name and context. States without the package
--- library have no require. The loaders also wait in the registry for sandbox.lua, which gives the library's own
--- chunks (thread.lua) a require of their own for them, with or without the package library: such a loader runs the
--- module in the environment it is given.
+-- JVM, the module's context: a light userdata, such as the address of its way into Java, or nil, and whether user
+-- code may require it): a loader loads one through the FFI when asked for it and runs it with its name, its context
+-- and the state's number in Java (which the Java side of lj-async's modules knows the state by). The loaders wait
+-- in the registry for sandbox.lua, which gives the library's own chunks (thread.lua) a require of their own for
+-- them, with or without the package library, running each module once, in their environment; user code's require
+-- gets a copy of that instance's table (see sandbox.lua). States without the package library have no require.
 local preload = package and package.preload
 -- The FFI of this moment: user code could make require("ffi") return a table whose string() hands bytecode of its
 -- own to this unrestricted load.
 local ffi = rawget(loaded, "ffi")
 local setfenv = setfenv
-local library_modules = {}
-local function preload_modules(_, _, ...)
-  for i = 1, select("#", ...), 4 do
-    local name, address, length, context = select(i, ...)
+local library_modules, visible_modules = {}, {}
+local function preload_modules(_, _, _, ...)
+  for i = 1, select("#", ...), 5 do
+    local name, address, length, context, visible = select(i, ...)
     local function load_module(environment)
       if not ffi then
-        error("module '" .. name .. "' needs LuaJIT's ffi library, which this state did not open", 2)
+        error("module '" .. name .. "' needs LuaJIT's ffi library, which this state did not open", 0)
       end
       local chunk = assert(load(ffi.string(address, length), "=" .. name))
       if environment then
         setfenv(chunk, environment)
       end
-      return chunk(name, context)
+      return chunk(name, context, state_id)
     end
     library_modules[name] = load_module
-    if preload then
-      preload[name] = function()
-        return load_module()
-      end
-    end
+    visible_modules[name] = visible
   end
 end
 preload_modules(...)
-debug.getregistry()["ljasync.modules"] = library_modules
+debug.getregistry()["ljasync.modules"] = {library_modules, visible_modules}
 
 -- LuaJIT has no limit of its own for C functions that call back into Lua (a table.sort comparator that sorts again,
 -- string.gsub with a function, load with a reader function, coroutines resumed inside coroutines): each level takes

@@ -1,12 +1,13 @@
 -- The adapter of a LuaThread's callback, run once in its state with the thread's function, the handle of the channel
--- that takes its results, and whether the function gets the userdata. The function's results cross into Java as the
+-- that takes its results, whether the function gets the userdata, and whether it may be lj-async's fork's init
+-- function (below). The function's results cross into Java as the
 -- values of a channel do, one message each in ljasync.sync's encoding (an instance of the module that user code
 -- never sees), and their number becomes the callback's `void *` result. (A cancellable thread's state is
 -- interruptible: see interrupt.lua.)
 local ffi = require("ffi")
 local require, type, error, pcall, select, tostring, cast, match = require, type, error, pcall, select, tostring,
   ffi.cast, string.match
-local thread, handle, with_userdata = ...
+local thread, handle, with_userdata, maybe_init = ...
 
 -- The error of result i, which could not be sent: the encoder names the place in the value as "value..." (e.g.
 -- "value.jobs[2]"), which here is a place in the result.
@@ -43,7 +44,20 @@ local function finish(...)
   return cast("void *", n)
 end
 
-if with_userdata then
+-- lj-async's fork calls the function first with the init args, and runs what it returns; lj-async runs the
+-- function itself. With no init args to tell them apart, a function that returns just a function was the fork's.
+local function first_or_init(userdata, ...)
+  if select("#", ...) == 1 and type((...)) == "function" then
+    return finish((...)(userdata))
+  end
+  return finish(...)
+end
+
+if with_userdata and maybe_init then
+  return function(userdata)
+    return first_or_init(userdata, thread(userdata))
+  end
+elseif with_userdata then
   return function(userdata)
     return finish(thread(userdata))
   end

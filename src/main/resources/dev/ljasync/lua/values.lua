@@ -93,4 +93,10 @@ else
   end
 end
 
-return index, newindex, length, resume_from_java, status, coroutine_of, cdata_kind, int64_from, numbers
+-- The payload of ljasync.copy for a function (a callback's or thread's, from Java's LuaValue) and values for it: what
+-- names it in errors.
+local function pack(f, what, ...)
+  return require("ljasync.copy").pack(what, f, ...)
+end
+
+return index, newindex, length, resume_from_java, status, coroutine_of, cdata_kind, int64_from, numbers, pack

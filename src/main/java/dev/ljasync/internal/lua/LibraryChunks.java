@@ -39,30 +39,37 @@ public final class LibraryChunks {
     public static final byte[] THREAD = compile("thread.lua", "ljasync.thread");
     /** Puts the searchers of Java modules into {@code package.loaders}, in a state whose builder gave some. */
     public static final byte[] JAVA_MODULES = compile("java_modules.lua", "ljasync.java_modules");
+    /** Makes, in a new state, a function copied from another by ljasync.copy; see {@code PinnedEntry}. */
+    public static final byte[] COPIED = compile("copied.lua", "ljasync.copied");
     /** Run in every state after {@link #SANDBOX}: print and io's standard files write to Java sinks. */
     public static final byte[] OUTPUT = compile("output.lua", "ljasync.output");
 
     /**
-     * A module that every state with the package library can {@code require}: its loader is called with the
-     * module's name and its context, a light userdata (or nil when {@code context} is null).
+     * A module of the library: its loader is called with the module's name, its context (a light userdata, or nil
+     * when {@code context} is null) and the state's number ({@code LuaState}'s id). A visible one is in
+     * {@code package.preload} for user code; the others only the library's own code can require.
      */
-    public record Module(String name, MemorySegment bytecode, MemorySegment context) {}
+    public record Module(String name, MemorySegment bytecode, MemorySegment context, boolean visible) {}
 
     /**
-     * The modules preloaded into every state ({@code package.preload}): resources {@code modules/<name>.lua}. Their
-     * bytecode stays in native memory for the JVM's lifetime, so a state's loader copies it only when required.
+     * The library's modules: resources {@code modules/<name>.lua}. Their bytecode stays in native memory for the
+     * JVM's lifetime, so a state's loader copies it only when required.
      */
     public static final List<Module> MODULES = modules();
 
     private LibraryChunks() {}
 
     private static List<Module> modules() {
-        return List.of(module("ljasync.sync", SyncUpcalls.ENTRY));
+        MemorySegment sync = SyncUpcalls.ENTRY;
+        return List.of(module("ljasync.sync", sync, true), module("ljasync.copy", null, false),
+                module("ljasync.ctype", null, false), module("lj-async.callback", sync, true),
+                module("lj-async.thread", sync, true), module("lj-async.mutex", null, true),
+                module("lj-async.keeper", null, true));
     }
 
-    private static Module module(String name, MemorySegment context) {
+    private static Module module(String name, MemorySegment context, boolean visible) {
         byte[] bytecode = compile("modules/" + name + ".lua", name);
-        return new Module(name, Arena.global().allocateFrom(JAVA_BYTE, bytecode), context);
+        return new Module(name, Arena.global().allocateFrom(JAVA_BYTE, bytecode), context, visible);
     }
 
     private static byte[] compile(String resource, String chunkName) {

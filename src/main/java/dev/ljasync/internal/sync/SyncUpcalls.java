@@ -1,6 +1,7 @@
 package dev.ljasync.internal.sync;
 
 import dev.ljasync.internal.lua.Interruption;
+import dev.ljasync.internal.values.Messages;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -9,6 +10,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 import static dev.ljasync.internal.sync.Shared.*;
 import static java.lang.foreign.ValueLayout.*;
@@ -33,8 +35,26 @@ public final class SyncUpcalls {
     // operations
     static final int NEW_CHANNEL = 1, NEW_MUTEX = 2, NEW_SEMAPHORE = 3, RETAIN = 4, RELEASE = 5, SEND = 6,
             RECEIVE = 7, CLOSE = 8, LOCK = 9, UNLOCK = 10, ACQUIRE = 11, RELEASE_PERMITS = 12, QUERY = 13, ERROR = 14;
+    // lj-async's keeper (lj-async.keeper)
+    static final int NEW_KEEPER = 40, KEEPER_SEND = 41, KEEPER_RECEIVE = 42, KEEPER_CLEAR = 43;
+    /** The first operation that goes to the {@link Extension}. */
+    static final int EXTENSION = 50;
     // what QUERY asks for, in its size argument
     static final int SIZE = 1, IS_CLOSED = 2, IS_LOCKED = 3, IS_HELD = 4, AVAILABLE = 5;
+
+    /**
+     * The operations from 50 on, served outside this package: lj-async's callbacks and threads, which the public
+     * API's classes make. Called as the entry is, inside its try: what it throws becomes {@code -FAILED} (or
+     * {@code -INTERRUPTED}) with its message.
+     */
+    @FunctionalInterface
+    public interface Extension {
+        /** Serves one operation; the arguments and the result are the entry's. */
+        double call(int op, long handle, MemorySegment data, long size, double timeout, MemorySegment out)
+                throws Exception;
+    }
+
+    private static volatile Extension extension;
 
     private static final ThreadLocal<byte[]> LAST_ERROR = new ThreadLocal<>();
 
@@ -112,7 +132,33 @@ public final class SyncUpcalls {
                 }
                 case QUERY -> query(Shared.find(handle), (int) size);
                 case ERROR -> lastError(data, size);
-                default -> throw new IllegalArgumentException("ljasync.sync asked for unknown operation " + op);
+                case NEW_KEEPER -> SharedKeeper.create().handle();
+                case KEEPER_SEND -> {
+                    if (!(Shared.find(handle) instanceof SharedKeeper keeper)) yield -NO_OBJECT;
+                    byte[] message = data.reinterpret(size).toArray(JAVA_BYTE);
+                    int keyLength = (int) timeout; // the key's message comes first, then the value's
+                    keeper.send(Arrays.copyOf(message, keyLength), Arrays.copyOfRange(message, keyLength,
+                            message.length));
+                    yield OK;
+                }
+                case KEEPER_RECEIVE -> {
+                    if (!(Shared.find(handle) instanceof SharedKeeper keeper)) yield -NO_OBJECT;
+                    MemorySegment buffer = data.reinterpret((long) out.reinterpret(16).get(JAVA_DOUBLE, 0));
+                    byte[][] keys = Messages.keys(buffer.asSlice(0, size).toArray(JAVA_BYTE));
+                    long nanos = waitNanos(timeout);
+                    yield refused(keeper.receiveInto(keys, buffer, Math.max(nanos, 0), out.reinterpret(16)), nanos);
+                }
+                case KEEPER_CLEAR -> {
+                    if (!(Shared.find(handle) instanceof SharedKeeper keeper)) yield -NO_OBJECT;
+                    yield keeper.clear(data.reinterpret(size).toArray(JAVA_BYTE));
+                }
+                default -> {
+                    Extension served = extension;
+                    if (op < EXTENSION || served == null) {
+                        throw new IllegalArgumentException("ljasync.sync asked for unknown operation " + op);
+                    }
+                    yield served.call(op, handle, data, size, timeout, out);
+                }
             };
         } catch (InterruptedException e) {
             if (!Interruption.raisedHere()) {
@@ -130,6 +176,11 @@ public final class SyncUpcalls {
         }
     }
 
+    /** Sets the {@link Extension}; once, by the class that serves lj-async's callbacks and threads. */
+    public static void extend(Extension served) {
+        extension = served;
+    }
+
     /**
      * The wait that a Lua call may make, in nanoseconds. None once the call is interrupted (the thread's interrupt
      * may have been taken back by code it ran: the flag is the truth). On a virtual thread, none without a timeout:
@@ -137,7 +188,7 @@ public final class SyncUpcalls {
      * carrier, so that waits for a sender on the same carriers would never end. -1 marks such a wait: it is tried
      * without waiting, and refused ({@link #refused}) when it would have had to wait.
      */
-    private static long waitNanos(double timeout) throws InterruptedException {
+    public static long waitNanos(double timeout) throws InterruptedException {
         if (Interruption.raisedHere()) {
             throw new InterruptedException();
         }
@@ -146,7 +197,7 @@ public final class SyncUpcalls {
     }
 
     /** The status of an operation tried with the wait of {@link #waitNanos}: a refused untimed wait is PINNED. */
-    private static long refused(long result, long nanos) {
+    public static long refused(long result, long nanos) {
         return nanos < 0 && result == -TIMEOUT ? -PINNED : result;
     }
 

@@ -21,26 +21,38 @@ public final class ThreadResults {
     }
 
     /**
-     * Takes the {@code count} results that thread.lua sent, in order, as Java values (null for nil).
+     * Takes the {@code count} results that thread.lua sent, in order, as messages.
      *
-     * @return an unmodifiable list, which may hold nulls
      * @throws IllegalStateException when fewer than {@code count} were sent (Lua code with the channel's handle
      *                               took some)
      * @throws InterruptedException  when the calling thread is interrupted
      */
-    public List<Object> take(long count) throws InterruptedException {
+    public List<byte[]> take(long count) throws InterruptedException {
         if (count < 0 || count > channel.size()) {
             throw new IllegalStateException("the thread function returned " + count + " results, but "
                     + channel.size() + " reached Java (Lua code that wrapped the results' channel took some)");
         }
-        Object[] values = new Object[(int) count];
-        for (int i = 0; i < values.length; i++) {
+        byte[][] messages = new byte[(int) count][];
+        for (int i = 0; i < messages.length; i++) {
             byte[] message = channel.receive(0);
             if (message == SharedChannel.TIMED_OUT || message == SharedChannel.ENDED) {
                 throw new IllegalStateException("result " + (i + 1) + " of the thread function went missing (Lua"
                         + " code that wrapped the results' channel took it)");
             }
-            values[i] = Messages.decode(message);
+            messages[i] = message;
+        }
+        return List.of(messages);
+    }
+
+    /**
+     * The Java values of results taken by {@link #take} (null for nil).
+     *
+     * @return an unmodifiable list, which may hold nulls
+     */
+    public static List<Object> decode(List<byte[]> messages) {
+        Object[] values = new Object[messages.size()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = Messages.decode(messages.get(i));
         }
         return Collections.unmodifiableList(Arrays.asList(values));
     }

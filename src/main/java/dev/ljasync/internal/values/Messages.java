@@ -2,6 +2,7 @@ package dev.ljasync.internal.values;
 
 import dev.ljasync.LuaTable;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.math.BigInteger;
@@ -28,7 +29,9 @@ import java.util.Map;
  *   <li>a table ({@code 5}): the number of its pairs as a uint32, then each key and its value;</li>
  *   <li>an {@code int64_t} or {@code uint64_t} ({@code 6}, {@code 7}): the 8 bytes of the integer;</li>
  *   <li>a table already in the message ({@code 8}): its number as a uint32, counting tables from 1 in the order
- *       their tag {@code 5} is written.</li>
+ *       their tag {@code 5} is written;</li>
+ *   <li>a pointer ({@code 9}): its address, 8 bytes (a cdata pointer, array or struct in Lua: its address; a
+ *       {@code void *} cdata when it arrives in Lua, a zero-length native {@link MemorySegment} in Java).</li>
  * </ul>
  * Tables nest up to {@value #MAX_DEPTH} deep; their keys are strings, numbers and booleans. A table that a value
  * holds in several places (a Lua table referenced twice, a Java Map or List object held twice) is written once and
@@ -54,7 +57,7 @@ public final class Messages {
     public static final int MAX_BYTES = 1 << 28;
 
     static final byte NIL = 0, FALSE = 1, TRUE = 2, NUMBER = 3, STRING = 4, TABLE = 5, INT64 = 6, UINT64 = 7,
-            REFERENCE = 8;
+            REFERENCE = 8, POINTER = 9;
 
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.nativeOrder());
@@ -176,11 +179,13 @@ public final class Messages {
                 }
                 case String s -> string(text(s));
                 case byte[] b -> string(b);
+                case MemorySegment segment when segment.isNative() -> eight(POINTER, segment.address());
                 case Map<?, ?> map -> table(map, map.entrySet(), depth);
                 case List<?> list -> table(list, null, depth);
                 case Object array when array.getClass().isArray() -> table(array, null, depth);
                 default -> throw refuse("is a " + value.getClass().getName() + ", which cannot cross a channel;"
-                        + " send null, Boolean, a number, BigInteger, String, byte[], a Map or a List of those"
+                        + " send null, Boolean, a number, BigInteger, String, byte[], a native MemorySegment (its"
+                        + " address), a Map or a List of those"
                         + " (a Channel, Mutex or Semaphore as its handle())");
             }
         }
@@ -326,6 +331,30 @@ public final class Messages {
         return place.toString();
     }
 
+    /**
+     * Splits messages written one after the other, each a string, number or boolean (a key of lj-async's keeper).
+     *
+     * @throws IllegalArgumentException when one is another kind of value, or the bytes end inside one
+     */
+    public static byte[][] keys(byte[] messages) {
+        List<byte[]> keys = new ArrayList<>();
+        int at = 0;
+        while (at < messages.length) {
+            int length = switch (messages[at]) {
+                case FALSE, TRUE -> 1;
+                case NUMBER, INT64, UINT64 -> 9;
+                case STRING -> at + 5 <= messages.length ? 5 + (int) INT.get(messages, at + 1) : -1;
+                default -> throw new IllegalArgumentException("a key is a string, number or boolean");
+            };
+            if (length < 0 || length > messages.length - at) {
+                throw new IllegalArgumentException("a key's message is cut short");
+            }
+            keys.add(Arrays.copyOfRange(messages, at, at + length));
+            at += length;
+        }
+        return keys.toArray(byte[][]::new);
+    }
+
     // ---- decoding --------------------------------------------------------------------------------------------------
 
     private static final class Reader {
@@ -368,6 +397,7 @@ public final class Messages {
                 case TRUE -> true;
                 case NUMBER -> JavaValues.number(Double.longBitsToDouble(eight()));
                 case INT64 -> eight();
+                case POINTER -> MemorySegment.ofAddress(eight());
                 case UINT64 -> {
                     long bits = eight();
                     yield JavaValues.unsigned(bits);

@@ -20,8 +20,8 @@ local modname, entry = ...
 local ffi = require("ffi")
 local type, error, next, tostring, select, pcall, require, unpack, rawequal = type, error, next, tostring, select,
   pcall, require, unpack, rawequal
-local istype, cast, copy, new, fstring, typeof, metatype = ffi.istype, ffi.cast, ffi.copy, ffi.new, ffi.string,
-  ffi.typeof, ffi.metatype
+local istype, cast, copy, new, fstring, typeof, metatype, gc = ffi.istype, ffi.cast, ffi.copy, ffi.new, ffi.string,
+  ffi.typeof, ffi.metatype, ffi.gc
 local huge = 1 / 0
 local find = string and string.find -- the string library is optional; only error messages use it
 
@@ -34,14 +34,16 @@ end
 local sync_call = cast("double (*)(int32_t, int64_t, void *, int64_t, double, double *)", entry)
 local NEW_CHANNEL, NEW_MUTEX, NEW_SEMAPHORE, RETAIN, RELEASE, SEND, RECEIVE, CLOSE, LOCK, UNLOCK, ACQUIRE,
   RELEASE_PERMITS, QUERY, ERROR = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
+local NEW_KEEPER, KEEPER_SEND, KEEPER_RECEIVE, KEEPER_CLEAR = 40, 41, 42, 43
 local SIZE, IS_CLOSED, IS_LOCKED, IS_HELD, AVAILABLE = 1, 2, 3, 4, 5
 local TIMEOUT, CLOSED, INTERRUPTED, NO_OBJECT, NOT_OWNER, TOO_SMALL, FAILED, PINNED = -1, -2, -3, -4, -5, -6, -7, -8
-local KIND_CHANNEL, KIND_MUTEX, KIND_SEMAPHORE = 1, 2, 3
+local KIND_CHANNEL, KIND_MUTEX, KIND_SEMAPHORE, KIND_KEEPER = 1, 2, 3, 8
 
 local bytes_t = typeof("uint8_t[?]")
 local double_p, int64_p, uint64_p, uint32_p = typeof("double *"), typeof("int64_t *"), typeof("uint64_t *"),
   typeof("uint32_t *")
-local int64_t, uint64_t = typeof("int64_t"), typeof("uint64_t")
+local int64_t, uint64_t, void_p, uintptr_t = typeof("int64_t"), typeof("uint64_t"), typeof("void *"),
+  typeof("uintptr_t")
 local out = new("double[2]")
 local errbuf_size = 1024
 local errbuf = new(bytes_t, errbuf_size)
@@ -94,8 +96,8 @@ end
 -- handle would hide the method), with methods in its metatable; its __gc gives its reference back. `self` is
 -- checked, so that ch.send(v) fails clearly.
 
-local Channel, Mutex, Semaphore = {}, {}, {}
-local channel_t, mutex_t, semaphore_t
+local Channel, Mutex, Semaphore, Keeper = {}, {}, {}, {}
+local channel_t, mutex_t, semaphore_t, keeper_t
 
 local function kind_of(x)
   if istype(channel_t, x) then
@@ -104,12 +106,16 @@ local function kind_of(x)
     return "mutex"
   elseif istype(semaphore_t, x) then
     return "semaphore"
+  elseif istype(keeper_t, x) then
+    return "keeper"
   end
 end
 
-local function wrapper(name, methods)
+-- `make`, when given, is what calling the type makes (lj-async.mutex's Mutex() is mutex_t()).
+local function wrapper(name, methods, make)
   local ct = typeof("struct { const double id; }")
   return metatype(ct, {
+    __new = make,
     __index = methods,
     __gc = function(self)
       sync_call(RELEASE, self.id, nil, 0, 0, nil)
@@ -137,7 +143,8 @@ end
 -- in several places is copied once and arrives held in those places. Native byte order; 256 MB at most. Written into
 -- `sbuf`, one per state, which grows as needed.
 
-local T_NIL, T_FALSE, T_TRUE, T_NUMBER, T_STRING, T_TABLE, T_INT64, T_UINT64, T_REF = 0, 1, 2, 3, 4, 5, 6, 7, 8
+local T_NIL, T_FALSE, T_TRUE, T_NUMBER, T_STRING, T_TABLE, T_INT64, T_UINT64, T_REF, T_POINTER = 0, 1, 2, 3, 4,
+  5, 6, 7, 8, 9
 local MAX_DEPTH, MAX_BYTES = 100, 2 ^ 28 -- as in dev.ljasync.internal.Messages
 local SMALL, LARGE = 256, 65536
 
@@ -221,7 +228,7 @@ function refuse(depth, frames, problem)
   error(modname .. ": cannot send " .. where .. ": " .. problem, 2 * depth + 2 + frames + extra)
 end
 
-local encode_table
+local encode_table, encode_pointer
 
 -- Scalars here, tables in encode_table: the table path loops (and `next` is not compiled by LuaJIT 2.1.0-beta3),
 -- so it stays out of the function that a loop sending numbers or strings compiles into its trace.
@@ -263,11 +270,23 @@ local function encode(v, depth)
     refuse(depth, 0, "it is a " .. kind_of(v) .. ", which is shared, not copied: send its handle() and"
       .. " sync.wrap() it on the other side")
   elseif tv == "cdata" then
-    refuse(depth, 0, "it is a cdata of type " .. tostring(typeof(v)) .. "; only int64_t and uint64_t cdata cross"
-      .. " (send a pointer as ffi.cast(\"uintptr_t\", p))")
+    encode_pointer(v, depth)
   else
     refuse(depth, 0, "it is a " .. tv .. ", which cannot be copied into another state")
   end
+end
+
+-- A pointer, array or struct crosses as its address; other cdata (an int, a double, a ctype) do not.
+function encode_pointer(v, depth)
+  local ok, p = pcall(new, void_p, v)
+  if not ok then
+    refuse(depth, 1, "it is a cdata of type " .. tostring(typeof(v)) .. "; of cdata, int64_t and uint64_t cross,"
+      .. " and pointers, arrays and structs cross as their address")
+  end
+  reserve(9, depth, 1)
+  sbuf[spos] = T_POINTER
+  cast(uint64_p, sbuf + spos + 1)[0] = cast(uintptr_t, p)
+  spos = spos + 9
 end
 
 function encode_table(t, depth)
@@ -367,6 +386,8 @@ local function decode(p, pos, limit, refs)
     return cast(int64_p, p + pos + 1)[0], pos + 9
   elseif tag == T_UINT64 then
     return cast(uint64_p, p + pos + 1)[0], pos + 9
+  elseif tag == T_POINTER then
+    return cast(void_p, cast(uint64_p, p + pos + 1)[0]), pos + 9
   elseif tag == T_REF and refs then
     local t = refs[cast(uint32_p, p + pos + 1)[0]]
     if t == nil then
@@ -598,9 +619,154 @@ function Semaphore.handle(self)
   return self.id
 end
 
-channel_t = wrapper("channel", Channel)
-mutex_t = wrapper("mutex", Mutex)
-semaphore_t = wrapper("semaphore", Semaphore)
+-- ---- keepers (lj-async.keeper) ---------------------------------------------------------------------------------
+-- For each key (a string, number or boolean), a queue of values. The key's message and the value's go to Java one
+-- after the other, the key's length as the timeout argument; a receive's keys go the same way, and the value comes
+-- back in their place, the number of its key in out[0].
+
+local function check_key(k, method, level)
+  local tk = type(k)
+  if tk ~= "string" and tk ~= "number" and tk ~= "boolean" then
+    error(modname .. ": keeper:" .. method .. ": a key is a string, number or boolean, not a " .. tk, level + 1)
+  elseif k ~= k then
+    error(modname .. ": keeper:" .. method .. ": a key cannot be NaN", level + 1)
+  end
+end
+
+-- Encodes the arguments one after the other into sbuf; returns the length of the first.
+local function encode_all(n, ...)
+  spos, ntables = 0, 0
+  local first_length
+  for i = 1, n do
+    encode((select(i, ...)), 1)
+    first_length = first_length or spos
+    first, seen = nil, nil
+  end
+  return first_length
+end
+
+function Keeper.send(self, key, value)
+  check(keeper_t, self, "keeper", "send", 2)
+  check_key(key, "send", 2)
+  local r
+  if busy then -- as in Channel.send
+    local outer = nest()
+    local ok, e = pcall(encode_all, 2, key, value)
+    r = ok and sync_call(KEEPER_SEND, self.id, sbuf, spos, e, nil)
+    unnest(outer)
+    if not ok then
+      error(e, 0)
+    end
+  else
+    busy = true
+    spos, ntables = 0, 0
+    encode(key, 1)
+    local key_length = spos
+    encode(value, 1) -- raises at the caller's line, as Channel.send does
+    r = sync_call(KEEPER_SEND, self.id, sbuf, spos, key_length, nil)
+    busy, first, seen = false, nil, nil
+    if scap > LARGE then
+      sbuf, scap = new(bytes_t, SMALL), SMALL
+    end
+  end
+  if r < 0 then
+    fail("send", r, 2)
+  end
+end
+
+-- The status of a keeper's receive, and the number of the key and the value.
+local function take_keyed(id, t, n, ...)
+  encode_all(n, ...)
+  local nkeys = spos
+  if rcap < nkeys then
+    rbuf, rcap = new(bytes_t, nkeys), nkeys
+  end
+  copy(rbuf, sbuf, nkeys)
+  out[0] = rcap
+  local r = sync_call(KEEPER_RECEIVE, id, rbuf, nkeys, t, out)
+  while r == TOO_SMALL do
+    local need, cap = out[0], rcap * 2
+    while cap < need do
+      cap = cap * 2
+    end
+    rbuf, rcap = new(bytes_t, cap), cap
+    copy(rbuf, sbuf, nkeys)
+    t, out[0] = out[1], rcap
+    r = sync_call(KEEPER_RECEIVE, id, rbuf, nkeys, t, out)
+  end
+  if r >= 0 then
+    local which = out[0]
+    return r, which, decode_message(r)
+  end
+  return r
+end
+
+local function keeper_receive(self, timeout, method, ...)
+  local n = select("#", ...)
+  if n == 0 then
+    error(modname .. ": keeper:" .. method .. " needs at least one key", 3)
+  end
+  for i = 1, n do
+    check_key((select(i, ...)), method, 3)
+  end
+  local r, which, v
+  if busy then
+    local outer = nest()
+    local ok
+    ok, r, which, v = pcall(take_keyed, self.id, timeout, n, ...)
+    unnest(outer)
+    if not ok then
+      error(r, 0)
+    end
+  else
+    busy = true
+    r, which, v = take_keyed(self.id, timeout, n, ...)
+    busy = false
+  end
+  if r >= 0 then
+    return (select(which, ...)), v
+  elseif r == TIMEOUT then
+    return nil
+  end
+  fail(method, r, 3)
+end
+
+--- The key and the first value of the first of the keys that has one, or nil at once when none has (as in
+--- lj-async's fork, which could only poll).
+function Keeper.receive(self, ...)
+  check(keeper_t, self, "keeper", "receive", 2)
+  local k, v = keeper_receive(self, 0, "receive", ...)
+  return k, v
+end
+
+--- As receive, waiting up to `timeout` seconds (nil: as long as it takes) for a value under one of the keys.
+function Keeper.receive_timeout(self, timeout, ...)
+  check(keeper_t, self, "keeper", "receive_timeout", 2)
+  local k, v = keeper_receive(self, seconds(timeout, 2), "receive_timeout", ...)
+  return k, v
+end
+
+--- Drops every value waiting under `key`; returns how many there were.
+function Keeper.clear(self, key)
+  check(keeper_t, self, "keeper", "clear", 2)
+  check_key(key, "clear", 2)
+  if busy then
+    error(modname .. ": keeper:clear cannot run inside another send or receive (a __gc finalizer)", 2)
+  end
+  busy = true
+  encode_all(1, key)
+  local r = sync_call(KEEPER_CLEAR, self.id, sbuf, spos, 0, nil)
+  busy = false
+  if r < 0 then
+    fail("clear", r, 2)
+  end
+  return r
+end
+
+function Keeper.handle(self)
+  check(keeper_t, self, "keeper", "handle", 2)
+  return self.id
+end
 
 -- ---- the module -----------------------------------------------------------------------------------------------------
 
@@ -611,9 +777,29 @@ local function made(ct, r, what)
   if r < 0 then
     fail(what, r, 3)
   end
-  local w = ct(r)
+  local w = new(ct, r)
   return w
 end
+
+channel_t = wrapper("channel", Channel)
+mutex_t = wrapper("mutex", Mutex, function(ct)
+  local m = made(ct, sync_call(NEW_MUTEX, 0, nil, 0, 0, nil), "mutex")
+  return m
+end)
+semaphore_t = wrapper("semaphore", Semaphore)
+keeper_t = wrapper("keeper", Keeper)
+
+-- Destroys a wrapper at once rather than when it is collected: lj-async's mutex:destroy(). Once only.
+local destroyed = setmetatable({}, {__mode = "k"})
+local function destroy(self)
+  if not destroyed[self] and kind_of(self) then
+    destroyed[self] = true
+    gc(self, nil)
+    sync_call(RELEASE, self.id, nil, 0, 0, nil)
+  end
+end
+Mutex.destroy = destroy
+Keeper.destroy = destroy
 
 --- A new channel: unbounded, or holding at most `capacity` values.
 function sync.channel(capacity)
@@ -626,6 +812,12 @@ end
 function sync.mutex()
   local m = made(mutex_t, sync_call(NEW_MUTEX, 0, nil, 0, 0, nil), "mutex")
   return m
+end
+
+--- A new keeper: values queued under keys, as lj-async's fork has them (lj-async.keeper).
+function sync.keeper()
+  local k = made(keeper_t, sync_call(NEW_KEEPER, 0, nil, 0, 0, nil), "keeper")
+  return k
 end
 
 --- A new semaphore with `permits` free permits (0 by default).
@@ -646,16 +838,80 @@ function sync.wrap(handle)
   end
   local kind = sync_call(RETAIN, handle, nil, 0, 0, nil)
   if kind == KIND_CHANNEL then
-    return channel_t(handle)
+    return new(channel_t, handle)
   elseif kind == KIND_MUTEX then
-    return mutex_t(handle)
+    return new(mutex_t, handle)
   elseif kind == KIND_SEMAPHORE then
-    return semaphore_t(handle)
+    return new(semaphore_t, handle)
+  elseif kind == KIND_KEEPER then
+    return new(keeper_t, handle)
   elseif kind == NO_OBJECT then
     error(modname .. ": no channel, mutex or semaphore has handle " .. tostring(handle) .. " (it was released"
       .. " once nothing referred to it any more, or never existed)", 2)
   end
   fail("wrap", kind, 2)
 end
+
+--- "channel", "mutex", "semaphore" or "keeper" for one of those (or a pointer to one), else nil.
+sync.kind = kind_of
+
+-- For the library's own modules (lj-async.*, ljasync.copy): the entry, the errors of failed operations and of bad
+-- timeouts, the mutex type, and the encoding of values as bytes.
+sync._private = {
+  call = sync_call,
+  fail = fail,
+  seconds = seconds,
+  mutex_t = mutex_t,
+  -- raises the error of a failed operation of module `name` at `level` (1: the function that calls it)
+  failed = function(name, what, status, level)
+    error(name .. ": " .. what .. ": " .. why(status), level + 1)
+  end,
+  -- the operation with the bytes of a Lua string as its data (the entry takes a void *)
+  call_with = function(op, id, s, timeout, result)
+    local b = new(bytes_t, #s)
+    copy(b, s, #s)
+    return sync_call(op, id, b, #s, timeout, result)
+  end,
+  -- the bytes that an operation copies into a buffer it is given, asked again with a larger one when they did not
+  -- fit: the buffer and their length, or nil and the failed status
+  read = function(op, id)
+    local size = 256
+    while true do
+      local b = new(bytes_t, size)
+      local n = sync_call(op, id, b, size, 0, nil)
+      if n < 0 then
+        return nil, n
+      elseif n <= size then
+        return b, n
+      end
+      size = n
+    end
+  end,
+  encode = function(value)
+    if busy then
+      local outer = nest()
+      local ok, e = pcall(encode, value, 1)
+      local bytes = ok and fstring(sbuf, spos)
+      unnest(outer)
+      if not ok then
+        error(e, 0)
+      end
+      return bytes
+    end
+    busy = true
+    spos, ntables = 0, 0
+    encode(value, 1)
+    busy, first, seen = false, nil, nil
+    return fstring(sbuf, spos)
+  end,
+  -- the value of the message at p[0, n)
+  decode = function(p, n)
+    local v, pos = decode(p, 0, n, n > 0 and p[0] == T_TABLE and {} or nil)
+    if pos ~= n then
+      corrupt()
+    end
+    return v
+  end,
+}
 
 return sync
