@@ -1,5 +1,10 @@
 package dev.ljasync.bench;
 
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,12 +18,17 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * The report of a benchmark run, made by scripts/bench after JMH: reads JMH's JSON result file, takes each
  * benchmark's median over its measurement iterations (all forks), pairs cases with baselines as {@link Comparison}
- * says, prints the table, and writes results.json, results.md and the chart of the ratios, ratios.png.
+ * says, prints the table, and writes results.json, results.md and the chart of the ratios, ratios.png; with the
+ * memory section of {@link MemoryUse} when the run measured it (memory.json beside them).
  *
  * <pre>java dev.ljasync.bench.Report target/bench/jmh.json target/bench</pre>
  */
@@ -26,12 +36,34 @@ public final class Report {
 
     private static final String PACKAGE = "dev.ljasync.bench.";
 
+    /**
+     * JMH's result file read, and the report's written, with Jackson (JMH writes a score it lacks as NaN; what a
+     * record also writes for its readers, such as a measurement's bytes per live object, is not read back).
+     */
+    static final ObjectMapper JSON = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
+
     /** One benchmark's result: its median as JMH reported it (value, unit) and in nanoseconds per operation. */
     record Result(String name, String mode, double median, String unit, double nanos, List<Double> iterations,
                   int forks, String warmup, String measurement) {}
 
-    /** One comparison of the run, with the results it found (null when that benchmark did not run). */
-    record Row(Comparison comparison, Result caseResult, Result baselineResult) {
+    /**
+     * One comparison of the run for k callers (0 for a comparison that does not scale), with the results it found
+     * (null when that benchmark did not run).
+     */
+    record Row(Comparison comparison, int callers, Result caseResult, Result baselineResult) {
+        String caseLabel() {
+            return comparison.caseLabel(callers);
+        }
+
+        String caseBenchmark() {
+            return comparison.caseBenchmark(callers);
+        }
+
+        Comparison.Goal goal() {
+            return comparison.goal == null ? null : comparison.goal.forCallers(callers);
+        }
+
         boolean complete() {
             return caseResult != null && baselineResult != null;
         }
@@ -45,14 +77,14 @@ public final class Report {
             if (!complete()) {
                 return caseResult == null && comparison.pending != null ? "pending" : "not run";
             }
-            if (comparison.goal == null) {
+            if (goal() == null) {
                 return "-";
             }
-            return comparison.goal.metBy(ratio()) ? "met" : "missed";
+            return goal().metBy(ratio()) ? "met" : "missed";
         }
 
         String label() {
-            return comparison.caseLabel + " vs " + comparison.baselineLabel
+            return caseLabel() + " vs " + comparison.baselineLabel
                     + (comparison.ratio == Comparison.Ratio.THROUGHPUT ? " (throughput)" : "");
         }
     }
@@ -66,34 +98,82 @@ public final class Report {
         }
         Path input = Path.of(args[0]);
         Path outDir = Path.of(args[1]);
-        List<?> runs = (List<?>) Json.parse(Files.readString(input));
+        List<?> runs = JSON.readValue(input.toFile(), List.class);
         List<Result> results = read(runs);
         if (results.isEmpty()) {
             System.err.println("Report: no benchmark results in " + input);
             System.exit(1);
         }
-        Map<String, Result> byName = new LinkedHashMap<>();
-        for (Result r : results) {
-            byName.put(r.name, r);
-        }
-        List<Row> rows = new ArrayList<>();
-        for (Comparison c : Comparison.values()) {
-            Row row = new Row(c, byName.get(c.caseBenchmark), byName.get(c.baselineBenchmark));
-            if (row.caseResult != null || row.baselineResult != null) {
-                rows.add(row);
-            }
-        }
+        List<Row> rows = rows(results);
         Map<String, String> machine = machine((Map<?, ?>) runs.getFirst());
+        // the memory measurement of the same run, when scripts/bench made one
+        Path memoryFile = outDir.resolve(MemoryUse.FILE);
+        MemoryUse.Results memory = Files.isRegularFile(memoryFile) ? MemoryUse.read(memoryFile) : null;
 
         String table = table(rows, results, machine);
         System.out.print(table);
+        if (memory != null) {
+            System.out.print(memory.table());
+        }
         Files.createDirectories(outDir);
-        Files.writeString(outDir.resolve("results.json"), Json.write(json(rows, results, machine)));
-        Files.writeString(outDir.resolve("results.md"), markdown(rows, machine));
+        Map<String, Object> json = json(rows, results, machine);
+        if (memory != null) {
+            json.put("memory", memory);
+        }
+        JSON.writerWithDefaultPrettyPrinter().writeValue(outDir.resolve("results.json").toFile(), json);
+        Files.writeString(outDir.resolve("results.md"), markdown(rows, machine)
+                + (memory == null ? "" : "\n" + memory.markdown()));
         Path chart = outDir.resolve("ratios.png");
         RatioChart.write(rows, chart);
         System.out.println("Written: " + outDir.resolve("results.json") + ", " + outDir.resolve("results.md") + ", "
                 + chart);
+    }
+
+    /**
+     * The comparisons that the results have a case or a baseline of, in Comparison's order; one that scales once for
+     * each number of callers from 2 up that the results have.
+     */
+    static List<Row> rows(List<Result> results) {
+        Map<String, Result> byName = new LinkedHashMap<>();
+        Set<Integer> callers = new TreeSet<>();
+        for (Result r : results) {
+            byName.put(r.name, r);
+            Matcher m = CALLERS.matcher(r.name);
+            if (m.find() && Integer.parseInt(m.group(1)) > 1) {
+                callers.add(Integer.parseInt(m.group(1)));
+            }
+        }
+        List<Row> rows = new ArrayList<>();
+        for (Comparison c : Comparison.values()) {
+            for (int k : c.scaling() ? callers : Set.of(0)) {
+                Row row = new Row(c, k, byName.get(c.caseBenchmark(k)), baseline(c, byName));
+                if (row.caseResult != null || row.baselineResult != null) {
+                    rows.add(row);
+                }
+            }
+        }
+        return rows;
+    }
+
+    private static final Pattern CALLERS = Pattern.compile("\\{callers=(\\d+)}");
+
+    /** A comparison's baseline: its benchmark's result, or for "A + B" the sum of theirs (null unless all ran). */
+    private static Result baseline(Comparison c, Map<String, Result> byName) {
+        List<String> parts = c.baselineParts();
+        if (parts.size() == 1) {
+            return byName.get(parts.getFirst());
+        }
+        double nanos = 0;
+        for (String part : parts) {
+            Result r = byName.get(part);
+            if (r == null) {
+                return null;
+            }
+            nanos += r.nanos;
+        }
+        Result first = byName.get(parts.getFirst());
+        return new Result(c.baselineBenchmark, first.mode, nanos, "ns/op", nanos, List.of(), first.forks,
+                first.warmup, first.measurement);
     }
 
     /** The results in JMH's JSON file (its runs, parsed), in its order. */
@@ -203,8 +283,10 @@ public final class Report {
                 ? " thrpt" : "");
     }
 
+    /** The method of a benchmark name ("Class.method"), or of each in a sum ("A + B"). */
     private static String method(String benchmark) {
-        return benchmark.substring(benchmark.lastIndexOf('.') + 1);
+        return Arrays.stream(benchmark.split(" \\+ ")).map(b -> b.substring(b.lastIndexOf('.') + 1))
+                .collect(Collectors.joining(" + "));
     }
 
     /** The JDK, JMH, LuaJIT and the machine of the run. */
@@ -261,12 +343,12 @@ public final class Report {
         for (Row row : rows) {
             Comparison c = row.comparison;
             cells.add(new String[] {
-                    c.caseLabel + " (" + method(c.caseBenchmark) + ")",
+                    row.caseLabel() + " (" + method(row.caseBenchmark()) + ")",
                     row.caseResult == null ? "-" : time(row.caseResult.nanos),
                     c.baselineLabel + " (" + method(c.baselineBenchmark) + ")",
                     row.baselineResult == null ? "-" : time(row.baselineResult.nanos),
                     ratioCell(row),
-                    c.goal == null ? "-" : c.goal.toString(),
+                    row.goal() == null ? "-" : row.goal().toString(),
                     row.status()});
         }
         columns(cells, out, new boolean[] {false, true, false, true, true, false, false});
@@ -286,7 +368,7 @@ public final class Report {
     }
 
     /** Rows of cells as aligned columns, the first row a header; right-aligned where right says so. */
-    private static void columns(List<String[]> cells, StringBuilder out, boolean[] right) {
+    static void columns(List<String[]> cells, StringBuilder out, boolean[] right) {
         int[] width = new int[cells.getFirst().length];
         for (String[] row : cells) {
             for (int i = 0; i < row.length; i++) {
@@ -315,13 +397,13 @@ public final class Report {
         Function<String, String> code = s -> "`" + s + "`";
         for (Row row : rows) {
             Comparison c = row.comparison;
-            out.append("| ").append(c.caseLabel).append(" (").append(code.apply(method(c.caseBenchmark)))
+            out.append("| ").append(row.caseLabel()).append(" (").append(code.apply(method(row.caseBenchmark())))
                     .append(") | ").append(row.caseResult == null ? "-" : time(row.caseResult.nanos))
                     .append(" | ").append(c.baselineLabel).append(" (")
                     .append(code.apply(method(c.baselineBenchmark))).append(") | ")
                     .append(row.baselineResult == null ? "-" : time(row.baselineResult.nanos))
                     .append(" | ").append(ratioCell(row))
-                    .append(" | ").append(c.goal == null ? "-" : c.goal.toString().replace("<=", "≤")
+                    .append(" | ").append(row.goal() == null ? "-" : row.goal().toString().replace("<=", "≤")
                             .replace(">=", "≥"))
                     .append(" | ").append(row.status()).append(" |\n");
         }
@@ -344,8 +426,9 @@ public final class Report {
             Comparison c = row.comparison;
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("id", c.name());
-            m.put("case", c.caseLabel);
-            m.put("caseBenchmark", c.caseBenchmark);
+            m.put("case", row.caseLabel());
+            m.put("caseBenchmark", row.caseBenchmark());
+            m.put("callers", row.callers == 0 ? null : row.callers);
             m.put("caseMedian", row.caseResult == null ? null : time(row.caseResult.nanos));
             m.put("caseMedianNs", row.caseResult == null ? null : row.caseResult.nanos);
             m.put("baseline", c.baselineLabel);
@@ -354,7 +437,7 @@ public final class Report {
             m.put("baselineMedianNs", row.baselineResult == null ? null : row.baselineResult.nanos);
             m.put("ratioKind", c.ratio.name().toLowerCase(Locale.ROOT));
             m.put("ratio", row.complete() ? row.ratio() : null);
-            m.put("goal", c.goal == null ? null : c.goal.toString());
+            m.put("goal", row.goal() == null ? null : row.goal().toString());
             m.put("result", row.status());
             m.put("note", c.note);
             m.put("pending", row.caseResult == null ? c.pending : null);
