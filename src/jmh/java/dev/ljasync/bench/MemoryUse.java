@@ -130,7 +130,8 @@ public final class MemoryUse {
                             .append(m.bytesPerLive() <= GOAL_BYTES ? "met" : "missed").append(" |\n");
                 }
             }
-            out.append("\n| After closing all ").append(count(LIVE)).append(" | Live took | Left above baseline | Result |\n");
+            out.append("\n| After closing all ").append(count(LIVE))
+                    .append(" | Live took | Left above baseline | Result |\n");
             out.append("|---|---:|---:|---|\n");
             for (Measurement m : measurements) {
                 out.append("| ").append(m.label).append(" | ").append(megabytes(m.bytesPerLive() * m.live))

@@ -12,7 +12,8 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 /**
  * Native threads calling one function pointer: k pthreads, k from 1 to the machine's core count (the callers
  * parameter; scripts/bench passes 1 to {@code nproc}), on a callback with one state (the calls take turns) and on one
- * with a pool of as many states as the machine has cores (they may run in parallel); and the ceilings: a plain upcall
+ * with a pool of as many states as the machine has cores, or callers if more (they may run in parallel); and the
+ * ceilings: a plain upcall
  * stub (how far Panama upcalls scale) and C calling lua_pcall in one state per thread (how far the machine and LuaJIT
  * scale, nothing shared). Each invocation starts the threads, each calls CALLS / callers times, and joins them; the
  * score is the time per call over all threads, so one caller's score divided by k callers' is the throughput ratio
