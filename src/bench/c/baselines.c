@@ -315,14 +315,18 @@ void ljb_channel_close(struct ljb_channel *ch) {
 }
 
 /*
- * The memory floor: n states with the standard libraries (luaL_newstate + luaL_openlibs), kept in states[]; the
- * number opened (less than n when one failed: those opened are kept).
+ * The memory floor: n states with the standard libraries (luaL_newstate + luaL_openlibs), each then running the
+ * chunk unless it is NULL, kept in states[]; the number opened (less than n when one failed: those opened are kept).
  */
-int ljb_states_open(lua_State **states, int n) {
+int ljb_states_open(lua_State **states, int n, const char *chunk) {
     for (int i = 0; i < n; i++) {
         lua_State *L = luaL_newstate();
         if (L == NULL) return i;
         luaL_openlibs(L);
+        if (chunk != NULL && (luaL_loadbuffer(L, chunk, strlen(chunk), "floor") != 0 || lua_pcall(L, 0, 0, 0) != 0)) {
+            lua_close(L);
+            return i;
+        }
         states[i] = L;
     }
     return n;

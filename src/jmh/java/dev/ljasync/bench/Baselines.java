@@ -46,9 +46,12 @@ final class Baselines {
     static final MethodHandle CHANNEL_RECEIVE = downcall("ljb_channel_receive",
             FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT));
     static final MethodHandle CHANNEL_CLOSE = downcall("ljb_channel_close", FunctionDescriptor.ofVoid(ADDRESS));
-    /** int ljb_states_open(lua_State **states, int n): n states with the standard libraries; how many opened. */
+    /**
+     * int ljb_states_open(lua_State **states, int n, const char *chunk): n states with the standard libraries, each
+     * running the chunk unless NULL; how many opened.
+     */
     static final MethodHandle STATES_OPEN = downcall("ljb_states_open",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
     static final MethodHandle STATES_CLOSE = downcall("ljb_states_close",
             FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT));
 

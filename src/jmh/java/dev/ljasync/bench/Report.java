@@ -1,9 +1,6 @@
 package dev.ljasync.bench;
 
-import com.fasterxml.jackson.core.json.JsonReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.ljasync.bench.JmhResults.Result;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,19 +31,6 @@ import java.util.stream.Collectors;
  */
 public final class Report {
 
-    private static final String PACKAGE = "dev.ljasync.bench.";
-
-    /**
-     * JMH's result file read, and the report's written, with Jackson (JMH writes a score it lacks as NaN; what a
-     * record also writes for its readers, such as a measurement's bytes per live object, is not read back).
-     */
-    static final ObjectMapper JSON = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
-
-    /** One benchmark's result: its median as JMH reported it (value, unit) and in nanoseconds per operation. */
-    record Result(String name, String mode, double median, String unit, double nanos, List<Double> iterations,
-                  int forks, String warmup, String measurement) {}
-
     /**
      * One comparison of the run for k callers (0 for a comparison that does not scale), with the results it found
      * (null when that benchmark did not run).
@@ -69,7 +53,7 @@ public final class Report {
         }
 
         double ratio() {
-            return complete() ? comparison.ratio(caseResult.nanos, baselineResult.nanos) : Double.NaN;
+            return complete() ? comparison.ratio(caseResult.nanos(), baselineResult.nanos()) : Double.NaN;
         }
 
         /** met, missed, "-" (no goal), pending (the case waits for the library), or not run. */
@@ -98,8 +82,8 @@ public final class Report {
         }
         Path input = Path.of(args[0]);
         Path outDir = Path.of(args[1]);
-        List<?> runs = JSON.readValue(input.toFile(), List.class);
-        List<Result> results = read(runs);
+        List<?> runs = JmhResults.JSON.readValue(input.toFile(), List.class);
+        List<Result> results = JmhResults.read(runs);
         if (results.isEmpty()) {
             System.err.println("Report: no benchmark results in " + input);
             System.exit(1);
@@ -120,7 +104,7 @@ public final class Report {
         if (memory != null) {
             json.put("memory", memory);
         }
-        JSON.writerWithDefaultPrettyPrinter().writeValue(outDir.resolve("results.json").toFile(), json);
+        JmhResults.JSON.writerWithDefaultPrettyPrinter().writeValue(outDir.resolve("results.json").toFile(), json);
         Files.writeString(outDir.resolve("results.md"), markdown(rows, machine)
                 + (memory == null ? "" : "\n" + memory.markdown()));
         Path chart = outDir.resolve("ratios.png");
@@ -137,8 +121,8 @@ public final class Report {
         Map<String, Result> byName = new LinkedHashMap<>();
         Set<Integer> callers = new TreeSet<>();
         for (Result r : results) {
-            byName.put(r.name, r);
-            Matcher m = CALLERS.matcher(r.name);
+            byName.put(r.name(), r);
+            Matcher m = CALLERS.matcher(r.name());
             if (m.find() && Integer.parseInt(m.group(1)) > 1) {
                 callers.add(Integer.parseInt(m.group(1)));
             }
@@ -169,98 +153,11 @@ public final class Report {
             if (r == null) {
                 return null;
             }
-            nanos += r.nanos;
+            nanos += r.nanos();
         }
         Result first = byName.get(parts.getFirst());
-        return new Result(c.baselineBenchmark, first.mode, nanos, "ns/op", nanos, List.of(), first.forks,
-                first.warmup, first.measurement);
-    }
-
-    /** The results in JMH's JSON file (its runs, parsed), in its order. */
-    static List<Result> read(List<?> runs) {
-        List<Result> results = new ArrayList<>();
-        for (Object o : runs) {
-            Map<?, ?> run = (Map<?, ?>) o;
-            Map<?, ?> metric = (Map<?, ?>) run.get("primaryMetric");
-            String name = (String) run.get("benchmark");
-            if (name.startsWith(PACKAGE)) {
-                name = name.substring(PACKAGE.length());
-            }
-            if (run.get("params") instanceof Map<?, ?> params && !params.isEmpty()) {
-                name += params.toString();
-            }
-            List<Double> iterations = iterations(metric);
-            if (iterations.isEmpty()) {
-                continue;
-            }
-            String unit = (String) metric.get("scoreUnit");
-            double median = median(iterations);
-            results.add(new Result(name, (String) run.get("mode"), median, unit, nanosPerOp(median, unit),
-                    iterations, ((Number) run.get("forks")).intValue(),
-                    run.get("warmupIterations") + " x " + run.get("warmupTime"),
-                    run.get("measurementIterations") + " x " + run.get("measurementTime")));
-        }
-        return results;
-    }
-
-    /**
-     * Every measurement iteration's score, all forks together: JMH's rawData, or for the sampling modes the mean of
-     * each iteration's histogram (rawDataHistogram: per fork, per iteration, pairs of value and count).
-     */
-    private static List<Double> iterations(Map<?, ?> metric) {
-        List<Double> values = new ArrayList<>();
-        if (metric.get("rawData") instanceof List<?> forks) {
-            for (Object fork : forks) {
-                for (Object v : (List<?>) fork) {
-                    values.add(((Number) v).doubleValue());
-                }
-            }
-        } else if (metric.get("rawDataHistogram") instanceof List<?> forks) {
-            for (Object fork : forks) {
-                for (Object iteration : (List<?>) fork) {
-                    double sum = 0, count = 0;
-                    for (Object pair : (List<?>) iteration) {
-                        List<?> p = (List<?>) pair;
-                        double value = ((Number) p.get(0)).doubleValue(), n = ((Number) p.get(1)).doubleValue();
-                        sum += value * n;
-                        count += n;
-                    }
-                    if (count > 0) {
-                        values.add(sum / count);
-                    }
-                }
-            }
-        }
-        return values;
-    }
-
-    static double median(List<Double> values) {
-        double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        int mid = sorted.length / 2;
-        return sorted.length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-    }
-
-    /** A score in JMH's unit ("ns/op", "us/op", "ops/ms", ...) as nanoseconds per operation. */
-    static double nanosPerOp(double score, String unit) {
-        String[] parts = unit.split("/");
-        if (parts.length == 2 && parts[1].equals("op")) {
-            return score * nanosIn(parts[0]);
-        }
-        if (parts.length == 2 && parts[0].equals("ops")) {
-            return nanosIn(parts[1]) / score;
-        }
-        throw new IllegalArgumentException("unknown JMH unit: " + unit);
-    }
-
-    private static double nanosIn(String timeUnit) {
-        return switch (timeUnit) {
-            case "ns" -> 1;
-            case "us" -> 1e3;
-            case "ms" -> 1e6;
-            case "s" -> 1e9;
-            case "min" -> 60e9;
-            default -> throw new IllegalArgumentException("unknown time unit: " + timeUnit);
-        };
+        return new Result(c.baselineBenchmark, first.mode(), nanos, "ns/op", nanos, List.of(), first.forks(),
+                first.warmup(), first.measurement());
     }
 
     /** A time per operation: in ns below 1 us, in us below 1 ms, else in ms. */
@@ -344,9 +241,9 @@ public final class Report {
             Comparison c = row.comparison;
             cells.add(new String[] {
                     row.caseLabel() + " (" + method(row.caseBenchmark()) + ")",
-                    row.caseResult == null ? "-" : time(row.caseResult.nanos),
+                    row.caseResult == null ? "-" : time(row.caseResult.nanos()),
                     c.baselineLabel + " (" + method(c.baselineBenchmark) + ")",
-                    row.baselineResult == null ? "-" : time(row.baselineResult.nanos),
+                    row.baselineResult == null ? "-" : time(row.baselineResult.nanos()),
                     ratioCell(row),
                     row.goal() == null ? "-" : row.goal().toString(),
                     row.status()});
@@ -360,8 +257,9 @@ public final class Report {
         List<String[]> all = new ArrayList<>();
         all.add(new String[] {"Benchmark", "Mode", "Median", "Iterations", "JMH median"});
         for (Result r : results) {
-            all.add(new String[] {r.name, r.mode, time(r.nanos), r.iterations.size() + " (" + r.forks + (r.forks == 1 ? " fork)" : " forks)"),
-                    String.format(Locale.ROOT, "%.3f %s", r.median, r.unit)});
+            all.add(new String[] {r.name(), r.mode(), time(r.nanos()),
+                    r.iterations().size() + " (" + r.forks() + (r.forks() == 1 ? " fork)" : " forks)"),
+                    String.format(Locale.ROOT, "%.3f %s", r.median(), r.unit())});
         }
         columns(all, out, new boolean[] {false, false, true, true, true});
         return out.toString();
@@ -398,10 +296,10 @@ public final class Report {
         for (Row row : rows) {
             Comparison c = row.comparison;
             out.append("| ").append(row.caseLabel()).append(" (").append(code.apply(method(row.caseBenchmark())))
-                    .append(") | ").append(row.caseResult == null ? "-" : time(row.caseResult.nanos))
+                    .append(") | ").append(row.caseResult == null ? "-" : time(row.caseResult.nanos()))
                     .append(" | ").append(c.baselineLabel).append(" (")
                     .append(code.apply(method(c.baselineBenchmark))).append(") | ")
-                    .append(row.baselineResult == null ? "-" : time(row.baselineResult.nanos))
+                    .append(row.baselineResult == null ? "-" : time(row.baselineResult.nanos()))
                     .append(" | ").append(ratioCell(row))
                     .append(" | ").append(row.goal() == null ? "-" : row.goal().toString().replace("<=", "≤")
                             .replace(">=", "≥"))
@@ -429,12 +327,12 @@ public final class Report {
             m.put("case", row.caseLabel());
             m.put("caseBenchmark", row.caseBenchmark());
             m.put("callers", row.callers == 0 ? null : row.callers);
-            m.put("caseMedian", row.caseResult == null ? null : time(row.caseResult.nanos));
-            m.put("caseMedianNs", row.caseResult == null ? null : row.caseResult.nanos);
+            m.put("caseMedian", row.caseResult == null ? null : time(row.caseResult.nanos()));
+            m.put("caseMedianNs", row.caseResult == null ? null : row.caseResult.nanos());
             m.put("baseline", c.baselineLabel);
             m.put("baselineBenchmark", c.baselineBenchmark);
-            m.put("baselineMedian", row.baselineResult == null ? null : time(row.baselineResult.nanos));
-            m.put("baselineMedianNs", row.baselineResult == null ? null : row.baselineResult.nanos);
+            m.put("baselineMedian", row.baselineResult == null ? null : time(row.baselineResult.nanos()));
+            m.put("baselineMedianNs", row.baselineResult == null ? null : row.baselineResult.nanos());
             m.put("ratioKind", c.ratio.name().toLowerCase(Locale.ROOT));
             m.put("ratio", row.complete() ? row.ratio() : null);
             m.put("goal", row.goal() == null ? null : row.goal().toString());
@@ -447,15 +345,15 @@ public final class Report {
         List<Object> all = new ArrayList<>();
         for (Result r : results) {
             Map<String, Object> m = new LinkedHashMap<>();
-            m.put("benchmark", r.name);
-            m.put("mode", r.mode);
-            m.put("median", r.median);
-            m.put("unit", r.unit);
-            m.put("medianNs", r.nanos);
-            m.put("forks", r.forks);
-            m.put("warmup", r.warmup);
-            m.put("measurement", r.measurement);
-            m.put("iterations", new ArrayList<Object>(r.iterations));
+            m.put("benchmark", r.name());
+            m.put("mode", r.mode());
+            m.put("median", r.median());
+            m.put("unit", r.unit());
+            m.put("medianNs", r.nanos());
+            m.put("forks", r.forks());
+            m.put("warmup", r.warmup());
+            m.put("measurement", r.measurement());
+            m.put("iterations", new ArrayList<Object>(r.iterations()));
             all.add(m);
         }
         root.put("benchmarks", all);
