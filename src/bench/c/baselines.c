@@ -4,6 +4,7 @@
  */
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <lua.h>
 #include <lauxlib.h>
@@ -199,4 +200,138 @@ int64_t ljb_thread_run(const char *chunk) {
     if (pthread_create(&thread, NULL, lua_thread_main, &t) != 0) return -1;
     pthread_join(thread, NULL);
     return t.result;
+}
+
+/*
+ * The channel floor: what a C program would write for a bounded channel between two pthreads, a ring of `capacity`
+ * fixed-size slots behind one mutex and two condition variables (as ArrayBlockingQueue and lj-async's channel
+ * have). A producer pthread copies the given encoded messages into the ring in turn, without pause, until the
+ * channel is closed; the thread that calls ljb_channel_receive copies them out and decodes them.
+ */
+struct ljb_channel {
+    pthread_mutex_t lock;
+    pthread_cond_t not_empty, not_full;
+    unsigned char *slots;       /* capacity slots of slot_size bytes */
+    uint32_t *lengths;          /* each slot's message length */
+    int capacity, slot_size, head, count, closed;
+    const unsigned char *messages; /* the producer's messages, one after another */
+    const int32_t *offsets;        /* message i is messages[offsets[i] .. offsets[i + 1]) */
+    int message_count;
+    pthread_t producer;
+};
+
+static void *channel_producer(void *arg) {
+    struct ljb_channel *ch = arg;
+    for (int64_t i = 0; ; i++) {
+        int m = (int) (i % ch->message_count);
+        uint32_t length = (uint32_t) (ch->offsets[m + 1] - ch->offsets[m]);
+        pthread_mutex_lock(&ch->lock);
+        while (ch->count == ch->capacity && !ch->closed) pthread_cond_wait(&ch->not_full, &ch->lock);
+        if (ch->closed) {
+            pthread_mutex_unlock(&ch->lock);
+            return NULL;
+        }
+        int slot = (ch->head + ch->count) % ch->capacity;
+        memcpy(ch->slots + (size_t) slot * ch->slot_size, ch->messages + ch->offsets[m], length);
+        ch->lengths[slot] = length;
+        ch->count++;
+        pthread_cond_signal(&ch->not_empty);
+        pthread_mutex_unlock(&ch->lock);
+    }
+}
+
+/*
+ * A channel of `capacity` slots and its producer, which sends the `count` messages (their bytes back to back, message
+ * i from offsets[i] to offsets[i + 1]) over and over; the arrays must outlive the channel. NULL on an error.
+ */
+struct ljb_channel *ljb_channel_open(const unsigned char *messages, const int32_t *offsets, int count, int capacity) {
+    if (count < 1 || capacity < 1) return NULL;
+    int slot_size = 0;
+    for (int i = 0; i < count; i++) {
+        int length = offsets[i + 1] - offsets[i];
+        if (length < 1) return NULL;
+        if (length > slot_size) slot_size = length;
+    }
+    struct ljb_channel *ch = calloc(1, sizeof *ch);
+    if (ch == NULL) return NULL;
+    ch->slots = malloc((size_t) capacity * slot_size);
+    ch->lengths = malloc((size_t) capacity * sizeof *ch->lengths);
+    if (ch->slots == NULL || ch->lengths == NULL) goto fail;
+    ch->capacity = capacity;
+    ch->slot_size = slot_size;
+    ch->messages = messages;
+    ch->offsets = offsets;
+    ch->message_count = count;
+    pthread_mutex_init(&ch->lock, NULL);
+    pthread_cond_init(&ch->not_empty, NULL);
+    pthread_cond_init(&ch->not_full, NULL);
+    if (pthread_create(&ch->producer, NULL, channel_producer, ch) != 0) goto fail;
+    return ch;
+fail:
+    free(ch->slots);
+    free(ch->lengths);
+    free(ch);
+    return NULL;
+}
+
+/*
+ * Receives n messages, each copied out of its slot and decoded as lj-async's message encoding of a number (tag 3,
+ * then the 8 bytes of a double): the sum of their values, or -1 if one is not such a message.
+ */
+int64_t ljb_channel_receive(struct ljb_channel *ch, int n) {
+    unsigned char message[64];
+    if (ch->slot_size > (int) sizeof message) return -1;
+    int64_t sum = 0;
+    for (int i = 0; i < n; i++) {
+        pthread_mutex_lock(&ch->lock);
+        while (ch->count == 0) pthread_cond_wait(&ch->not_empty, &ch->lock);
+        uint32_t length = ch->lengths[ch->head];
+        memcpy(message, ch->slots + (size_t) ch->head * ch->slot_size, length);
+        ch->head = (ch->head + 1) % ch->capacity;
+        ch->count--;
+        pthread_cond_signal(&ch->not_full);
+        pthread_mutex_unlock(&ch->lock);
+        double value;
+        if (length != 1 + sizeof value || message[0] != 3) return -1;
+        memcpy(&value, message + 1, sizeof value);
+        sum += (int64_t) value;
+    }
+    return sum;
+}
+
+/* Closes the channel: the producer stops and is joined, and everything is freed. */
+void ljb_channel_close(struct ljb_channel *ch) {
+    pthread_mutex_lock(&ch->lock);
+    ch->closed = 1;
+    pthread_cond_broadcast(&ch->not_full);
+    pthread_mutex_unlock(&ch->lock);
+    pthread_join(ch->producer, NULL);
+    pthread_mutex_destroy(&ch->lock);
+    pthread_cond_destroy(&ch->not_empty);
+    pthread_cond_destroy(&ch->not_full);
+    free(ch->slots);
+    free(ch->lengths);
+    free(ch);
+}
+
+/*
+ * The memory floor: n states with the standard libraries (luaL_newstate + luaL_openlibs), each then running the
+ * chunk unless it is NULL, kept in states[]; the number opened (less than n when one failed: those opened are kept).
+ */
+int ljb_states_open(lua_State **states, int n, const char *chunk) {
+    for (int i = 0; i < n; i++) {
+        lua_State *L = luaL_newstate();
+        if (L == NULL) return i;
+        luaL_openlibs(L);
+        if (chunk != NULL && (luaL_loadbuffer(L, chunk, strlen(chunk), "floor") != 0 || lua_pcall(L, 0, 0, 0) != 0)) {
+            lua_close(L);
+            return i;
+        }
+        states[i] = L;
+    }
+    return n;
+}
+
+void ljb_states_close(lua_State **states, int n) {
+    for (int i = 0; i < n; i++) lua_close(states[i]);
 }

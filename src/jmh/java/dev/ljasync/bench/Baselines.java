@@ -39,6 +39,21 @@ final class Baselines {
             FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT, JAVA_INT));
     /** int64_t ljb_thread_run(const char *chunk): a pthread that opens a state, runs the chunk, closes; joined. */
     static final MethodHandle THREAD_RUN = downcall("ljb_thread_run", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+    /** ljb_channel *ljb_channel_open(messages, int32_t *offsets, int count, int capacity): the channel floor. */
+    static final MethodHandle CHANNEL_OPEN = downcall("ljb_channel_open",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT));
+    /** int64_t ljb_channel_receive(ljb_channel *ch, int n): n messages received and decoded, their sum. */
+    static final MethodHandle CHANNEL_RECEIVE = downcall("ljb_channel_receive",
+            FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT));
+    static final MethodHandle CHANNEL_CLOSE = downcall("ljb_channel_close", FunctionDescriptor.ofVoid(ADDRESS));
+    /**
+     * int ljb_states_open(lua_State **states, int n, const char *chunk): n states with the standard libraries, each
+     * running the chunk unless NULL; how many opened.
+     */
+    static final MethodHandle STATES_OPEN = downcall("ljb_states_open",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
+    static final MethodHandle STATES_CLOSE = downcall("ljb_states_close",
+            FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT));
 
     private Baselines() {}
 

@@ -3,13 +3,18 @@ package dev.ljasync.bench;
 import dev.ljasync.Channel;
 import dev.ljasync.LuaState;
 import dev.ljasync.LuaThread;
+import dev.ljasync.internal.values.Messages;
 import org.openjdk.jmh.annotations.*;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
  * Channel throughput: one producer thread sending integers without pause, the benchmark thread receiving BATCH of
@@ -20,7 +25,10 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code channelLuaToLua}: a LuaThread sends, Lua code in a {@link LuaState} receives (each side encodes or
  *       decodes in Lua, and each message crosses into Java and back through one upcall per side);</li>
  *   <li>{@code channelJavaToJava}: a Java thread sends, Java receives (the Java encoding both ways);</li>
- *   <li>{@code arrayBlockingQueue}: a Java thread puts boxed Longs, Java takes them.</li>
+ *   <li>{@code arrayBlockingQueue}: a Java thread puts boxed Longs, Java takes them;</li>
+ *   <li>{@code cChannel}, the C floor: a pthread copies the same encoded messages ({@link Messages}) into a ring
+ *       buffer behind a mutex and two condition variables, and the benchmark thread, in one downcall per batch,
+ *       copies them out and decodes them (src/bench/c/baselines.c).</li>
  * </ul>
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -149,6 +157,47 @@ public class ChannelBench {
         }
     }
 
+    /**
+     * The C floor's channel of CAPACITY slots and its producer pthread, which sends the messages of 0 to BATCH - 1
+     * as {@link Messages} encodes them (the bytes that the Java producer sends first) over and over, until tearDown.
+     */
+    @State(Scope.Benchmark)
+    public static class CProducer {
+        private final Arena arena = Arena.ofShared();
+        MemorySegment channel;
+
+        @Setup
+        public void start() throws Throwable {
+            byte[][] messages = new byte[BATCH][];
+            int total = 0;
+            for (int i = 0; i < BATCH; i++) {
+                messages[i] = Messages.encode((long) i);
+                total += messages[i].length;
+            }
+            MemorySegment bytes = arena.allocate(total);
+            MemorySegment offsets = arena.allocate(JAVA_INT, BATCH + 1);
+            int offset = 0;
+            for (int i = 0; i < BATCH; i++) {
+                MemorySegment.copy(messages[i], 0, bytes, JAVA_BYTE, offset, messages[i].length);
+                offsets.setAtIndex(JAVA_INT, i, offset);
+                offset += messages[i].length;
+            }
+            offsets.setAtIndex(JAVA_INT, BATCH, offset);
+            channel = (MemorySegment) Baselines.CHANNEL_OPEN.invokeExact(bytes, offsets, BATCH, CAPACITY);
+            if (channel.equals(MemorySegment.NULL)) {
+                throw new IllegalStateException("the C channel could not start");
+            }
+            Baselines.expect("the C channel's first " + BATCH + " values", Baselines.expectedSum(BATCH - 1),
+                    (long) Baselines.CHANNEL_RECEIVE.invokeExact(channel, BATCH));
+        }
+
+        @TearDown
+        public void stop() throws Throwable {
+            Baselines.CHANNEL_CLOSE.invokeExact(channel);
+            arena.close();
+        }
+    }
+
     /** This library's channel: BATCH integers sent by a LuaThread, received in Java. */
     @Benchmark
     @OperationsPerInvocation(BATCH)
@@ -187,5 +236,12 @@ public class ChannelBench {
             sum += s.queue.take();
         }
         return sum;
+    }
+
+    /** The C floor: BATCH encoded messages through a mutex + condition variable ring from a producer pthread. */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public long cChannel(CProducer s) throws Throwable {
+        return (long) Baselines.CHANNEL_RECEIVE.invokeExact(s.channel, BATCH);
     }
 }

@@ -1,10 +1,15 @@
 package dev.ljasync.bench;
 
+import java.util.List;
+
 /**
  * Which benchmark is compared to which baseline, how the ratio is taken, and the goal: the one place that says so.
  * The report prints the comparisons in this order; one whose case and baseline both did not run (a name filter,
  * a failure) is left out.
- * Benchmarks are named "Class.method" within dev.ljasync.bench.
+ * Benchmarks are named "Class.method" within dev.ljasync.bench, with JMH's parameters after the method
+ * ("ParallelBench.pooled{callers=2}"); a baseline named "A + B" is the sum of the medians of A and B, both from the
+ * same run. A comparison whose case names {@value #CALLERS} is made once for each number of callers that the run has
+ * from 2 up, {@value #CALLERS} replaced by it in the case's name and label.
  */
 enum Comparison {
 
@@ -20,6 +25,12 @@ enum Comparison {
             "C lua_pcall", "CallbackBench.roundTripCPcall", Ratio.TIME, Goal.atMost(2.5), null, null),
     ROUND_TRIP_VS_UPCALL("Round trip, callback", "CallbackBench.roundTripCallback",
             "Panama upcall, Java body", "CallbackBench.roundTripPanamaUpcall", Ratio.TIME, Goal.NONE, null, null),
+    ROUND_TRIP_VS_FLOORS("Round trip, callback", "CallbackBench.roundTripCallback",
+            "Panama upcall + C lua_pcall", "CallbackBench.roundTripPanamaUpcall + CallbackBench.roundTripCPcall",
+            Ratio.TIME, Goal.NONE, Notes.FLOORS, null),
+    ROUND_TRIP_POOLED_VS_FLOORS("Round trip, pooled callback", "CallbackBench.roundTripCallbackPooled",
+            "Panama upcall + C lua_pcall", "CallbackBench.roundTripPanamaUpcall + CallbackBench.roundTripCPcall",
+            Ratio.TIME, Goal.NONE, Notes.FLOORS, null),
 
     JAVA_TO_LUA_VS_LUAJAVA("Java -> Lua, LuaState.function", "LuaStateBench.javaCallsLuaTyped",
             "luajava (JNI)", "LuaStateBench.luajavaCallsLua", Ratio.TIME, Goal.atMost(0.4), Notes.LUAJAVA, null),
@@ -50,21 +61,30 @@ enum Comparison {
     THREAD_CANCELLABLE("LuaThread, 1e6-step loop, cancellable", "ThreadBench.computeCancellableLuaThread",
             "not cancellable", "ThreadBench.computeLuaThread", Ratio.TIME, Goal.NONE, null, null),
 
-    TWO_CALLERS_SERIALIZED("2 native callers, 1 state", "ParallelBench.serializedTwoThreads",
-            "1 caller", "ParallelBench.serializedOneThread", Ratio.THROUGHPUT, Goal.NONE, null, null),
-    TWO_CALLERS_POOLED("2 native callers, 2 states", "ParallelBench.pooledTwoThreads",
-            "1 caller", "ParallelBench.pooledOneThread", Ratio.THROUGHPUT, Goal.atLeast(1.7), null, null),
-    TWO_CALLERS_UPCALL("2 native callers, Panama upcall", "ParallelBench.upcallTwoThreads",
-            "1 caller", "ParallelBench.upcallOneThread", Ratio.THROUGHPUT, Goal.NONE, null, null),
-    TWO_CALLERS_C("2 C threads, lua_pcall, a state each", "ParallelBench.cPcallTwoThreads",
-            "1 thread", "ParallelBench.cPcallOneThread", Ratio.THROUGHPUT, Goal.NONE, Notes.SCALING, null),
+    SCALING_SERIALIZED("{k} native callers, 1 state", "ParallelBench.serialized{callers={k}}",
+            "1 caller", "ParallelBench.serialized{callers=1}", Ratio.THROUGHPUT, Goal.NONE, null, null),
+    SCALING_POOLED("{k} native callers, a pool of states", "ParallelBench.pooled{callers={k}}",
+            "1 caller", "ParallelBench.pooled{callers=1}", Ratio.THROUGHPUT, Goal.atLeastPerCaller(0.85),
+            Notes.POOL, null),
+    SCALING_UPCALL("{k} native callers, Panama upcall", "ParallelBench.upcall{callers={k}}",
+            "1 caller", "ParallelBench.upcall{callers=1}", Ratio.THROUGHPUT, Goal.NONE, null, null),
+    SCALING_C("{k} C threads, lua_pcall, a state each", "ParallelBench.cPcall{callers={k}}",
+            "1 thread", "ParallelBench.cPcall{callers=1}", Ratio.THROUGHPUT, Goal.NONE, Notes.SCALING, null),
 
     CHANNEL("Channel, LuaThread -> Java", "ChannelBench.channel",
             "ArrayBlockingQueue", "ChannelBench.arrayBlockingQueue", Ratio.TIME, Goal.NONE, null, null),
     CHANNEL_JAVA("Channel, Java -> Java", "ChannelBench.channelJavaToJava",
             "ArrayBlockingQueue", "ChannelBench.arrayBlockingQueue", Ratio.TIME, Goal.NONE, null, null),
     CHANNEL_LUA("Channel, LuaThread -> Lua", "ChannelBench.channelLuaToLua",
-            "ArrayBlockingQueue", "ChannelBench.arrayBlockingQueue", Ratio.TIME, Goal.NONE, null, null);
+            "ArrayBlockingQueue", "ChannelBench.arrayBlockingQueue", Ratio.TIME, Goal.NONE, null, null),
+    CHANNEL_VS_C("Channel, LuaThread -> Java", "ChannelBench.channel",
+            "C ring, mutex + condvar", "ChannelBench.cChannel", Ratio.TIME, Goal.NONE, Notes.C_CHANNEL, null),
+    CHANNEL_JAVA_VS_C("Channel, Java -> Java", "ChannelBench.channelJavaToJava",
+            "C ring, mutex + condvar", "ChannelBench.cChannel", Ratio.TIME, Goal.NONE, Notes.C_CHANNEL, null),
+    CHANNEL_LUA_VS_C("Channel, LuaThread -> Lua", "ChannelBench.channelLuaToLua",
+            "C ring, mutex + condvar", "ChannelBench.cChannel", Ratio.TIME, Goal.NONE, Notes.C_CHANNEL, null),
+    QUEUE_VS_C("ArrayBlockingQueue", "ChannelBench.arrayBlockingQueue",
+            "C ring, mutex + condvar", "ChannelBench.cChannel", Ratio.TIME, Goal.NONE, Notes.C_CHANNEL, null);
 
     /** How a comparison's ratio is taken from the two medians (both times per operation). */
     enum Ratio {
@@ -74,16 +94,28 @@ enum Comparison {
         THROUGHPUT
     }
 
-    /** A bound on the ratio; NONE for a comparison that only informs. */
-    record Goal(boolean atMost, double bound) {
+    /**
+     * A bound on the ratio; NONE for a comparison that only informs. A bound per caller is multiplied by the number
+     * of callers of the comparison it is a goal of.
+     */
+    record Goal(boolean atMost, double bound, boolean perCaller) {
         static final Goal NONE = null;
 
         static Goal atMost(double bound) {
-            return new Goal(true, bound);
+            return new Goal(true, bound, false);
         }
 
         static Goal atLeast(double bound) {
-            return new Goal(false, bound);
+            return new Goal(false, bound, false);
+        }
+
+        static Goal atLeastPerCaller(double bound) {
+            return new Goal(false, bound, true);
+        }
+
+        /** This goal for k callers. */
+        Goal forCallers(int k) {
+            return perCaller ? new Goal(atMost, bound * k, false) : this;
         }
 
         boolean metBy(double ratio) {
@@ -107,8 +139,16 @@ enum Comparison {
         static final String LUAJAVA_JFUNCTION = "luajava JFunction: the same Lua loop calls a luajava JFunction"
                 + " pushed as a global, which reads its argument with toInteger and pushes its result.";
 
-        static final String SCALING = "2 threads vs 1: the plain upcall and C lua_pcall rows are the ceilings of the"
-                + " callbacks' scaling on this machine (nothing shared between the two threads).";
+        static final String SCALING = "k threads vs 1 (from 1 to the machine's cores): the plain upcall and C"
+                + " lua_pcall rows are the ceilings of the callbacks' scaling on this machine (nothing shared between"
+                + " the threads).";
+        static final String POOL = "Pooled callback: a pool of as many states as the machine has cores; the goal is"
+                + " 0.85x per caller (1.70x for 2).";
+        static final String FLOORS = "Panama upcall + C lua_pcall: the sum of the two floors' medians in this run,"
+                + " what a callback would cost if it added nothing to an upcall and a lua_pcall.";
+        static final String C_CHANNEL = "C ring: a pthread copies the same encoded messages (a tag and a double,"
+                + " as the channels encode numbers) into a ring of the same capacity behind a mutex and two"
+                + " condition variables; the benchmark thread copies them out and decodes them, one downcall a batch.";
 
         private Notes() {}
     }
@@ -136,6 +176,29 @@ enum Comparison {
         this.goal = goal;
         this.note = note;
         this.pending = pending;
+    }
+
+    /** What a scaling comparison's case names in place of its number of callers. */
+    static final String CALLERS = "{k}";
+
+    /** Whether this comparison is made once for each number of callers. */
+    boolean scaling() {
+        return caseBenchmark.contains(CALLERS);
+    }
+
+    /** The case's label for k callers (the label itself unless the comparison scales). */
+    String caseLabel(int k) {
+        return caseLabel.replace(CALLERS, Integer.toString(k));
+    }
+
+    /** The case's benchmark name for k callers (the name itself unless the comparison scales). */
+    String caseBenchmark(int k) {
+        return caseBenchmark.replace(CALLERS, Integer.toString(k));
+    }
+
+    /** The benchmarks whose medians add up to the baseline: one, or the parts of "A + B". */
+    List<String> baselineParts() {
+        return List.of(baselineBenchmark.split(" \\+ "));
     }
 
     /** The ratio of the two medians, each in ns per operation. */

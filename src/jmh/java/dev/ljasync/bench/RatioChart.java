@@ -47,7 +47,7 @@ final class RatioChart {
             if (!row.complete()) {
                 continue;
             }
-            Comparison.Goal goal = row.comparison().goal;
+            Comparison.Goal goal = row.goal();
             dataset.addValue(row.ratio(), "ratio", row.label() + ": " + Report.ratio(row.ratio())
                     + (goal == null ? "" : " (goal " + goal + ")"));
             paints.add(goal == null ? NO_GOAL : goal.metBy(row.ratio()) ? MET : MISSED);

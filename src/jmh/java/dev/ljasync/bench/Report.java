@@ -1,5 +1,7 @@
 package dev.ljasync.bench;
 
+import dev.ljasync.bench.JmhResults.Result;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,31 +15,45 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * The report of a benchmark run, made by scripts/bench after JMH: reads JMH's JSON result file, takes each
  * benchmark's median over its measurement iterations (all forks), pairs cases with baselines as {@link Comparison}
- * says, prints the table, and writes results.json, results.md and the chart of the ratios, ratios.png.
+ * says, prints the table, and writes results.json, results.md and the chart of the ratios, ratios.png; with the
+ * memory section of {@link MemoryUse} when the run measured it (memory.json beside them).
  *
  * <pre>java dev.ljasync.bench.Report target/bench/jmh.json target/bench</pre>
  */
 public final class Report {
 
-    private static final String PACKAGE = "dev.ljasync.bench.";
+    /**
+     * One comparison of the run for k callers (0 for a comparison that does not scale), with the results it found
+     * (null when that benchmark did not run).
+     */
+    record Row(Comparison comparison, int callers, Result caseResult, Result baselineResult) {
+        String caseLabel() {
+            return comparison.caseLabel(callers);
+        }
 
-    /** One benchmark's result: its median as JMH reported it (value, unit) and in nanoseconds per operation. */
-    record Result(String name, String mode, double median, String unit, double nanos, List<Double> iterations,
-                  int forks, String warmup, String measurement) {}
+        String caseBenchmark() {
+            return comparison.caseBenchmark(callers);
+        }
 
-    /** One comparison of the run, with the results it found (null when that benchmark did not run). */
-    record Row(Comparison comparison, Result caseResult, Result baselineResult) {
+        Comparison.Goal goal() {
+            return comparison.goal == null ? null : comparison.goal.forCallers(callers);
+        }
+
         boolean complete() {
             return caseResult != null && baselineResult != null;
         }
 
         double ratio() {
-            return complete() ? comparison.ratio(caseResult.nanos, baselineResult.nanos) : Double.NaN;
+            return complete() ? comparison.ratio(caseResult.nanos(), baselineResult.nanos()) : Double.NaN;
         }
 
         /** met, missed, "-" (no goal), pending (the case waits for the library), or not run. */
@@ -45,14 +61,14 @@ public final class Report {
             if (!complete()) {
                 return caseResult == null && comparison.pending != null ? "pending" : "not run";
             }
-            if (comparison.goal == null) {
+            if (goal() == null) {
                 return "-";
             }
-            return comparison.goal.metBy(ratio()) ? "met" : "missed";
+            return goal().metBy(ratio()) ? "met" : "missed";
         }
 
         String label() {
-            return comparison.caseLabel + " vs " + comparison.baselineLabel
+            return caseLabel() + " vs " + comparison.baselineLabel
                     + (comparison.ratio == Comparison.Ratio.THROUGHPUT ? " (throughput)" : "");
         }
     }
@@ -66,121 +82,82 @@ public final class Report {
         }
         Path input = Path.of(args[0]);
         Path outDir = Path.of(args[1]);
-        List<?> runs = (List<?>) Json.parse(Files.readString(input));
-        List<Result> results = read(runs);
+        List<?> runs = JmhResults.JSON.readValue(input.toFile(), List.class);
+        List<Result> results = JmhResults.read(runs);
         if (results.isEmpty()) {
             System.err.println("Report: no benchmark results in " + input);
             System.exit(1);
         }
-        Map<String, Result> byName = new LinkedHashMap<>();
-        for (Result r : results) {
-            byName.put(r.name, r);
-        }
-        List<Row> rows = new ArrayList<>();
-        for (Comparison c : Comparison.values()) {
-            Row row = new Row(c, byName.get(c.caseBenchmark), byName.get(c.baselineBenchmark));
-            if (row.caseResult != null || row.baselineResult != null) {
-                rows.add(row);
-            }
-        }
+        List<Row> rows = rows(results);
         Map<String, String> machine = machine((Map<?, ?>) runs.getFirst());
+        // the memory measurement of the same run, when scripts/bench made one
+        Path memoryFile = outDir.resolve(MemoryUse.FILE);
+        MemoryUse.Results memory = Files.isRegularFile(memoryFile) ? MemoryUse.read(memoryFile) : null;
 
         String table = table(rows, results, machine);
         System.out.print(table);
+        if (memory != null) {
+            System.out.print(memory.table());
+        }
         Files.createDirectories(outDir);
-        Files.writeString(outDir.resolve("results.json"), Json.write(json(rows, results, machine)));
-        Files.writeString(outDir.resolve("results.md"), markdown(rows, machine));
+        Map<String, Object> json = json(rows, results, machine);
+        if (memory != null) {
+            json.put("memory", memory);
+        }
+        JmhResults.JSON.writerWithDefaultPrettyPrinter().writeValue(outDir.resolve("results.json").toFile(), json);
+        Files.writeString(outDir.resolve("results.md"), markdown(rows, machine)
+                + (memory == null ? "" : "\n" + memory.markdown()));
         Path chart = outDir.resolve("ratios.png");
         RatioChart.write(rows, chart);
         System.out.println("Written: " + outDir.resolve("results.json") + ", " + outDir.resolve("results.md") + ", "
                 + chart);
     }
 
-    /** The results in JMH's JSON file (its runs, parsed), in its order. */
-    static List<Result> read(List<?> runs) {
-        List<Result> results = new ArrayList<>();
-        for (Object o : runs) {
-            Map<?, ?> run = (Map<?, ?>) o;
-            Map<?, ?> metric = (Map<?, ?>) run.get("primaryMetric");
-            String name = (String) run.get("benchmark");
-            if (name.startsWith(PACKAGE)) {
-                name = name.substring(PACKAGE.length());
-            }
-            if (run.get("params") instanceof Map<?, ?> params && !params.isEmpty()) {
-                name += params.toString();
-            }
-            List<Double> iterations = iterations(metric);
-            if (iterations.isEmpty()) {
-                continue;
-            }
-            String unit = (String) metric.get("scoreUnit");
-            double median = median(iterations);
-            results.add(new Result(name, (String) run.get("mode"), median, unit, nanosPerOp(median, unit),
-                    iterations, ((Number) run.get("forks")).intValue(),
-                    run.get("warmupIterations") + " x " + run.get("warmupTime"),
-                    run.get("measurementIterations") + " x " + run.get("measurementTime")));
-        }
-        return results;
-    }
-
     /**
-     * Every measurement iteration's score, all forks together: JMH's rawData, or for the sampling modes the mean of
-     * each iteration's histogram (rawDataHistogram: per fork, per iteration, pairs of value and count).
+     * The comparisons that the results have a case or a baseline of, in Comparison's order; one that scales once for
+     * each number of callers from 2 up that the results have.
      */
-    private static List<Double> iterations(Map<?, ?> metric) {
-        List<Double> values = new ArrayList<>();
-        if (metric.get("rawData") instanceof List<?> forks) {
-            for (Object fork : forks) {
-                for (Object v : (List<?>) fork) {
-                    values.add(((Number) v).doubleValue());
-                }
+    static List<Row> rows(List<Result> results) {
+        Map<String, Result> byName = new LinkedHashMap<>();
+        Set<Integer> callers = new TreeSet<>();
+        for (Result r : results) {
+            byName.put(r.name(), r);
+            Matcher m = CALLERS.matcher(r.name());
+            if (m.find() && Integer.parseInt(m.group(1)) > 1) {
+                callers.add(Integer.parseInt(m.group(1)));
             }
-        } else if (metric.get("rawDataHistogram") instanceof List<?> forks) {
-            for (Object fork : forks) {
-                for (Object iteration : (List<?>) fork) {
-                    double sum = 0, count = 0;
-                    for (Object pair : (List<?>) iteration) {
-                        List<?> p = (List<?>) pair;
-                        double value = ((Number) p.get(0)).doubleValue(), n = ((Number) p.get(1)).doubleValue();
-                        sum += value * n;
-                        count += n;
-                    }
-                    if (count > 0) {
-                        values.add(sum / count);
-                    }
+        }
+        List<Row> rows = new ArrayList<>();
+        for (Comparison c : Comparison.values()) {
+            for (int k : c.scaling() ? callers : Set.of(0)) {
+                Row row = new Row(c, k, byName.get(c.caseBenchmark(k)), baseline(c, byName));
+                if (row.caseResult != null || row.baselineResult != null) {
+                    rows.add(row);
                 }
             }
         }
-        return values;
+        return rows;
     }
 
-    static double median(List<Double> values) {
-        double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        int mid = sorted.length / 2;
-        return sorted.length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-    }
+    private static final Pattern CALLERS = Pattern.compile("\\{callers=(\\d+)}");
 
-    /** A score in JMH's unit ("ns/op", "us/op", "ops/ms", ...) as nanoseconds per operation. */
-    static double nanosPerOp(double score, String unit) {
-        String[] parts = unit.split("/");
-        if (parts.length == 2 && parts[1].equals("op")) {
-            return score * nanosIn(parts[0]);
+    /** A comparison's baseline: its benchmark's result, or for "A + B" the sum of theirs (null unless all ran). */
+    private static Result baseline(Comparison c, Map<String, Result> byName) {
+        List<String> parts = c.baselineParts();
+        if (parts.size() == 1) {
+            return byName.get(parts.getFirst());
         }
-        if (parts.length == 2 && parts[0].equals("ops")) {
-            return nanosIn(parts[1]) / score;
+        double nanos = 0;
+        for (String part : parts) {
+            Result r = byName.get(part);
+            if (r == null) {
+                return null;
+            }
+            nanos += r.nanos();
         }
-        throw new IllegalArgumentException("unknown JMH unit: " + unit);
-    }
-
-    private static double nanosIn(String timeUnit) {
-        return switch (timeUnit) {
-            case "ns" -> 1;
-            case "us" -> 1e3;
-            case "ms" -> 1e6;
-            case "s" -> 1e9;
-            case "min" -> 60e9;
-            default -> throw new IllegalArgumentException("unknown time unit: " + timeUnit);
-        };
+        Result first = byName.get(parts.getFirst());
+        return new Result(c.baselineBenchmark, first.mode(), nanos, "ns/op", nanos, List.of(), first.forks(),
+                first.warmup(), first.measurement());
     }
 
     /** A time per operation: in ns below 1 us, in us below 1 ms, else in ms. */
@@ -203,8 +180,10 @@ public final class Report {
                 ? " thrpt" : "");
     }
 
+    /** The method of a benchmark name ("Class.method"), or of each in a sum ("A + B"). */
     private static String method(String benchmark) {
-        return benchmark.substring(benchmark.lastIndexOf('.') + 1);
+        return Arrays.stream(benchmark.split(" \\+ ")).map(b -> b.substring(b.lastIndexOf('.') + 1))
+                .collect(Collectors.joining(" + "));
     }
 
     /** The JDK, JMH, LuaJIT and the machine of the run. */
@@ -261,12 +240,12 @@ public final class Report {
         for (Row row : rows) {
             Comparison c = row.comparison;
             cells.add(new String[] {
-                    c.caseLabel + " (" + method(c.caseBenchmark) + ")",
-                    row.caseResult == null ? "-" : time(row.caseResult.nanos),
+                    row.caseLabel() + " (" + method(row.caseBenchmark()) + ")",
+                    row.caseResult == null ? "-" : time(row.caseResult.nanos()),
                     c.baselineLabel + " (" + method(c.baselineBenchmark) + ")",
-                    row.baselineResult == null ? "-" : time(row.baselineResult.nanos),
+                    row.baselineResult == null ? "-" : time(row.baselineResult.nanos()),
                     ratioCell(row),
-                    c.goal == null ? "-" : c.goal.toString(),
+                    row.goal() == null ? "-" : row.goal().toString(),
                     row.status()});
         }
         columns(cells, out, new boolean[] {false, true, false, true, true, false, false});
@@ -278,15 +257,16 @@ public final class Report {
         List<String[]> all = new ArrayList<>();
         all.add(new String[] {"Benchmark", "Mode", "Median", "Iterations", "JMH median"});
         for (Result r : results) {
-            all.add(new String[] {r.name, r.mode, time(r.nanos), r.iterations.size() + " (" + r.forks + (r.forks == 1 ? " fork)" : " forks)"),
-                    String.format(Locale.ROOT, "%.3f %s", r.median, r.unit)});
+            all.add(new String[] {r.name(), r.mode(), time(r.nanos()),
+                    r.iterations().size() + " (" + r.forks() + (r.forks() == 1 ? " fork)" : " forks)"),
+                    String.format(Locale.ROOT, "%.3f %s", r.median(), r.unit())});
         }
         columns(all, out, new boolean[] {false, false, true, true, true});
         return out.toString();
     }
 
     /** Rows of cells as aligned columns, the first row a header; right-aligned where right says so. */
-    private static void columns(List<String[]> cells, StringBuilder out, boolean[] right) {
+    static void columns(List<String[]> cells, StringBuilder out, boolean[] right) {
         int[] width = new int[cells.getFirst().length];
         for (String[] row : cells) {
             for (int i = 0; i < row.length; i++) {
@@ -315,13 +295,13 @@ public final class Report {
         Function<String, String> code = s -> "`" + s + "`";
         for (Row row : rows) {
             Comparison c = row.comparison;
-            out.append("| ").append(c.caseLabel).append(" (").append(code.apply(method(c.caseBenchmark)))
-                    .append(") | ").append(row.caseResult == null ? "-" : time(row.caseResult.nanos))
+            out.append("| ").append(row.caseLabel()).append(" (").append(code.apply(method(row.caseBenchmark())))
+                    .append(") | ").append(row.caseResult == null ? "-" : time(row.caseResult.nanos()))
                     .append(" | ").append(c.baselineLabel).append(" (")
                     .append(code.apply(method(c.baselineBenchmark))).append(") | ")
-                    .append(row.baselineResult == null ? "-" : time(row.baselineResult.nanos))
+                    .append(row.baselineResult == null ? "-" : time(row.baselineResult.nanos()))
                     .append(" | ").append(ratioCell(row))
-                    .append(" | ").append(c.goal == null ? "-" : c.goal.toString().replace("<=", "≤")
+                    .append(" | ").append(row.goal() == null ? "-" : row.goal().toString().replace("<=", "≤")
                             .replace(">=", "≥"))
                     .append(" | ").append(row.status()).append(" |\n");
         }
@@ -344,17 +324,18 @@ public final class Report {
             Comparison c = row.comparison;
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("id", c.name());
-            m.put("case", c.caseLabel);
-            m.put("caseBenchmark", c.caseBenchmark);
-            m.put("caseMedian", row.caseResult == null ? null : time(row.caseResult.nanos));
-            m.put("caseMedianNs", row.caseResult == null ? null : row.caseResult.nanos);
+            m.put("case", row.caseLabel());
+            m.put("caseBenchmark", row.caseBenchmark());
+            m.put("callers", row.callers == 0 ? null : row.callers);
+            m.put("caseMedian", row.caseResult == null ? null : time(row.caseResult.nanos()));
+            m.put("caseMedianNs", row.caseResult == null ? null : row.caseResult.nanos());
             m.put("baseline", c.baselineLabel);
             m.put("baselineBenchmark", c.baselineBenchmark);
-            m.put("baselineMedian", row.baselineResult == null ? null : time(row.baselineResult.nanos));
-            m.put("baselineMedianNs", row.baselineResult == null ? null : row.baselineResult.nanos);
+            m.put("baselineMedian", row.baselineResult == null ? null : time(row.baselineResult.nanos()));
+            m.put("baselineMedianNs", row.baselineResult == null ? null : row.baselineResult.nanos());
             m.put("ratioKind", c.ratio.name().toLowerCase(Locale.ROOT));
             m.put("ratio", row.complete() ? row.ratio() : null);
-            m.put("goal", c.goal == null ? null : c.goal.toString());
+            m.put("goal", row.goal() == null ? null : row.goal().toString());
             m.put("result", row.status());
             m.put("note", c.note);
             m.put("pending", row.caseResult == null ? c.pending : null);
@@ -364,15 +345,15 @@ public final class Report {
         List<Object> all = new ArrayList<>();
         for (Result r : results) {
             Map<String, Object> m = new LinkedHashMap<>();
-            m.put("benchmark", r.name);
-            m.put("mode", r.mode);
-            m.put("median", r.median);
-            m.put("unit", r.unit);
-            m.put("medianNs", r.nanos);
-            m.put("forks", r.forks);
-            m.put("warmup", r.warmup);
-            m.put("measurement", r.measurement);
-            m.put("iterations", new ArrayList<Object>(r.iterations));
+            m.put("benchmark", r.name());
+            m.put("mode", r.mode());
+            m.put("median", r.median());
+            m.put("unit", r.unit());
+            m.put("medianNs", r.nanos());
+            m.put("forks", r.forks());
+            m.put("warmup", r.warmup());
+            m.put("measurement", r.measurement());
+            m.put("iterations", new ArrayList<Object>(r.iterations()));
             all.add(m);
         }
         root.put("benchmarks", all);
