@@ -69,9 +69,8 @@ final class LjAsync {
         return switch (op) {
             case CALLBACK_NEW -> newCallback(message(data, size), out.reinterpret(16));
             case CALLBACK_FREE -> {
-                if (OBJECTS.remove(handle) instanceof Callback callback) {
-                    callback.close();
-                }
+                // closed, and kept until DROP: calls that still come are refused by its stub, which stays
+                object(handle, Callback.class).close();
                 yield Shared.OK;
             }
             case CALLBACK_ERRORS -> object(handle, Callback.class).errorCount();

@@ -224,9 +224,27 @@ class LjAsyncLuaApiTest {
                       local cb = Cb_t(function(n) return n + i end)
                       assert(cb:funcptr()(1) == i + 1)
                     end
-                    collectgarbage()
-                    collectgarbage()""");
+                    for _ = 1, 4 do collectgarbage() end""");
             assertEquals(before, LjAsync.held(), "every dropped callback was let go");
+        }
+    }
+
+    @Test
+    void shouldKeepACallbackAliveThroughItsPointerAndRefuseCallsAfterFree() {
+        try (LuaState lua = LuaState.open()) {
+            Object[] outcome = lua.run("""
+                    local Cb_t = require "lj-async.callback"("int(*)(int)")
+                    local f = Cb_t(function(n) return n * 3 end):funcptr() -- the object itself is dropped at once
+                    for _ = 1, 4 do collectgarbage() end
+                    local alive = f(5)
+                    local cb = Cb_t(function(n) return n + 1 end)
+                    local g = cb:funcptr()
+                    local before = g(1)
+                    cb:free()
+                    local after = g(1) -- refused by the closed callback: the zero of int
+                    return alive, before, after, cb:errors(), pcall(cb.funcptr, cb)""");
+            assertArrayEquals(new Object[] {15L, 2L, 0L, 1L, false, "lj-async.callback: this callback was freed"},
+                    outcome); // (no position: pcall called funcptr)
         }
     }
 }

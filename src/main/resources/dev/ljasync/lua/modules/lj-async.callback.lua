@@ -21,7 +21,7 @@ local ctype_of = require("ljasync.ctype")
 local private = sync._private
 local call, call_with, read, encode = private.call, private.call_with, private.read, private.encode
 local type, error, select, pcall, setmetatable, tostring = type, error, select, pcall, setmetatable, tostring
-local new, cast, gc, fstring, metatype = ffi.new, ffi.cast, ffi.gc, ffi.string, ffi.metatype
+local new, cast, fstring, metatype = ffi.new, ffi.cast, ffi.string, ffi.metatype
 
 -- the operations of dev.ljasync.LjAsync
 local CALLBACK_NEW, CALLBACK_FREE, CALLBACK_ERRORS, CALLBACK_LAST_ERROR, DROP = 50, 51, 52, 53, 60
@@ -33,7 +33,11 @@ local function failed(what, status, level)
 end
 
 local Callback = {}
-local pointers = setmetatable({}, {__mode = "k"}) -- an open callback -> its function pointer
+-- An open callback -> its function pointer's address and type. A pointer that funcptr() hands out keeps its callback
+-- (the upcall stub behind it) alive: calling it after the callback object was collected would jump to freed code.
+-- The other way there is no link, so that the two can be collected (these tables are weak in their keys only).
+local addresses, types = setmetatable({}, {__mode = "k"}), setmetatable({}, {__mode = "k"})
+local owners = setmetatable({}, {__mode = "k"})
 
 local callback_t = metatype("struct { const double id; }", {
   __index = Callback,
@@ -41,7 +45,7 @@ local callback_t = metatype("struct { const double id; }", {
     call(DROP, self.id, nil, 0, 0, nil)
   end,
   __tostring = function(self)
-    return "lj-async callback " .. tostring(self.id) .. (pointers[self] and "" or " (freed)")
+    return "lj-async callback " .. tostring(self.id) .. (addresses[self] and "" or " (freed)")
   end,
 })
 copy.refuse(callback_t, "is a callback of lj-async.callback, which belongs to the state that made it (pass its"
@@ -57,23 +61,26 @@ end
 --- The C function pointer, a cdata of the callback's type.
 function Callback.funcptr(self)
   check(self, "funcptr")
-  local p = pointers[self]
-  if p == nil then
+  local address = addresses[self]
+  if address == nil then
     error(modname .. ": this callback was freed", 2)
   end
+  local p = cast(types[self], address)
+  owners[p] = self
   return p
 end
 
---- Closes the callback, waiting for the calls in flight; it is refused from inside one of its own calls.
+--- Closes the callback, waiting for the calls in flight; it is refused from inside one of its own calls. Calls that
+--- come after it get the zero of the result type (and count as errors), for as long as the callback object or a
+--- pointer from funcptr() is reachable.
 function Callback.free(self)
   check(self, "free")
-  if pointers[self] ~= nil then
+  if addresses[self] ~= nil then
     local r = call(CALLBACK_FREE, self.id, nil, 0, 0, nil)
     if r < 0 then
       failed("free", r, 2)
     end
-    pointers[self] = nil
-    gc(self, nil)
+    addresses[self] = nil
   end
 end
 
@@ -110,7 +117,7 @@ local function create(signature, pointer_t, f, ...)
     failed("making a callback of type " .. signature, r, 2)
   end
   local cb = new(callback_t, r)
-  pointers[cb] = cast(pointer_t, out[0])
+  addresses[cb], types[cb] = out[0], pointer_t
   return cb
 end
 
