@@ -2,9 +2,12 @@ package dev.ljasync;
 
 import java.io.Serial;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A copy of a Lua table: its pairs in the order Lua's {@code next} gave them, keys and values converted by the
@@ -21,6 +24,12 @@ public final class LuaTable extends LinkedHashMap<Object, Object> {
 
     @Serial
     private static final long serialVersionUID = 1L;
+
+    // The tables whose toString or hashCode runs on this thread, and the pairs being compared: a table that holds
+    // itself (a copy keeps Lua's cycles) would otherwise recurse until the stack overflows.
+    private static final ThreadLocal<Set<LuaTable>> VISITING = ThreadLocal.withInitial(
+            () -> Collections.newSetFromMap(new IdentityHashMap<>()));
+    private static final ThreadLocal<List<Object[]>> COMPARING = ThreadLocal.withInitial(ArrayList::new);
 
     /** An empty table. */
     public LuaTable() {}
@@ -41,6 +50,68 @@ public final class LuaTable extends LinkedHashMap<Object, Object> {
      */
     public LuaTable(Map<?, ?> map) {
         super(map);
+    }
+
+    /**
+     * As a map's, with a table met again inside itself shown as {@code (cycle)}.
+     *
+     * @return the pairs as text
+     */
+    @Override
+    public String toString() {
+        Set<LuaTable> visiting = VISITING.get();
+        if (!visiting.add(this)) {
+            return "(cycle)";
+        }
+        try {
+            return super.toString();
+        } finally {
+            visiting.remove(this);
+        }
+    }
+
+    /**
+     * As a map's, with a table met again inside itself counted as 0, so that a cyclic table has a hash code.
+     *
+     * @return the hash code
+     */
+    @Override
+    public int hashCode() {
+        Set<LuaTable> visiting = VISITING.get();
+        if (!visiting.add(this)) {
+            return 0;
+        }
+        try {
+            return super.hashCode();
+        } finally {
+            visiting.remove(this);
+        }
+    }
+
+    /**
+     * As a map's: the same pairs. Two cyclic tables are equal when no difference is found on the way round their
+     * cycles (a pair met again while it is being compared is taken as equal).
+     *
+     * @param other the object to compare with
+     * @return whether it is a map with the same pairs
+     */
+    @Override
+    public boolean equals(Object other) {
+        if (other == this) {
+            return true;
+        }
+        List<Object[]> comparing = COMPARING.get();
+        for (Object[] pair : comparing) {
+            if (pair[0] == this && pair[1] == other) {
+                return true;
+            }
+        }
+        comparing.add(new Object[] {this, other});
+        try {
+            return super.equals(other);
+        } finally {
+            comparing.removeLast();
+        }
     }
 
     /**
