@@ -9,7 +9,8 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -24,28 +25,37 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <p>The ring is a bounded queue for many producers and consumers in the manner of Dmitry Vyukov's: each cell
  * has a turn word, twice the position it may be written at while free, that plus one once it holds a call (twice,
- * so that a ring of one cell tells the two apart), and a producer reads neither the workers' position nor a lock. The producers' position carries a sealed bit, set at close: a
- * reservation and the seal are one compare-and-set apart, so every call that got a cell before close is
- * published, and none after.
+ * so that a ring of one cell tells the two apart), and a producer reads neither the workers' position nor a lock.
+ * The producers' position carries a sealed bit, set at close: a reservation and the seal are one compare-and-set
+ * apart, so every call that got a cell before close is published, and none after.
  */
 final class QueuedCalls {
 
     private static final VarHandle WORD = JAVA_LONG.varHandle();
     /** Set in the producers' position once close has begun: no call is queued after it. */
     private static final long SEALED = Long.MIN_VALUE;
-    /** The producers' and the workers' positions, each on a block of its own (x86 fetches cache lines in pairs). */
-    private static final long ENQUEUE = 0, DEQUEUE = 128, CONTROL = 256;
-    /** How often an idle worker looks for a call before it sleeps (microseconds, at most). */
-    private static final int SPINS = 2_000;
+    /**
+     * The words of the control block, each on a block of its own (x86 fetches cache lines in pairs): the producers'
+     * and the workers' positions, and the counts the workers and dropping producers keep.
+     */
+    private static final long ENQUEUE = 0, DEQUEUE = 128, RAN = 256, DISCARDED = 384, DROPPED = 512, CONTROL = 640;
+    /**
+     * How often an idle worker looks at the next cell before it sleeps, and how long it pauses between looks (some
+     * tenths of a microsecond): a worker that looked all the time would take the cell's cache line from its producer
+     * before every call, and producers that get ahead fill several cells of a line before the worker takes them.
+     */
+    private static final int SPINS = 200, PAUSES = 4;
     /** A sleeping worker's wait is bounded, in case a wake-up was lost to an error in a producer. */
-    private static final long IDLE_MILLIS = 100;
+    private static final long IDLE_NANOS = 100_000_000;
     /** The most cells a queue may have. */
     static final int MAX_CAPACITY = 1 << 20;
     private static final MethodHandle ENTER, PUBLISH, FRAME_OF;
+    private static final VarHandle SLEEPERS;
 
     static {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
+            SLEEPERS = lookup.findVarHandle(QueuedCalls.class, "sleepers", int.class);
             ENTER = lookup.findVirtual(QueuedCalls.class, "enter", MethodType.methodType(Cell.class));
             PUBLISH = lookup.findVirtual(QueuedCalls.class, "publish", MethodType.methodType(long.class, Cell.class));
             FRAME_OF = lookup.findVirtual(Cell.class, "frame", MethodType.methodType(MemorySegment.class));
@@ -58,8 +68,6 @@ final class QueuedCalls {
     static final class Cell {
         private final MemorySegment turn;
         private final MemorySegment frame;
-        // the position it was reserved at: written and read by the producer that holds it
-        private long position;
 
         private Cell(MemorySegment block) {
             this.turn = block.asSlice(0, JAVA_LONG.byteSize());
@@ -80,12 +88,12 @@ final class QueuedCalls {
     // What a dropped or refused call writes its arguments into; never read.
     private final Cell refusal;
     private final Thread[] workers;
-    private final AtomicLong dropped = new AtomicLong(), ran = new AtomicLong(), discarded = new AtomicLong();
     // Producers waiting for a free cell (BLOCK), and workers waiting for a call
     private final Ownership room = new Ownership();
     private final Supplier<Cell> reservation = this::reserve;
-    private final Object idle = new Object();
+    // How many workers sleep, and which (1 for a sleeping one): a producer wakes one of them
     private volatile int sleepers;
+    private final AtomicIntegerArray asleep;
     private volatile boolean discarding;
 
     /**
@@ -110,9 +118,11 @@ final class QueuedCalls {
         refusal = new Cell(memory.allocate(cellSize, 8));
         control = memory.allocate(CONTROL, 128);
         workers = new Thread[states.count()];
+        asleep = new AtomicIntegerArray(workers.length);
         for (int i = 0; i < workers.length; i++) {
+            int index = i;
             workers[i] = Thread.ofPlatform().daemon().name("ljasync-queue " + name + " #" + (i + 1))
-                    .unstarted(this::work);
+                    .unstarted(() -> work(index));
         }
         for (Thread worker : workers) {
             worker.start();
@@ -134,9 +144,9 @@ final class QueuedCalls {
 
     /** The counts, read so that ran + discarded never exceeds queued. */
     Callback.QueueStats stats() {
-        long done = ran.get(), thrown = discarded.get();
-        return new Callback.QueueStats((long) WORD.getVolatile(control, ENQUEUE) & ~SEALED, dropped.get(), done,
-                thrown);
+        long ran = count(RAN), discarded = count(DISCARDED);
+        return new Callback.QueueStats((long) WORD.getVolatile(control, ENQUEUE) & ~SEALED, count(DROPPED), ran,
+                discarded);
     }
 
     // ---- the producers' path ---------------------------------------------------------------------------------------
@@ -154,7 +164,8 @@ final class QueuedCalls {
     /** Publishes a reserved cell to the workers, waking one if they sleep; returns nothing (the stub's bits). */
     long publish(Cell cell) {
         if (cell != refusal) {
-            WORD.setRelease(cell.turn, 0L, 2 * cell.position + 1);
+            // the turn word of a reserved cell changes only here: from twice its position to that plus one
+            WORD.setRelease(cell.turn, 0L, (long) WORD.get(cell.turn, 0L) + 1);
             // Read after the reservation's compare-and-set, as a worker reads the position after counting itself
             // in: one of the two sees the other, so a worker never sleeps past a call
             if (sleepers > 0) {
@@ -176,7 +187,6 @@ final class QueuedCalls {
             if (turn == 0) {
                 long seen = (long) WORD.compareAndExchange(control, ENQUEUE, position, position + 1);
                 if (seen == position) {
-                    cell.position = position;
                     return cell;
                 }
                 position = seen;
@@ -190,7 +200,7 @@ final class QueuedCalls {
 
     private Cell full() {
         if (whenFull == Callback.QueueFull.DROP) {
-            dropped.incrementAndGet();
+            add(DROPPED);
             return refusal;
         }
         if (isWorker(Thread.currentThread())) {
@@ -201,18 +211,23 @@ final class QueuedCalls {
     }
 
     private Cell refuse(String why) {
-        dropped.incrementAndGet();
+        add(DROPPED);
         states.refused(why);
         return refusal;
     }
 
+    /** Wakes a sleeping worker: the producer that takes its flag, so that the others need not. */
     private void wakeWorker() {
         try {
-            synchronized (idle) {
-                idle.notify();
+            for (int i = 0; i < workers.length; i++) {
+                if (asleep.get(i) != 0 && asleep.compareAndSet(i, 1, 0)) {
+                    SLEEPERS.getAndAdd(this, -1);
+                    LockSupport.unpark(workers[i]);
+                    return;
+                }
             }
         } catch (Throwable ignored) {
-            // a sleeping worker looks again within IDLE_MILLIS
+            // a sleeping worker looks again within IDLE_NANOS
         }
     }
 
@@ -228,7 +243,8 @@ final class QueuedCalls {
     // ---- the workers -----------------------------------------------------------------------------------------------
 
     /** A worker's body: takes published cells in order and runs them, until the queue is sealed and empty. */
-    private void work() {
+    private void work(int index) {
+        int spins = 0;
         while (true) {
             try {
                 long position = (long) WORD.getVolatile(control, DEQUEUE);
@@ -238,15 +254,25 @@ final class QueuedCalls {
                     if (WORD.compareAndSet(control, DEQUEUE, position, position + 1)) {
                         serve(cell, position);
                     }
+                    spins = 0;
+                } else if (turn < 0 && ++spins < SPINS) {
+                    for (int pause = 0; pause < PAUSES; pause++) {
+                        Thread.onSpinWait();
+                    }
                 } else if (turn < 0) {
+                    // Nothing published at the next cell for a while: only now look at the producers' position,
+                    // a word that every call writes, so that spinning does not take its cache line from them
+                    spins = 0;
                     long end = (long) WORD.getVolatile(control, ENQUEUE);
                     if ((end & ~SEALED) > position) {
-                        Thread.onSpinWait(); // reserved: its producer is writing the arguments
-                    } else if (end < 0) {
-                        return; // sealed, and every call queued before the seal is taken
-                    } else {
-                        rest();
+                        continue; // reserved: its producer is writing the arguments
                     }
+                    if (end < 0) {
+                        return; // sealed, and every call queued before the seal is taken
+                    }
+                    sleep(index);
+                } else {
+                    Thread.onSpinWait();
                 }
             } catch (Throwable t) {
                 // serve never throws; what else could (an error on this thread) must not end the worker
@@ -258,14 +284,22 @@ final class QueuedCalls {
     private void serve(Cell cell, long position) {
         if (discarding) {
             free(cell, position);
-            discarded.incrementAndGet();
+            add(DISCARDED);
             return;
         }
         CallbackStates.Slot slot = states.enter();
         MemorySegment.copy(cell.frame, 0, slot.frame(), 0, frameSize);
         free(cell, position);
         states.run(slot);
-        ran.incrementAndGet();
+        add(RAN);
+    }
+
+    private void add(long count) {
+        WORD.getAndAdd(control, count, 1L);
+    }
+
+    private long count(long count) {
+        return (long) WORD.getVolatile(control, count);
     }
 
     private void free(Cell cell, long position) {
@@ -273,31 +307,24 @@ final class QueuedCalls {
         room.signal();
     }
 
-    /** Spins a while for a call, then sleeps until a producer or close wakes this worker. */
-    private void rest() {
-        for (int spin = 0; spin < SPINS; spin++) {
-            Thread.onSpinWait();
-            if (hasWork()) {
-                return;
+    /**
+     * Parks this worker until a producer or close wakes it. It counts itself in, then looks at the producers'
+     * position: a producer reads the count after its compare-and-set on that position, so one of the two sees the
+     * other, and no call waits for a worker that sleeps.
+     */
+    private void sleep(int index) {
+        asleep.set(index, 1);
+        SLEEPERS.getAndAdd(this, 1);
+        try {
+            long end = (long) WORD.getVolatile(control, ENQUEUE);
+            if (end >= 0 && end == (long) WORD.getVolatile(control, DEQUEUE)) {
+                LockSupport.parkNanos(this, IDLE_NANOS);
+            }
+        } finally {
+            if (asleep.compareAndSet(index, 1, 0)) { // nobody woke it: it counts itself out
+                SLEEPERS.getAndAdd(this, -1);
             }
         }
-        synchronized (idle) {
-            sleepers++;
-            try {
-                if (!hasWork()) {
-                    idle.wait(IDLE_MILLIS);
-                }
-            } catch (InterruptedException e) {
-                // the library's own thread: nothing interrupts it but the JVM's end, which it is a daemon for
-            } finally {
-                sleepers--;
-            }
-        }
-    }
-
-    private boolean hasWork() {
-        long end = (long) WORD.getVolatile(control, ENQUEUE);
-        return end < 0 || end != (long) WORD.getVolatile(control, DEQUEUE);
     }
 
     // ---- close -----------------------------------------------------------------------------------------------------
@@ -320,8 +347,8 @@ final class QueuedCalls {
         do {
             position = (long) WORD.getVolatile(control, ENQUEUE);
         } while (position >= 0 && !WORD.compareAndSet(control, ENQUEUE, position, position | SEALED));
-        synchronized (idle) {
-            idle.notifyAll();
+        for (Thread worker : workers) {
+            LockSupport.unpark(worker);
         }
         room.wakeAll(); // producers waiting for room see the seal and give up
         synchronized (this) {
@@ -341,6 +368,6 @@ final class QueuedCalls {
                 Thread.currentThread().interrupt();
             }
         }
-        return discarded.get();
+        return count(DISCARDED);
     }
 }

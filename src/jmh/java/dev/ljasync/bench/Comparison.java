@@ -59,6 +59,17 @@ enum Comparison {
     TWO_CALLERS_C("2 C threads, lua_pcall, a state each", "ParallelBench.cPcallTwoThreads",
             "1 thread", "ParallelBench.cPcallOneThread", Ratio.THROUGHPUT, Goal.NONE, Notes.SCALING, null),
 
+    QUEUED_CALLER("Queued call, the caller's cost", "QueuedBench.queuedCall",
+            "direct round trip", "QueuedBench.directCall", Ratio.TIME, Goal.atMost(0.5), Notes.QUEUED, null),
+    QUEUED_LATENCY("Queued call, queue to run", "QueuedBench.queueToRun",
+            "one direct call", "QueuedBench.directSingleCall", Ratio.TIME, Goal.NONE, null, null),
+    QUEUED_ONE_PRODUCER("Queued, 1 native producer, to run", "QueuedBench.queuedOneProducer",
+            "direct, 1 caller", "QueuedBench.directOneThread", Ratio.THROUGHPUT, Goal.NONE, null, null),
+    QUEUED_TWO_PRODUCERS("Queued, 2 native producers, to run", "QueuedBench.queuedTwoProducers",
+            "1 producer", "QueuedBench.queuedOneProducer", Ratio.THROUGHPUT, Goal.NONE, null, null),
+    QUEUED_TWO_VS_DIRECT("Queued, 2 native producers, to run", "QueuedBench.queuedTwoProducers",
+            "direct, 2 callers, 1 state", "QueuedBench.directTwoThreads", Ratio.THROUGHPUT, Goal.NONE, null, null),
+
     CHANNEL("Channel, LuaThread -> Java", "ChannelBench.channel",
             "ArrayBlockingQueue", "ChannelBench.arrayBlockingQueue", Ratio.TIME, Goal.NONE, null, null),
     CHANNEL_JAVA("Channel, Java -> Java", "ChannelBench.channelJavaToJava",
@@ -109,6 +120,9 @@ enum Comparison {
 
         static final String SCALING = "2 threads vs 1: the plain upcall and C lua_pcall rows are the ceilings of the"
                 + " callbacks' scaling on this machine (nothing shared between the two threads).";
+
+        static final String QUEUED = "Queued call: the C loop's time per call with the queue never full (drained"
+                + " before each invocation), while the worker thread runs the calls on the other core.";
 
         private Notes() {}
     }
