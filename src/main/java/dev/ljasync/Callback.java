@@ -164,7 +164,8 @@ public final class Callback implements AutoCloseable {
      * longer reachable. A second close does nothing (it waits for the first to finish).
      *
      * <p>A {@link Builder#queued(int, QueueFull) queued} callback first runs every call it has queued (the drain),
-     * while calls that arrive meanwhile are refused without waiting: they are counted as dropped and as
+     * while calls that arrive meanwhile (those that the queued calls make among them) are refused without waiting:
+     * they are counted as dropped and as
      * {@link LuaException.Kind#REFUSED} errors.
      *
      * @throws IllegalStateException when called from inside a call of this callback (for a queued one, from its

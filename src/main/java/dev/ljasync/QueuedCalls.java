@@ -40,11 +40,12 @@ final class QueuedCalls {
      */
     private static final long ENQUEUE = 0, DEQUEUE = 128, RAN = 256, DISCARDED = 384, DROPPED = 512, CONTROL = 640;
     /**
-     * How often an idle worker looks at the next cell before it sleeps, and how long it pauses between looks (some
-     * tenths of a microsecond): a worker that looked all the time would take the cell's cache line from its producer
-     * before every call, and producers that get ahead fill several cells of a line before the worker takes them.
+     * How long a worker that has caught up pauses before it looks at the next cell again, and how long it keeps
+     * looking before it sleeps (nanoseconds). A worker that looked all the time would take the cell's cache line
+     * from its producer before every call; one that lets the producers get a few microseconds ahead then runs
+     * their calls some lines behind them.
      */
-    private static final int SPINS = 200, PAUSES = 4;
+    private static final long POLL_NANOS = 2_000, SPIN_NANOS = 50_000;
     /** A sleeping worker's wait is bounded, in case a wake-up was lost to an error in a producer. */
     private static final long IDLE_NANOS = 100_000_000;
     /** The most cells a queue may have. */
@@ -132,10 +133,6 @@ final class QueuedCalls {
     /** (parameters...) -> void: the body of the callback's upcall stub, bound to this queue. */
     MethodHandle upcall(CallbackType type) {
         return type.frame().invoker(type.descriptor().toMethodType(), ENTER, PUBLISH, FRAME_OF).bindTo(this);
-    }
-
-    int capacity() {
-        return cells.length;
     }
 
     boolean isClosed() {
@@ -244,7 +241,7 @@ final class QueuedCalls {
 
     /** A worker's body: takes published cells in order and runs them, until the queue is sealed and empty. */
     private void work(int index) {
-        int spins = 0;
+        long idleSince = 0; // when this worker caught up, or 0 while it has calls to run
         while (true) {
             try {
                 long position = (long) WORD.getVolatile(control, DEQUEUE);
@@ -254,15 +251,19 @@ final class QueuedCalls {
                     if (WORD.compareAndSet(control, DEQUEUE, position, position + 1)) {
                         serve(cell, position);
                     }
-                    spins = 0;
-                } else if (turn < 0 && ++spins < SPINS) {
-                    for (int pause = 0; pause < PAUSES; pause++) {
+                    idleSince = 0;
+                } else if (turn > 0) {
+                    Thread.onSpinWait(); // another worker took this cell
+                } else if (idleSince == 0 || System.nanoTime() - idleSince < SPIN_NANOS) {
+                    long now = System.nanoTime();
+                    idleSince = idleSince == 0 ? now : idleSince;
+                    while (System.nanoTime() - now < POLL_NANOS) {
                         Thread.onSpinWait();
                     }
-                } else if (turn < 0) {
+                } else {
                     // Nothing published at the next cell for a while: only now look at the producers' position,
                     // a word that every call writes, so that spinning does not take its cache line from them
-                    spins = 0;
+                    idleSince = 0;
                     long end = (long) WORD.getVolatile(control, ENQUEUE);
                     if ((end & ~SEALED) > position) {
                         continue; // reserved: its producer is writing the arguments
@@ -271,8 +272,6 @@ final class QueuedCalls {
                         return; // sealed, and every call queued before the seal is taken
                     }
                     sleep(index);
-                } else {
-                    Thread.onSpinWait();
                 }
             } catch (Throwable t) {
                 // serve never throws; what else could (an error on this thread) must not end the worker

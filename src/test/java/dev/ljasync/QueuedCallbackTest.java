@@ -275,6 +275,12 @@ class QueuedCallbackTest {
                     end""", self, runs);
             self.set(ADDRESS, 0, cb.funcptr());
             NativeCallers.downcall(cb).invokeExact(1);
+            // before close: once it has begun, calls that queued calls make are refused as any others
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (cb.queueStats().ran() < 2) {
+                assertTrue(System.nanoTime() < deadline, "the queued calls did not run");
+                Thread.onSpinWait();
+            }
             cb.close();
             assertEquals(new Callback.QueueStats(2, 1, 2, 0), cb.queueStats());
             assertEquals(1, runs.getAtIndex(JAVA_INT, 1));
