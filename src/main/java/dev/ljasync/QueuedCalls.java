@@ -84,6 +84,9 @@ final class QueuedCalls {
     private final Callback.QueueFull whenFull;
     private final Cell[] cells;
     private final int mask;
+    // A worker wakes a producer waiting for room each time it has freed half the ring: a producer woken for each
+    // free cell would sleep again at once, and pay a wake-up per call
+    private final int halfMask;
     private final long frameSize;
     private final MemorySegment control;
     // What a dropped or refused call writes its arguments into; never read.
@@ -116,6 +119,7 @@ final class QueuedCalls {
             WORD.setRelease(cells[i].turn, 0L, 2L * i);
         }
         mask = size - 1;
+        halfMask = Math.max(1, size / 2) - 1;
         refusal = new Cell(memory.allocate(cellSize, 8));
         control = memory.allocate(CONTROL, 128);
         workers = new Thread[states.count()];
@@ -303,7 +307,9 @@ final class QueuedCalls {
 
     private void free(Cell cell, long position) {
         WORD.setRelease(cell.turn, 0L, 2 * (position + cells.length));
-        room.signal();
+        if ((position & halfMask) == 0) {
+            room.signal();
+        }
     }
 
     /**

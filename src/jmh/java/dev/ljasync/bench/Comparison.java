@@ -61,6 +61,8 @@ enum Comparison {
 
     QUEUED_CALLER("Queued call, the caller's cost", "QueuedBench.queuedCall",
             "direct round trip", "QueuedBench.directCall", Ratio.TIME, Goal.atMost(0.5), Notes.QUEUED, null),
+    QUEUED_CALLER_ALONE("Queued call, the caller's cost, worker held", "QueuedBench.queuedCallWorkerHeld",
+            "direct round trip", "QueuedBench.directCall", Ratio.TIME, Goal.NONE, Notes.QUEUED_ALONE, null),
     QUEUED_LATENCY("Queued call, queue to run", "QueuedBench.queueToRun",
             "one direct call", "QueuedBench.directSingleCall", Ratio.TIME, Goal.NONE, null, null),
     QUEUED_ONE_PRODUCER("Queued, 1 native producer, to run", "QueuedBench.queuedOneProducer",
@@ -123,6 +125,9 @@ enum Comparison {
 
         static final String QUEUED = "Queued call: the C loop's time per call with the queue never full (drained"
                 + " before each invocation), while the worker thread runs the calls on the other core.";
+
+        static final String QUEUED_ALONE = "Queued call, worker held: the same loop while the worker is held by an"
+                + " earlier call, so that only the caller's own path is measured.";
 
         private Notes() {}
     }

@@ -5,16 +5,19 @@ import dev.ljasync.CallbackType;
 import org.openjdk.jmh.annotations.*;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * Queued callbacks ({@code Builder.queued}) against direct ones, for {@code void (*)(int)} with a Lua function that
- * counts its calls in native memory: what a queued call costs its native caller (a C loop, the queue never full)
- * against a direct round trip; how long a call takes from the queue to its run (one call, then waiting for the
+ * counts its calls in native memory: what a queued call costs its native caller (a C loop, the queue never full;
+ * with the worker running the calls beside it, and with the worker held) against a direct round trip; how long a call takes from the queue to its run (one call, then waiting for the
  * count); and queue-to-run throughput with one and two native producers (pthreads calling CALLS times each, then
  * waiting until every call has run) against a direct callback called by the same threads.
  */
@@ -63,6 +66,60 @@ public class QueuedBench {
             arena.close();
         }
     }
+
+    /**
+     * A queued callback whose worker is held by a call (n = -1) that waits for a gate, for each invocation: the
+     * caller's own cost, with no worker running beside it.
+     */
+    @State(Scope.Benchmark)
+    public static class Held {
+        private final Arena arena = Arena.ofShared();
+        private MemorySegment gate;
+        private MethodHandle call;
+        Callback callback;
+
+        @Setup(Level.Trial)
+        public void open() {
+            gate = arena.allocate(JAVA_INT, 2);
+            callback = TYPE.builder().queued(2 * LOOP).create("""
+                    local ffi = require("ffi")
+                    ffi.cdef("int usleep(unsigned int)")
+                    local count, gate = ...
+                    count, gate = ffi.cast("int64_t *", count), ffi.cast("volatile int32_t *", gate)
+                    return function(n)
+                      if n < 0 then
+                        gate[0] = 1
+                        while gate[1] == 0 do ffi.C.usleep(20) end
+                        gate[0], gate[1] = 0, 0
+                      else
+                        count[0] = count[0] + 1
+                      end
+                    end""", arena.allocate(JAVA_LONG), gate);
+            call = Linker.nativeLinker().downcallHandle(callback.funcptr(), TYPE.descriptor());
+        }
+
+        @Setup(Level.Invocation)
+        public void hold() throws Throwable {
+            call.invokeExact(-1);
+            while ((int) GATE.getVolatile(gate, 0L) == 0) {
+                Thread.onSpinWait();
+            }
+        }
+
+        @TearDown(Level.Invocation)
+        public void release() {
+            GATE.setVolatile(gate, 4L, 1);
+            awaitRun(callback, callback.queueStats().queued());
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            callback.close();
+            arena.close();
+        }
+    }
+
+    private static final VarHandle GATE = JAVA_INT.varHandle();
 
     @Setup
     public void setUp() throws Throwable {
@@ -114,6 +171,13 @@ public class QueuedBench {
     @OperationsPerInvocation(LOOP)
     public void queuedCall(Roomy roomy) throws Throwable {
         Baselines.VOID_LOOP.invokeExact(roomy.callback.funcptr(), LOOP);
+    }
+
+    /** The caller's own cost of a queued call: the same C loop, while the worker is held by an earlier call. */
+    @Benchmark
+    @OperationsPerInvocation(LOOP)
+    public void queuedCallWorkerHeld(Held held) throws Throwable {
+        Baselines.VOID_LOOP.invokeExact(held.callback.funcptr(), LOOP);
     }
 
     /** One direct call from Java through the C loop: the baseline of the queue-to-run latency. */
