@@ -64,7 +64,7 @@ enum Comparison {
     QUEUED_CALLER_ALONE("Queued call, the caller's cost, worker held", "QueuedBench.queuedCallWorkerHeld",
             "direct round trip", "QueuedBench.directCall", Ratio.TIME, Goal.NONE, Notes.QUEUED_ALONE, null),
     QUEUED_LATENCY("Queued call, queue to run", "QueuedBench.queueToRun",
-            "one direct call", "QueuedBench.directSingleCall", Ratio.TIME, Goal.NONE, null, null),
+            "Java thread hand-off and back", "QueuedBench.javaHandOff", Ratio.TIME, Goal.NONE, null, null),
     QUEUED_ONE_PRODUCER("Queued, 1 native producer, to run", "QueuedBench.queuedOneProducer",
             "direct, 1 caller", "QueuedBench.directOneThread", Ratio.THROUGHPUT, Goal.NONE, null, null),
     QUEUED_TWO_PRODUCERS("Queued, 2 native producers, to run", "QueuedBench.queuedTwoProducers",

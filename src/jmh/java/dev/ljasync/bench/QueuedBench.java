@@ -17,9 +17,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * Queued callbacks ({@code Builder.queued}) against direct ones, for {@code void (*)(int)} with a Lua function that
  * counts its calls in native memory: what a queued call costs its native caller (a C loop, the queue never full;
- * with the worker running the calls beside it, and with the worker held) against a direct round trip; how long a call takes from the queue to its run (one call, then waiting for the
- * count); and queue-to-run throughput with one and two native producers (pthreads calling CALLS times each, then
- * waiting until every call has run) against a direct callback called by the same threads.
+ * with the worker running the calls beside it, and with the worker held) against a direct round trip; how long a
+ * call takes from the queue to its run (one call, then waiting for the count) against a Java thread's hand-off of
+ * a value to another thread and back; and queue-to-run throughput with one and two native producers (pthreads
+ * calling CALLS times each, then waiting until every call has run) against a direct callback called by the same
+ * threads.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -180,10 +182,48 @@ public class QueuedBench {
         Baselines.VOID_LOOP.invokeExact(held.callback.funcptr(), LOOP);
     }
 
-    /** One direct call from Java through the C loop: the baseline of the queue-to-run latency. */
+    /**
+     * A Java thread that echoes a volatile counter back, spinning: the machine's own hand-off between two threads,
+     * the baseline of the queue-to-run latency.
+     */
+    @State(Scope.Benchmark)
+    public static class Echo {
+        volatile long ping, pong;
+        private volatile boolean stop;
+        private Thread thread;
+
+        @Setup(Level.Trial)
+        public void start() {
+            thread = Thread.ofPlatform().daemon().start(() -> {
+                long seen = 0;
+                while (!stop) {
+                    long now = ping;
+                    if (now != seen) {
+                        seen = now;
+                        pong = now;
+                    } else {
+                        Thread.onSpinWait();
+                    }
+                }
+            });
+        }
+
+        @TearDown(Level.Trial)
+        public void stop() throws InterruptedException {
+            stop = true;
+            thread.join();
+        }
+    }
+
+    /** The hand-off baseline: one value to the echo thread and back. */
     @Benchmark
-    public void directSingleCall() throws Throwable {
-        Baselines.VOID_LOOP.invokeExact(direct.funcptr(), 1);
+    public long javaHandOff(Echo echo) {
+        long next = echo.ping + 1;
+        echo.ping = next;
+        while (echo.pong != next) {
+            Thread.onSpinWait();
+        }
+        return next;
     }
 
     /** Queue-to-run latency: one queued call through the C loop, then waiting until the worker has run it. */
