@@ -45,7 +45,10 @@ class QueuedCallbackTest {
               last[p] = n
             end""";
 
-    /** A gate for a queued Lua function: started[0] is set when a call begins, which then waits for open[0]. */
+    /**
+     * Counts its runs in gate[2]; its call n = 0 sets gate[0], then waits until gate[1] is set (10 s at most, so that
+     * a failed test cannot hold up close for ever).
+     */
     private static final String GATED = """
             local ffi = require("ffi")
             ffi.cdef("int usleep(unsigned int)")
@@ -54,7 +57,8 @@ class QueuedCallbackTest {
               gate[2] = gate[2] + 1
               if n == 0 then
                 gate[0] = 1
-                while gate[1] == 0 do ffi.C.usleep(200) end
+                local waited = 0
+                while gate[1] == 0 and waited < 50000 do ffi.C.usleep(200) waited = waited + 1 end
               end
             end""";
 
@@ -103,13 +107,14 @@ class QueuedCallbackTest {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment hits = arena.allocate(JAVA_INT, made), last = lastSeen(arena, producers);
             // a small queue, so that the producers fill it and wait for room
-            Callback cb = VOID_INT.builder().queued(64).create(COUNTING, hits, last, producers, calls);
-            fromPthreads(cb, producers, calls);
-            cb.close(); // drains
-            assertEachOnce(hits, made);
-            assertEquals(0, last.getAtIndex(JAVA_INT, producers), "calls of one producer run out of order");
-            assertEquals(new Callback.QueueStats(made, 0, made, 0), cb.queueStats());
-            assertEquals(0, cb.errorCount());
+            try (Callback cb = VOID_INT.builder().queued(64).create(COUNTING, hits, last, producers, calls)) {
+                fromPthreads(cb, producers, calls);
+                cb.close(); // drains
+                assertEachOnce(hits, made);
+                assertEquals(0, last.getAtIndex(JAVA_INT, producers), "calls of one producer run out of order");
+                assertEquals(new Callback.QueueStats(made, 0, made, 0), cb.queueStats());
+                assertEquals(0, cb.errorCount());
+            }
         }
     }
 
@@ -118,14 +123,15 @@ class QueuedCallbackTest {
         int producers = 2, calls = 20_000, made = producers * calls;
         try (Arena arena = Arena.ofShared()) {
             MemorySegment hits = arena.allocate(JAVA_INT, made);
-            Callback cb = VOID_INT.builder().states(2).queued(100).create("""
+            try (Callback cb = VOID_INT.builder().states(2).queued(100).create("""
                     local ffi = require("ffi")
                     local hits = ffi.cast("int32_t *", ...)
-                    return function(n) hits[n] = hits[n] + 1 end""", hits);
-            fromPthreads(cb, producers, calls);
-            cb.close();
-            assertEachOnce(hits, made);
-            assertEquals(new Callback.QueueStats(made, 0, made, 0), cb.queueStats());
+                    return function(n) hits[n] = hits[n] + 1 end""", hits)) {
+                fromPthreads(cb, producers, calls);
+                cb.close();
+                assertEachOnce(hits, made);
+                assertEquals(new Callback.QueueStats(made, 0, made, 0), cb.queueStats());
+            }
         }
     }
 
@@ -149,24 +155,25 @@ class QueuedCallbackTest {
             MemorySegment reqs = arena.allocate((long) items * reqSize, 16);
             MemorySegment hits = arena.allocate(JAVA_INT, items);
             // uv_work_t begins with its `void *data`, which holds the item's index here
-            Callback cb = VOID_PTR.builder().queued(16).create("""
+            try (Callback cb = VOID_PTR.builder().queued(16).create("""
                     local ffi = require("ffi")
                     local hits = ffi.cast("int32_t *", ...)
                     return function(req)
                       local n = tonumber(ffi.cast("intptr_t *", req)[0])
                       hits[n] = hits[n] + 1
-                    end""", hits);
-            assertEquals(0, (int) loopInit.invokeExact(loop));
-            for (int n = 0; n < items; n++) {
-                MemorySegment req = reqs.asSlice((long) n * reqSize, reqSize);
-                req.set(JAVA_LONG, 0, n);
-                assertEquals(0, (int) queueWork.invokeExact(loop, req, cb.funcptr(), MemorySegment.NULL));
+                    end""", hits)) {
+                assertEquals(0, (int) loopInit.invokeExact(loop));
+                for (int n = 0; n < items; n++) {
+                    MemorySegment req = reqs.asSlice((long) n * reqSize, reqSize);
+                    req.set(JAVA_LONG, 0, n);
+                    assertEquals(0, (int) queueWork.invokeExact(loop, req, cb.funcptr(), MemorySegment.NULL));
+                }
+                assertEquals(0, (int) run.invokeExact(loop, 0)); // UV_RUN_DEFAULT: until every item is done
+                assertEquals(0, (int) loopClose.invokeExact(loop));
+                cb.close(); // the requests outlive the queued calls: the arena closes after the drain
+                assertEachOnce(hits, items);
+                assertEquals(new Callback.QueueStats(items, 0, items, 0), cb.queueStats());
             }
-            assertEquals(0, (int) run.invokeExact(loop, 0)); // UV_RUN_DEFAULT: until every item is done
-            assertEquals(0, (int) loopClose.invokeExact(loop));
-            cb.close(); // the requests outlive the queued calls: the arena closes after the drain
-            assertEachOnce(hits, items);
-            assertEquals(new Callback.QueueStats(items, 0, items, 0), cb.queueStats());
         }
     }
 
@@ -179,21 +186,22 @@ class QueuedCallbackTest {
             MethodHandle parallel = LINKER.downcallHandle(gomp.find("GOMP_parallel").orElseThrow(),
                     FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, JAVA_INT, JAVA_INT));
             MemorySegment count = arena.allocate(JAVA_LONG);
-            Callback cb = VOID_PTR.builder().queued(8, Callback.QueueFull.DROP).create("""
+            try (Callback cb = VOID_PTR.builder().queued(8, Callback.QueueFull.DROP).create("""
                     local ffi = require("ffi")
                     return function(p)
                       local count = ffi.cast("int64_t *", p)
                       count[0] = count[0] + 1
-                    end""");
-            for (int r = 0; r < regions; r++) {
-                parallel.invokeExact(cb.funcptr(), count, team, 0);
+                    end""")) {
+                for (int r = 0; r < regions; r++) {
+                    parallel.invokeExact(cb.funcptr(), count, team, 0);
+                }
+                cb.close();
+                Callback.QueueStats stats = cb.queueStats();
+                assertEquals(made, stats.queued() + stats.dropped(), () -> "made = queued + dropped: " + stats);
+                assertEquals(stats.queued(), stats.ran());
+                assertEquals(stats.ran(), count.get(JAVA_LONG, 0), "the calls that really ran");
+                assertEquals(0, cb.errorCount(), "a dropped call is not an error");
             }
-            cb.close();
-            Callback.QueueStats stats = cb.queueStats();
-            assertEquals(made, stats.queued() + stats.dropped(), () -> "made = queued + dropped: " + stats);
-            assertEquals(stats.queued(), stats.ran());
-            assertEquals(stats.ran(), count.get(JAVA_LONG, 0), "the calls that really ran");
-            assertEquals(0, cb.errorCount(), "a dropped call is not an error");
         }
     }
 
@@ -211,19 +219,20 @@ class QueuedCallbackTest {
     void shouldDropCallsExactlyWhenTheQueueIsFull() throws Throwable {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment gate = arena.allocate(JAVA_INT, 3);
-            Callback cb = VOID_INT.builder().queued(4, Callback.QueueFull.DROP).create(GATED, gate);
-            MethodHandle call = NativeCallers.downcall(cb);
-            holdWorker(call, gate);
-            for (int n = 1; n <= 7; n++) {
-                call.invokeExact(n); // 4 fit, 3 are dropped; none waits
+            try (Callback cb = VOID_INT.builder().queued(4, Callback.QueueFull.DROP).create(GATED, gate)) {
+                MethodHandle call = NativeCallers.downcall(cb);
+                holdWorker(call, gate);
+                for (int n = 1; n <= 7; n++) {
+                    call.invokeExact(n); // 4 fit, 3 are dropped; none waits
+                }
+                assertEquals(new Callback.QueueStats(5, 3, 0, 0), cb.queueStats());
+                assertEquals(5, cb.queueStats().pending());
+                gate.setAtIndex(JAVA_INT, 1, 1);
+                cb.close();
+                assertEquals(new Callback.QueueStats(5, 3, 5, 0), cb.queueStats());
+                assertEquals(5, gate.getAtIndex(JAVA_INT, 2), "calls that ran");
+                assertEquals(0, cb.errorCount());
             }
-            assertEquals(new Callback.QueueStats(5, 3, 0, 0), cb.queueStats());
-            assertEquals(5, cb.queueStats().pending());
-            gate.setAtIndex(JAVA_INT, 1, 1);
-            cb.close();
-            assertEquals(new Callback.QueueStats(5, 3, 5, 0), cb.queueStats());
-            assertEquals(5, gate.getAtIndex(JAVA_INT, 2), "calls that ran");
-            assertEquals(0, cb.errorCount());
         }
     }
 
@@ -231,25 +240,53 @@ class QueuedCallbackTest {
     void shouldMakeTheCallerWaitWhenTheQueueIsFullByDefault() throws Throwable {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment gate = arena.allocate(JAVA_INT, 3);
-            Callback cb = VOID_INT.builder().queued(2).create(GATED, gate);
-            MethodHandle call = NativeCallers.downcall(cb);
-            holdWorker(call, gate);
-            call.invokeExact(1);
-            call.invokeExact(2);
-            Thread caller = Thread.ofPlatform().start(() -> {
-                try {
-                    call.invokeExact(3);
-                } catch (Throwable t) {
-                    throw new AssertionError(t);
-                }
-            });
-            assertFalse(caller.join(Duration.ofMillis(200)), "a call to a full queue waits for room");
-            assertEquals(Thread.State.TIMED_WAITING, caller.getState());
-            gate.setAtIndex(JAVA_INT, 1, 1);
-            assertTrue(caller.join(Duration.ofSeconds(10)), "the caller went on once there was room");
-            cb.close();
-            assertEquals(new Callback.QueueStats(4, 0, 4, 0), cb.queueStats());
-            assertEquals(4, gate.getAtIndex(JAVA_INT, 2));
+            try (Callback cb = VOID_INT.builder().queued(2).create(GATED, gate)) {
+                MethodHandle call = NativeCallers.downcall(cb);
+                holdWorker(call, gate);
+                call.invokeExact(1);
+                call.invokeExact(2);
+                Thread caller = Thread.ofPlatform().start(() -> {
+                    try {
+                        call.invokeExact(3);
+                    } catch (Throwable t) {
+                        throw new AssertionError(t);
+                    }
+                });
+                assertFalse(caller.join(Duration.ofMillis(200)), "a call to a full queue waits for room");
+                assertEquals(Thread.State.TIMED_WAITING, caller.getState());
+                gate.setAtIndex(JAVA_INT, 1, 1);
+                assertTrue(caller.join(Duration.ofSeconds(10)), "the caller went on once there was room");
+                cb.close();
+                assertEquals(new Callback.QueueStats(4, 0, 4, 0), cb.queueStats());
+                assertEquals(4, gate.getAtIndex(JAVA_INT, 2));
+            }
+        }
+    }
+
+    @Test
+    void shouldRefuseACallerWaitingForRoomOnceCloseBegins() throws Throwable {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment gate = arena.allocate(JAVA_INT, 3);
+            try (Callback cb = VOID_INT.builder().queued(1).onError(e -> {}).create(GATED, gate)) {
+                MethodHandle call = NativeCallers.downcall(cb);
+                holdWorker(call, gate);
+                call.invokeExact(1);
+                Thread caller = Thread.ofPlatform().start(() -> {
+                    try {
+                        call.invokeExact(2); // waits: the queue of one is full
+                    } catch (Throwable t) {
+                        throw new AssertionError(t);
+                    }
+                });
+                assertFalse(caller.join(Duration.ofMillis(100)), "a call to a full queue waits for room");
+                Thread closer = Thread.ofPlatform().start(cb::close);
+                assertTrue(caller.join(Duration.ofSeconds(10)), "close let the waiting caller go at once");
+                assertEquals(new Callback.QueueStats(2, 1, 0, 0), cb.queueStats());
+                assertEquals(LuaException.Kind.REFUSED, cb.lastError().orElseThrow().kind());
+                gate.setAtIndex(JAVA_INT, 1, 1);
+                assertTrue(closer.join(Duration.ofSeconds(10)));
+                assertEquals(new Callback.QueueStats(2, 1, 2, 0), cb.queueStats(), "close ran what was queued");
+            }
         }
     }
 
@@ -262,7 +299,7 @@ class QueuedCallbackTest {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment self = arena.allocate(ADDRESS), runs = arena.allocate(JAVA_INT, 2);
             ConcurrentLinkedQueue<LuaException> errors = new ConcurrentLinkedQueue<>();
-            Callback cb = VOID_INT.builder().queued(1).onError(errors::add).create("""
+            try (Callback cb = VOID_INT.builder().queued(1).onError(errors::add).create("""
                     local ffi = require("ffi")
                     local self, runs = ...
                     self, runs = ffi.cast("void (**)(int)", self), ffi.cast("int32_t *", runs)
@@ -272,23 +309,24 @@ class QueuedCallbackTest {
                         self[0](0) -- queued: the worker took this call out of the queue before running it
                         self[0](0) -- the queue of one is full again, and this is the worker
                       end
-                    end""", self, runs);
-            self.set(ADDRESS, 0, cb.funcptr());
-            NativeCallers.downcall(cb).invokeExact(1);
-            // before close: once it has begun, calls that queued calls make are refused as any others
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (cb.queueStats().ran() < 2) {
-                assertTrue(System.nanoTime() < deadline, "the queued calls did not run");
-                Thread.onSpinWait();
+                    end""", self, runs)) {
+                self.set(ADDRESS, 0, cb.funcptr());
+                NativeCallers.downcall(cb).invokeExact(1);
+                // before close: once it has begun, calls that queued calls make are refused as any others
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (cb.queueStats().ran() < 2) {
+                    assertTrue(System.nanoTime() < deadline, "the queued calls did not run");
+                    Thread.onSpinWait();
+                }
+                cb.close();
+                assertEquals(new Callback.QueueStats(2, 1, 2, 0), cb.queueStats());
+                assertEquals(1, runs.getAtIndex(JAVA_INT, 1));
+                assertEquals(1, runs.getAtIndex(JAVA_INT, 0));
+                assertEquals(1, cb.errorCount());
+                LuaException refused = errors.remove();
+                assertEquals(LuaException.Kind.REFUSED, refused.kind());
+                assertTrue(refused.getMessage().contains("own worker thread"), refused.getMessage());
             }
-            cb.close();
-            assertEquals(new Callback.QueueStats(2, 1, 2, 0), cb.queueStats());
-            assertEquals(1, runs.getAtIndex(JAVA_INT, 1));
-            assertEquals(1, runs.getAtIndex(JAVA_INT, 0));
-            assertEquals(1, cb.errorCount());
-            LuaException refused = errors.remove();
-            assertEquals(LuaException.Kind.REFUSED, refused.kind());
-            assertTrue(refused.getMessage().contains("own worker thread"), refused.getMessage());
         }
     }
 
@@ -296,30 +334,31 @@ class QueuedCallbackTest {
     void shouldDiscardQueuedCallsOnCloseNowAndRefuseLaterCallsWithoutWaiting() throws Throwable {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment gate = arena.allocate(JAVA_INT, 3);
-            Callback cb = VOID_INT.builder().queued(8).onError(e -> {}).create(GATED, gate);
-            MethodHandle call = NativeCallers.downcall(cb);
-            holdWorker(call, gate);
-            for (int n = 1; n <= 5; n++) {
-                call.invokeExact(n);
+            try (Callback cb = VOID_INT.builder().queued(8).onError(e -> {}).create(GATED, gate)) {
+                MethodHandle call = NativeCallers.downcall(cb);
+                holdWorker(call, gate);
+                for (int n = 1; n <= 5; n++) {
+                    call.invokeExact(n);
+                }
+                AtomicReference<Long> discarded = new AtomicReference<>();
+                Thread closer = Thread.ofPlatform().start(() -> discarded.set(cb.closeNow()));
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (!cb.isClosed()) {
+                    assertTrue(System.nanoTime() < deadline, "closeNow did not begin");
+                    Thread.onSpinWait();
+                }
+                call.invokeExact(6); // refused at once, though the queue has room and the worker is busy
+                gate.setAtIndex(JAVA_INT, 1, 1);
+                assertTrue(closer.join(Duration.ofSeconds(10)));
+                assertEquals(5L, discarded.get());
+                assertEquals(1, gate.getAtIndex(JAVA_INT, 2), "only the first call ran");
+                call.invokeExact(7); // and after close
+                assertEquals(new Callback.QueueStats(6, 2, 1, 5), cb.queueStats());
+                assertEquals(2, cb.errorCount());
+                assertEquals(LuaException.Kind.REFUSED, cb.lastError().orElseThrow().kind());
+                assertThrows(IllegalStateException.class, cb::funcptr);
+                assertEquals(5L, cb.closeNow(), "a second close does nothing");
             }
-            AtomicReference<Long> discarded = new AtomicReference<>();
-            Thread closer = Thread.ofPlatform().start(() -> discarded.set(cb.closeNow()));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!cb.isClosed()) {
-                assertTrue(System.nanoTime() < deadline, "closeNow did not begin");
-                Thread.onSpinWait();
-            }
-            call.invokeExact(6); // refused at once, though the queue has room and the worker is busy
-            gate.setAtIndex(JAVA_INT, 1, 1);
-            assertTrue(closer.join(Duration.ofSeconds(10)));
-            assertEquals(5L, discarded.get());
-            assertEquals(1, gate.getAtIndex(JAVA_INT, 2), "only the first call ran");
-            call.invokeExact(7); // and after close
-            assertEquals(new Callback.QueueStats(6, 2, 1, 5), cb.queueStats());
-            assertEquals(2, cb.errorCount());
-            assertEquals(LuaException.Kind.REFUSED, cb.lastError().orElseThrow().kind());
-            assertThrows(IllegalStateException.class, cb::funcptr);
-            assertEquals(5L, cb.closeNow(), "a second close does nothing");
         }
     }
 
