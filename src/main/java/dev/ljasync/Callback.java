@@ -313,8 +313,8 @@ public final class Callback implements AutoCloseable {
         }
 
         /**
-         * Receives the error of each failed or refused call, on the thread that made the call, while the native
-         * caller waits: keep it short. It runs once the call's state is free again, so it may call the callback; a
+         * Receives the error of each failed or refused call, on the thread that made the call (the worker thread
+         * for a call that was queued), while the native caller waits: keep it short. It runs once the call's state is free again, so it may call the callback; a
          * failure of this callback that it causes on its own thread is counted but not handed to it again (so that
          * it cannot recurse). What it throws is ignored. The default logs a warning.
          *

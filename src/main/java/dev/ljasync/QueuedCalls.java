@@ -92,7 +92,7 @@ final class QueuedCalls {
     // What a dropped or refused call writes its arguments into; never read.
     private final Cell refusal;
     private final Thread[] workers;
-    // Producers waiting for a free cell (BLOCK), and workers waiting for a call
+    // Producers waiting for a free cell (BLOCK)
     private final Ownership room = new Ownership();
     private final Supplier<Cell> reservation = this::reserve;
     // How many workers sleep, and which (1 for a sleeping one): a producer wakes one of them
