@@ -19,32 +19,45 @@ int64_t ljb_call_loop(int (*f)(int), int n) {
     return sum;
 }
 
-/* One native thread of ljb_call_threads: calls f(i) n times and keeps the sum. */
+/* The native caller of the queued benchmarks: calls f(i) n times, as a driver thread hands on its events. */
+void ljb_void_loop(void (*f)(int), int n) {
+    for (int i = 0; i < n; i++) {
+        f(i);
+    }
+}
+
+/* One native thread of ljb_call_threads (or ljb_void_threads, with g): calls f(i) n times and keeps the sum. */
 struct caller {
     pthread_t thread;
     int (*f)(int);
+    void (*g)(int);
     int n;
     int64_t sum;
 };
 
 static void *caller_main(void *arg) {
     struct caller *c = arg;
-    c->sum = ljb_call_loop(c->f, c->n);
+    if (c->g != NULL) {
+        ljb_void_loop(c->g, c->n);
+    } else {
+        c->sum = ljb_call_loop(c->f, c->n);
+    }
     return NULL;
 }
 
 #define LJB_MAX_CALLERS 64
 
 /*
- * The native callers of the parallel benchmarks: k new pthreads, each calling f(i) n times, all joined; the sum of
- * the results, or -1 if k is out of range or a thread could not start (the threads that did start are joined).
+ * The native callers of the parallel benchmarks: k new pthreads, each calling f(i) (or g(i)) n times, all joined;
+ * the sum of the results, or -1 if k is out of range or a thread could not start (the threads that did start are
+ * joined).
  */
-int64_t ljb_call_threads(int (*f)(int), int k, int n) {
+static int64_t run_callers(int (*f)(int), void (*g)(int), int k, int n) {
     struct caller callers[LJB_MAX_CALLERS];
     if (k < 1 || k > LJB_MAX_CALLERS) return -1;
     int started = 0;
     for (; started < k; started++) {
-        callers[started] = (struct caller) { .f = f, .n = n, .sum = 0 };
+        callers[started] = (struct caller) { .f = f, .g = g, .n = n, .sum = 0 };
         if (pthread_create(&callers[started].thread, NULL, caller_main, &callers[started]) != 0) break;
     }
     int64_t sum = started == k ? 0 : -1;
@@ -53,6 +66,15 @@ int64_t ljb_call_threads(int (*f)(int), int k, int n) {
         if (sum >= 0) sum += callers[i].sum;
     }
     return sum;
+}
+
+int64_t ljb_call_threads(int (*f)(int), int k, int n) {
+    return run_callers(f, NULL, k, n);
+}
+
+/* The native producers of the queued benchmarks: as ljb_call_threads, for f of no result; 0, or -1 on an error. */
+int64_t ljb_void_threads(void (*f)(int), int k, int n) {
+    return run_callers(NULL, f, k, n);
 }
 
 /* A state whose global `f` is the function the chunk returns; NULL (after closing it) if the chunk fails. */

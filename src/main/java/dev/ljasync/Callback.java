@@ -50,6 +50,16 @@ import java.util.function.Consumer;
  * upcall stub itself is freed once it is not. What stays the caller's duty: native code must stop calling the
  * pointer before the last reference to a closed callback is dropped. A call after that jumps to freed code and
  * crashes the process; the library cannot see it coming.
+ *
+ * <h2>Queued calls</h2>
+ * A callback with a {@code void} result may be {@link Builder#queued(int, QueueFull) queued}: a call copies its
+ * arguments into a bounded queue and returns at once, without waiting for a state or running Lua, and one worker
+ * thread of the library's per state runs the queued calls in order. Arguments are copied as they are: a pointer
+ * is copied as an address, so what it points to must outlive the call's run, not only the call. Errors go to the
+ * same handler and counters as direct calls' (the handler runs on the worker thread). A call from the callback's
+ * own Lua code is just queued. When the queue is full, the caller waits for room or the call is dropped, as the
+ * builder chose ({@link QueueFull}); dropped calls are counted in {@link #queueStats()}. {@link #close()} runs what
+ * is queued before it closes, {@link #closeNow()} discards it.
  */
 public final class Callback implements AutoCloseable {
 
@@ -58,6 +68,7 @@ public final class Callback implements AutoCloseable {
     private final CallbackType type;
     private final String name;
     private final CallbackStates states;
+    private final QueuedCalls queue; // null for a direct callback
     // In an automatic arena: the stub holds the states, and while open the states hold this object, so an open
     // callback is never collected. Close drops that link; the stub is freed once this object is unreachable.
     private final MemorySegment funcptr;
@@ -68,13 +79,21 @@ public final class Callback implements AutoCloseable {
         states = new CallbackStates(type, builder.states, name, builder.fallback, builder.onError,
                 builder.stateOptions, chunk, mode, initArgs, builder.adapter, builder.adapterArgs,
                 builder.interruption, this);
+        QueuedCalls queued = null;
         try {
-            funcptr = Linker.nativeLinker().upcallStub(type.upcall().bindTo(states), type.descriptor(),
-                    Arena.ofAuto());
+            if (builder.queueCapacity > 0) {
+                queued = new QueuedCalls(states, type, builder.queueCapacity, builder.queueFull, name);
+            }
+            funcptr = Linker.nativeLinker().upcallStub(queued != null ? queued.upcall(type)
+                    : type.upcall().bindTo(states), type.descriptor(), Arena.ofAuto());
         } catch (RuntimeException | Error e) {
+            if (queued != null) {
+                queued.close(true);
+            }
             states.close();
             throw e;
         }
+        queue = queued;
     }
 
     // ---- the API ---------------------------------------------------------------------------------------------------
@@ -86,7 +105,7 @@ public final class Callback implements AutoCloseable {
      * @throws IllegalStateException when closed
      */
     public MemorySegment funcptr() {
-        if (states.isClosed()) {
+        if (isClosed()) {
             throw new IllegalStateException("this callback is closed: its states are freed and every call it gets"
                     + " is refused");
         }
@@ -135,7 +154,7 @@ public final class Callback implements AutoCloseable {
      * @return whether the callback is closed or closing
      */
     public boolean isClosed() {
-        return states.isClosed();
+        return queue != null ? queue.isClosed() : states.isClosed();
     }
 
     /**
@@ -144,11 +163,90 @@ public final class Callback implements AutoCloseable {
      * handler is let go at close, so it is not called for them). The upcall stub is freed when this object is no
      * longer reachable. A second close does nothing (it waits for the first to finish).
      *
-     * @throws IllegalStateException when called from inside a call of this callback
+     * <p>A {@link Builder#queued(int, QueueFull) queued} callback first runs every call it has queued (the drain),
+     * while calls that arrive meanwhile (those that the queued calls make among them) are refused without waiting:
+     * they are counted as dropped and as
+     * {@link LuaException.Kind#REFUSED} errors.
+     *
+     * @throws IllegalStateException when called from inside a call of this callback (for a queued one, from its
+     *                               worker thread)
      */
     @Override
     public void close() {
+        if (queue != null) {
+            queue.close(false);
+        } else {
+            states.close();
+        }
+    }
+
+    /**
+     * Closes as {@link #close()} does, but a {@link Builder#queued(int, QueueFull) queued} callback discards the
+     * calls that it has queued and not begun to run, instead of running them; the call that is running finishes.
+     * Called while a draining close is under way, it discards what that close had yet to run.
+     *
+     * @return how many queued calls were discarded, in all (0 for a direct callback)
+     * @throws IllegalStateException when called from inside a call of this callback (for a queued one, from its
+     *                               worker thread)
+     */
+    public long closeNow() {
+        if (queue != null) {
+            return queue.close(true);
+        }
         states.close();
+        return 0;
+    }
+
+    /**
+     * The counts of a {@link Builder#queued(int, QueueFull) queued} callback's calls. Each count is exact and only
+     * grows; they are read one after another, so that {@code ran + discarded} never exceeds {@code queued}.
+     *
+     * @return the counts, now
+     * @throws IllegalStateException when this callback is not queued
+     */
+    public QueueStats queueStats() {
+        if (queue == null) {
+            throw new IllegalStateException("callback " + name + " is not queued; Builder.queued(capacity) makes a"
+                    + " queued one");
+        }
+        return queue.stats();
+    }
+
+    /**
+     * What a queued callback's caller does when the queue is full.
+     */
+    public enum QueueFull {
+        /**
+         * The caller's thread waits (spinning briefly, then parked) until a worker takes a call out of the queue, or
+         * the callback closes (then the call is refused). The default: no call is lost unless asked for. A call from
+         * the callback's own worker thread (its Lua code calling the pointer) cannot wait for itself: it is dropped
+         * and refused, a {@link LuaException.Kind#REFUSED} error.
+         */
+        BLOCK,
+        /** The call is dropped: the caller returns at once, and the call is counted in {@link QueueStats#dropped()}. */
+        DROP
+    }
+
+    /**
+     * The counts of a queued callback's calls: every call made is either {@code queued} or {@code dropped}, and every
+     * queued call has {@code ran} (whether it succeeded or failed), been {@code discarded} by {@link #closeNow()}, or
+     * is {@link #pending()}.
+     *
+     * @param queued    calls that entered the queue
+     * @param dropped   calls that did not: the queue was full with {@link QueueFull#DROP}, the callback was closed,
+     *                  or a call of its own worker thread found the queue full (those two are refused, as errors too)
+     * @param ran       queued calls that have run
+     * @param discarded queued calls discarded by {@link #closeNow()}
+     */
+    public record QueueStats(long queued, long dropped, long ran, long discarded) {
+        /**
+         * The calls queued and not yet run or discarded (including one that is running).
+         *
+         * @return {@code queued - ran - discarded}
+         */
+        public long pending() {
+            return queued - ran - discarded;
+        }
     }
 
     @Override
@@ -177,6 +275,8 @@ public final class Callback implements AutoCloseable {
         private byte[] adapter;
         private Object[] adapterArgs = new Object[0];
         private Interruption interruption;
+        private int queueCapacity; // 0: direct calls
+        private QueueFull queueFull;
 
         Builder(CallbackType type) {
             this.type = type;
@@ -213,8 +313,8 @@ public final class Callback implements AutoCloseable {
         }
 
         /**
-         * Receives the error of each failed or refused call, on the thread that made the call, while the native
-         * caller waits: keep it short. It runs once the call's state is free again, so it may call the callback; a
+         * Receives the error of each failed or refused call, on the thread that made the call (the worker thread
+         * for a call that was queued), while the native caller waits: keep it short. It runs once the call's state is free again, so it may call the callback; a
          * failure of this callback that it causes on its own thread is counted but not handed to it again (so that
          * it cannot recurse). What it throws is ignored. The default logs a warning.
          *
@@ -265,6 +365,46 @@ public final class Callback implements AutoCloseable {
         /** Makes each state interruptible through {@code interruption} (for a cancellable LuaThread). */
         Builder interruption(Interruption interruption) {
             this.interruption = interruption;
+            return this;
+        }
+
+        /**
+         * Makes calls queued, the caller waiting when the queue is full: {@code queued(capacity, QueueFull.BLOCK)}.
+         *
+         * @param capacity how many calls the queue holds at least, 1 to 1,048,576 (rounded up to a power of two)
+         * @return this builder
+         * @throws IllegalArgumentException when the result type is not {@code void}, or the capacity is out of range
+         */
+        public Builder queued(int capacity) {
+            return queued(capacity, QueueFull.BLOCK);
+        }
+
+        /**
+         * Makes calls queued, as Node's {@code napi_threadsafe_function} does for JavaScript: a call copies its
+         * arguments into a queue of {@code capacity} calls and returns at once, and one worker thread of the
+         * library's per state (see {@link #states(int)}) runs the queued calls, in order, each as a direct call runs.
+         * For native callers that must not wait for Lua (audio, network, driver threads). Only a {@code void} result
+         * can be queued: the caller is gone by the time the Lua function runs. Pointer arguments are copied as
+         * addresses: what they point to must outlive the call's run.
+         *
+         * @param capacity how many calls the queue holds at least, 1 to 1,048,576 (rounded up to a power of two)
+         * @param whenFull what a call does when the queue is full: wait for room, or be dropped (counted)
+         * @return this builder
+         * @throws IllegalArgumentException when the result type is not {@code void}, or the capacity is out of range
+         */
+        public Builder queued(int capacity, QueueFull whenFull) {
+            Objects.requireNonNull(whenFull, "whenFull");
+            if (type.result().layout() != null) {
+                throw new IllegalArgumentException("only a callback with a void result can be queued: its caller"
+                        + " returns before the Lua function runs, so no result can reach it; " + type + " returns "
+                        + type.result().spelling());
+            }
+            if (capacity < 1 || capacity > QueuedCalls.MAX_CAPACITY) {
+                throw new IllegalArgumentException("a queue holds 1 to " + QueuedCalls.MAX_CAPACITY + " calls, not "
+                        + capacity);
+            }
+            this.queueCapacity = capacity;
+            this.queueFull = whenFull;
             return this;
         }
 

@@ -227,6 +227,11 @@ final class CallbackStates {
         return refusal;
     }
 
+    /** Counts and reports a call refused before it reached a state (see {@link QueuedCalls}). Never throws. */
+    void refused(String why) {
+        refuse(why);
+    }
+
     /** The error of a refused call, or null when there is no memory or stack even for that. */
     private LuaException refusal(String why) {
         try {

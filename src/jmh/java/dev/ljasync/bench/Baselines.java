@@ -34,6 +34,11 @@ final class Baselines {
     /** int64_t ljb_call_threads(int (*f)(int), int k, int n): k new pthreads each calling f(i) n times, joined. */
     static final MethodHandle CALL_THREADS = downcall("ljb_call_threads",
             FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT, JAVA_INT));
+    /** void ljb_void_loop(void (*f)(int), int n): the native caller of the queued benchmarks. */
+    static final MethodHandle VOID_LOOP = downcall("ljb_void_loop", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT));
+    /** int64_t ljb_void_threads(void (*f)(int), int k, int n): k new pthreads each calling f(i) n times; 0. */
+    static final MethodHandle VOID_THREADS = downcall("ljb_void_threads",
+            FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT, JAVA_INT));
     /** int64_t ljb_pcall_threads(lua_State **states, int k, int n): k pthreads, each pcalls in its own state. */
     static final MethodHandle PCALL_THREADS = downcall("ljb_pcall_threads",
             FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT, JAVA_INT));

@@ -71,6 +71,19 @@ enum Comparison {
     SCALING_C("{k} C threads, lua_pcall, a state each", "ParallelBench.cPcall{callers={k}}",
             "1 thread", "ParallelBench.cPcall{callers=1}", Ratio.THROUGHPUT, Goal.NONE, Notes.SCALING, null),
 
+    QUEUED_CALLER("Queued call, the caller's cost", "QueuedBench.queuedCall",
+            "direct round trip", "QueuedBench.directCall", Ratio.TIME, Goal.atMost(0.5), Notes.QUEUED, null),
+    QUEUED_CALLER_ALONE("Queued call, the caller's cost, worker held", "QueuedBench.queuedCallWorkerHeld",
+            "direct round trip", "QueuedBench.directCall", Ratio.TIME, Goal.NONE, Notes.QUEUED_ALONE, null),
+    QUEUED_LATENCY("Queued call, queue to run", "QueuedBench.queueToRun",
+            "Java thread hand-off and back", "QueuedBench.javaHandOff", Ratio.TIME, Goal.NONE, null, null),
+    QUEUED_ONE_PRODUCER("Queued, 1 native producer, to run", "QueuedBench.queuedOneProducer",
+            "direct, 1 caller", "QueuedBench.directOneThread", Ratio.THROUGHPUT, Goal.NONE, null, null),
+    QUEUED_TWO_PRODUCERS("Queued, 2 native producers, to run", "QueuedBench.queuedTwoProducers",
+            "1 producer", "QueuedBench.queuedOneProducer", Ratio.THROUGHPUT, Goal.NONE, null, null),
+    QUEUED_TWO_VS_DIRECT("Queued, 2 native producers, to run", "QueuedBench.queuedTwoProducers",
+            "direct, 2 callers, 1 state", "QueuedBench.directTwoThreads", Ratio.THROUGHPUT, Goal.NONE, null, null),
+
     CHANNEL("Channel, LuaThread -> Java", "ChannelBench.channel",
             "ArrayBlockingQueue", "ChannelBench.arrayBlockingQueue", Ratio.TIME, Goal.NONE, null, null),
     CHANNEL_JAVA("Channel, Java -> Java", "ChannelBench.channelJavaToJava",
@@ -149,6 +162,12 @@ enum Comparison {
         static final String C_CHANNEL = "C ring: a pthread copies the same encoded messages (a tag and a double,"
                 + " as the channels encode numbers) into a ring of the same capacity behind a mutex and two"
                 + " condition variables; the benchmark thread copies them out and decodes them, one downcall a batch.";
+
+        static final String QUEUED = "Queued call: the C loop's time per call with the queue never full (drained"
+                + " before each invocation), while the worker thread runs the calls on the other core.";
+
+        static final String QUEUED_ALONE = "Queued call, worker held: the same loop while the worker is held by an"
+                + " earlier call, so that only the caller's own path is measured.";
 
         private Notes() {}
     }

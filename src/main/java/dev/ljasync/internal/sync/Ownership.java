@@ -41,6 +41,14 @@ public final class Ownership {
     /** Releases a word that the caller holds, and wakes a waiting thread if there is one. */
     public void release(MemorySegment word) {
         WORD.setRelease(word, 0L, FREE);
+        signal();
+    }
+
+    /**
+     * Wakes a waiting thread if there is one: for waits whose attempt looks at something other than a word (a
+     * queue's free cells). As after a release, a waiter that this misses tries again within a millisecond.
+     */
+    public void signal() {
         if (waiters > 0) {
             synchronized (monitor) {
                 monitor.notify();
