@@ -16,11 +16,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * which also runs when its state is closed). A handle by itself is a name and holds nothing. When the last reference
  * goes, the object leaves the registry and {@link #dropped()} runs: a channel discards what it still holds.
  */
-public abstract sealed class Shared permits SharedChannel, SharedMutex, SharedSemaphore {
+public abstract sealed class Shared permits SharedChannel, SharedMutex, SharedSemaphore,
+        SharedMap {
 
     /** What a handle names; the codes are the ones ljasync.sync uses. */
     public enum Kind {
-        CHANNEL(1, "channel"), MUTEX(2, "mutex"), SEMAPHORE(3, "semaphore");
+        CHANNEL(1, "channel"), MUTEX(2, "mutex"), SEMAPHORE(3, "semaphore"),
+        TABLE(20, "shared table");
 
         /** The kind's number in ljasync.sync. */
         public final int code;

@@ -181,7 +181,7 @@ public final class Messages {
                 case Object array when array.getClass().isArray() -> table(array, null, depth);
                 default -> throw refuse("is a " + value.getClass().getName() + ", which cannot cross a channel;"
                         + " send null, Boolean, a number, BigInteger, String, byte[], a Map or a List of those"
-                        + " (a Channel, Mutex or Semaphore as its handle())");
+                        + " (a Channel, Mutex, Semaphore or SharedTable as its handle())");
             }
         }
 
