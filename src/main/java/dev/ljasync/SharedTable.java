@@ -182,7 +182,7 @@ public final class SharedTable {
     }
 
     private static String key(Object key) {
-        return SharedMap.key(Messages.encode(key));
+        return SharedMap.javaKey(key);
     }
 
     /** Equal when both name the same table. */

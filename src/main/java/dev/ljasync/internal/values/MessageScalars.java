@@ -67,6 +67,36 @@ public final class MessageScalars {
     }
 
     /**
+     * The message of a Java key, as {@link #key(byte[])} gives it: a String (as UTF-8), a byte[], a Boolean, or a
+     * number other than a BigInteger (a Long within ±2^53). Made directly, without {@link Messages#encode}'s tables
+     * of what it wrote: a key is on the path of every operation of a shared table.
+     *
+     * @throws IllegalArgumentException when the value is not a key
+     */
+    public static byte[] key(Object key) {
+        String problem = Messages.Writer.keyProblem(key);
+        if (problem != null) {
+            throw new IllegalArgumentException("a shared table " + problem);
+        }
+        return switch (key) {
+            case String s -> string(JavaValues.utf8(s));
+            case byte[] b -> string(b);
+            case Boolean b -> new byte[] {b ? TRUE : FALSE};
+            case Number n -> number(n.doubleValue() == 0 ? 0 : n.doubleValue());
+            default -> throw new IllegalArgumentException("a shared table has a key of class "
+                    + key.getClass().getName());
+        };
+    }
+
+    private static byte[] string(byte[] text) {
+        byte[] message = new byte[5 + text.length];
+        message[0] = STRING;
+        INT.set(message, 1, text.length);
+        System.arraycopy(text, 0, message, 5, text.length);
+        return message;
+    }
+
+    /**
      * Whether a stored message equals an expected scalar as Lua's {@code rawequal} sees values: numbers by value (0
      * and -0 equal, NaN equal to nothing), the rest by their bytes (a 64-bit integer by type and value).
      *
