@@ -254,4 +254,114 @@ class ChannelSelectTest {
         assertEquals((long) channels.length * count, received + javaReceived.get(), "values received");
         assertEquals((long) channels.length * count * (count + 1) / 2, sum + javaSum.get(), "each value once");
     }
+
+    @Test
+    @Timeout(30)
+    void shouldSelectAValueLargerThanTheStatesBufferWhole() throws Exception {
+        try (LuaState lua = LuaState.open(); Channel a = new Channel(); Channel b = new Channel()) {
+            b.send(Map.of("text", "x".repeat(300_000), "list", List.of(1, 2, 3)));
+            a.send("y".repeat(100_000));
+            Object[] r = lua.run("""
+                    local sync = require("ljasync.sync")
+                    local channels = {sync.wrap((...)), sync.wrap((select(2, ...)))}
+                    local i, v = sync.select(channels, 1)
+                    local j, w = sync.select(channels, 1)
+                    if i == 2 then i, v, j, w = j, w, i, v end
+                    return i, #v, j, #w.text, #w.list""", "large", a, b);
+            assertArrayEquals(new Object[] {1L, 100_000L, 2L, 300_000L, 3L}, r);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldKeepEveryValueWhenAFinalizerSelectsDuringASelect() throws Exception {
+        int n = 10_000;
+        try (LuaState lua = LuaState.open(); Channel main = new Channel(); Channel side = new Channel();
+             Channel out = new Channel()) {
+            for (int i = 1; i <= n; i++) {
+                main.send(Map.of("i", i, "t", List.of(i, "v" + i)));
+                side.send(List.of(-i, "side" + i));
+            }
+            Object[] r = lua.run("""
+                    local sync = require("ljasync.sync")
+                    local main, side, out = sync.wrap((...)), sync.wrap((select(2, ...))), sync.wrap((select(3, ...)))
+                    local n = select(4, ...)
+                    for i = 1, n do
+                      local p = newproxy(true)
+                      getmetatable(p).__gc = function() out:send((select(2, sync.select({side}, 0)))) end
+                      local k, v = sync.select({main}, 0)
+                      assert(k == 1 and v.i == i and v.t[1] == i and v.t[2] == "v" .. i, "message " .. i .. " changed")
+                    end
+                    collectgarbage()
+                    collectgarbage()
+                    return main:size(), side:size()""", "selects", main, side, out, n);
+            assertArrayEquals(new Object[] {0L, 0L}, r);
+            assertEquals(n, out.size());
+            for (int i = 1; i <= n; i++) {
+                assertEquals(Map.of(1L, (long) -i, 2L, "side" + i), out.receive(), "side message " + i);
+            }
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldEndAJavaSelectWhenItsThreadIsInterrupted() throws Exception {
+        try (Channel a = new Channel(); Channel b = new Channel()) {
+            AtomicReference<Throwable> ended = new AtomicReference<>();
+            Thread waiter = Thread.ofPlatform().start(() -> {
+                try {
+                    Channel.select(a, b);
+                } catch (Throwable t) {
+                    ended.set(t);
+                }
+            });
+            Thread.sleep(100);
+            waiter.interrupt();
+            assertTrue(waiter.join(JOIN));
+            assertInstanceOf(InterruptedException.class, ended.get());
+            a.send("still there");
+            assertEquals("still there", a.receive(Duration.ZERO), "nothing was taken");
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldRefuseAnUntimedSelectThatWouldPinAVirtualThread() throws Exception {
+        try (Channel a = new Channel()) {
+            AtomicReference<Object> outcome = new AtomicReference<>();
+            Thread virtual = Thread.ofVirtual().start(() -> {
+                try (LuaState lua = LuaState.open()) {
+                    outcome.set(lua.run("local sync = require('ljasync.sync') return sync.select({sync.wrap(...)})",
+                            "pinned", a));
+                } catch (LuaException e) {
+                    outcome.set(e.luaMessage());
+                }
+            });
+            assertTrue(virtual.join(JOIN));
+            assertTrue(outcome.get() instanceof String m && m.contains("select") && m.contains("virtual thread"),
+                    String.valueOf(outcome.get()));
+        }
+    }
+
+    @Test
+    void shouldRefuseWhatIsNotAListOfChannelsNamingIt() throws Exception {
+        try (LuaState lua = LuaState.open(); Channel a = new Channel()) {
+            lua.set("a", a);
+            lua.run("sync = require('ljasync.sync') a = sync.wrap(a)");
+            assertLuaError(lua, "sync.select(a)", "select takes a table of channels (and a timeout), not a channel");
+            assertLuaError(lua, "sync.select({})", "select needs at least one channel");
+            assertLuaError(lua, "sync.select({a, sync.mutex()})", "select takes channels; item 2 is a mutex");
+            assertLuaError(lua, "sync.select({a, 5})", "item 2 is a number");
+            assertLuaError(lua, "sync.select({a}, -1)", "a timeout is a number of seconds");
+        }
+        assertThrows(IllegalArgumentException.class, () -> Channel.select(Duration.ZERO));
+        assertThrows(NullPointerException.class, () -> Channel.select(Duration.ZERO, new Channel(), null));
+        assertThrows(IllegalArgumentException.class, () -> Channel.select(Duration.ofSeconds(-1), new Channel()));
+    }
+
+    private static void assertLuaError(LuaState lua, String code, String expected) {
+        LuaException e = assertThrows(LuaException.class, () -> lua.run(code));
+        assertTrue(e.luaMessage().contains(expected), e.luaMessage());
+        assertTrue(e.luaMessage().startsWith("chunk:1:"), "raised at the caller's line: " + e.luaMessage());
+    }
 }

@@ -280,4 +280,38 @@ class SharedTableTest {
         assertTrue(e.luaMessage().contains(expected), e.luaMessage());
         assertTrue(e.luaMessage().startsWith("chunk:1:"), "raised at the caller's line: " + e.luaMessage());
     }
+
+    @Test
+    @Timeout(30)
+    void shouldKeepEveryValueWhenFinalizersUseTheTableDuringItsOperations() {
+        int n = 3_000;
+        SharedTable table = new SharedTable();
+        try (LuaState lua = LuaState.open()) {
+            Object[] r = lua.run("""
+                    local t, n = require("ljasync.sync").wrap((...)), select(2, ...)
+                    for i = 1, n do
+                      local p = newproxy(true)
+                      getmetatable(p).__gc = function()
+                        t:increment("finalized")
+                        t:set("gc" .. i, {i, "gc" .. i})
+                        assert(t:get("gc" .. i)[2] == "gc" .. i)
+                        t:cas("last", t:get("last"), i)
+                      end
+                      t:set(i, {i = i, s = string.rep("x", i % 300), t = {i, {a = i}}})
+                      local v = t:get(i)
+                      assert(v.i == i and #v.s == i % 300 and v.t[2].a == i, "value " .. i .. " changed")
+                      if i % 500 == 0 then assert(t:snapshot()[i].i == i) end
+                    end
+                    collectgarbage()
+                    collectgarbage()
+                    return t:get("finalized")""", "finalizers", table, n);
+            assertArrayEquals(new Object[] {(long) n}, r);
+        }
+        LuaTable all = table.snapshot();
+        assertEquals(2 * n + 2, all.size());
+        for (long i = 1; i <= n; i++) {
+            assertEquals(List.of(i, "gc" + i), ((LuaTable) all.get("gc" + i)).toList());
+            assertEquals(i, ((LuaTable) all.get(i)).get("i"));
+        }
+    }
 }
