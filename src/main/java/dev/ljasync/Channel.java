@@ -67,7 +67,10 @@ import java.util.concurrent.TimeoutException;
  *       cannot be sent and on a closed channel;</li>
  *   <li>{@code ch:receive([timeout])}: the value (which may be nil), or {@code nil, "timeout"}, or
  *       {@code nil, "closed"} once the channel is closed and empty;</li>
- *   <li>{@code ch:close()}, {@code ch:is_closed()}, {@code ch:size()}, {@code ch:handle()}.</li>
+ *   <li>{@code ch:close()}, {@code ch:is_closed()}, {@code ch:size()}, {@code ch:handle()};</li>
+ *   <li>{@code sync.select({ch1, ch2, ...} [, timeout])} receives from whichever has a value first (see
+ *       {@link #select(Duration, Channel...)}): {@code index, value}, or {@code index, nil, "closed"} for a closed,
+ *       empty channel, or {@code nil, nil, "timeout"}.</li>
  * </ul>
  * A thread that is interrupted while it waits in Lua stops waiting with an error; its interrupt flag stays set. A
  * wait from Lua runs inside a native call, so on a virtual thread it pins the carrier: there a wait without a timeout

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 
+import static dev.ljasync.ChannelSelectTest.assertLuaError;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Shared tables between Lua states on threads and Java: atomic counts, compare-and-set, snapshots, the value rule. */
@@ -242,6 +243,35 @@ class SharedTableTest {
     }
 
     @Test
+    @Timeout(30)
+    void shouldDropATableMadeInLuaOnceNoWrapperAndNoJavaObjectRefersToIt() throws Exception {
+        long handle = handleOfATableMadeInAClosedState();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (true) { // the Java objects of the helper are unreachable: once their cleaners run, the table is gone
+            System.gc();
+            try {
+                SharedTable.fromHandle(handle).handle();
+            } catch (IllegalArgumentException e) {
+                assertTrue(e.getMessage().contains("no shared table has handle " + handle), e.getMessage());
+                return;
+            }
+            assertTrue(System.nanoTime() < deadline, "the table was not released in 10 s");
+            Thread.sleep(10);
+        }
+    }
+
+    /** A table made in Lua, held by a Java object when its state closed, and that object, now unreachable. */
+    private static long handleOfATableMadeInAClosedState() {
+        SharedTable held;
+        try (LuaState lua = LuaState.open()) {
+            long handle = (Long) lua.run("t = require('ljasync.sync').table() t:set('k', {1, 2}) return t:handle()")[0];
+            held = SharedTable.fromHandle(handle);
+        }
+        assertEquals(List.of(1L, 2L), ((LuaTable) held.get("k")).toList(), "the Java object keeps it");
+        return held.handle();
+    }
+
+    @Test
     void shouldRefuseWhatIsNotAKeyOrCannotBeStoredNamingIt() {
         SharedTable table = new SharedTable();
         table.set("word", "text");
@@ -249,7 +279,8 @@ class SharedTableTest {
         assertMessage("has a NaN key", () -> table.set(Double.NaN, 1));
         assertMessage("has a key of class java.util.ImmutableCollections", () -> table.get(List.of(1)));
         assertMessage("beyond \u00b12^53", () -> table.get(1L << 60));
-        assertMessage("cannot increment key \"word\": it holds a string, not a number", () -> table.increment("word", 1));
+        assertMessage("cannot increment key \"word\": it holds a string, not a number",
+                () -> table.increment("word", 1));
         table.set("half", 0.5);
         assertMessage("a long increment needs whole numbers", () -> table.increment("half", 1));
         assertEquals(0.5, table.get("half"), "nothing changed");
@@ -275,16 +306,10 @@ class SharedTableTest {
         assertTrue(e.getMessage().contains(expected), e.getMessage());
     }
 
-    private static void assertLuaError(LuaState lua, String code, String expected) {
-        LuaException e = assertThrows(LuaException.class, () -> lua.run(code));
-        assertTrue(e.luaMessage().contains(expected), e.luaMessage());
-        assertTrue(e.luaMessage().startsWith("chunk:1:"), "raised at the caller's line: " + e.luaMessage());
-    }
-
     @Test
     @Timeout(30)
     void shouldKeepEveryValueWhenFinalizersUseTheTableDuringItsOperations() {
-        int n = 3_000;
+        int n = 1_000;
         SharedTable table = new SharedTable();
         try (LuaState lua = LuaState.open()) {
             Object[] r = lua.run("""
@@ -300,7 +325,7 @@ class SharedTableTest {
                       t:set(i, {i = i, s = string.rep("x", i % 300), t = {i, {a = i}}})
                       local v = t:get(i)
                       assert(v.i == i and #v.s == i % 300 and v.t[2].a == i, "value " .. i .. " changed")
-                      if i % 500 == 0 then assert(t:snapshot()[i].i == i) end
+                      if i % 250 == 0 then assert(t:snapshot()[i].i == i) end
                     end
                     collectgarbage()
                     collectgarbage()

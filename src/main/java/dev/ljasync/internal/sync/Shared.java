@@ -7,8 +7,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * An object that Java and every {@code lua_State} of the library share by handle: a channel, a mutex or a
- * semaphore. Thread-safe.
+ * An object that Java and every {@code lua_State} of the library share by handle: a channel, a mutex, a semaphore or
+ * a shared table. Thread-safe.
  *
  * <p>The handle is a positive integer below 2^53 (exact as a Lua number), never reused, so a stale handle finds
  * nothing rather than another object. The registry holds each object while it has references: one per Java object

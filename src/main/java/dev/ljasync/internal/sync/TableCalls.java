@@ -15,9 +15,9 @@ import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 /**
  * The shared-table operations of {@link SyncUpcalls}, as ljasync.sync calls them. {@code buffer} holds the request
  * in its first {@code out[0]} bytes (messages one after another: a key, then the operation's values; nothing for a
- * snapshot, nor {@code out} for a clear) and gets the reply over it: a value (get) or pairs (snapshot). A reply larger than the buffer is {@code -TOO_SMALL}, with its
- * size in {@code out[0]}, for the caller to grow the buffer and ask again (both are reads). Increment writes the new
- * number to {@code out[1]}.
+ * snapshot, nor {@code out} for a clear) and gets the reply over it: a value (get) or pairs (snapshot). A reply
+ * larger than the buffer is {@code -TOO_SMALL}, with its size in {@code out[0]}, for the caller to grow the buffer
+ * and ask again (both are reads). Increment writes the new number to {@code out[1]}.
  */
 final class TableCalls {
 

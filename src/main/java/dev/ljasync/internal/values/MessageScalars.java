@@ -33,8 +33,8 @@ public final class MessageScalars {
             case NIL, FALSE, TRUE -> 1;
             case NUMBER, INT64, UINT64 -> 9;
             case STRING -> limit - offset < 5 ? -1 : 5 + (int) INT.get(bytes, offset + 1);
-            default -> throw new IllegalArgumentException("a shared table compares and keys only nil, booleans, numbers,"
-                    + " strings and 64-bit integers, not a table or another value");
+            default -> throw new IllegalArgumentException("a shared table compares and keys only nil, booleans,"
+                    + " numbers, strings and 64-bit integers, not a table or another value");
         };
         if (length < 0 || length > limit - offset) {
             throw new IllegalArgumentException("a request ends in the middle of a value");

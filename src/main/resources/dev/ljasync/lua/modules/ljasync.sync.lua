@@ -8,9 +8,11 @@
 --   ch:close(); ch:is_closed(); ch:size(); ch:handle()
 --   local m = sync.mutex()                 -- m:lock([timeout]) -> true/false; m:unlock(); m:is_locked(); m:is_held()
 --   local s = sync.semaphore([permits])    -- s:acquire([timeout]) -> true/false; s:release([n]); s:available()
---   local i, v, err = sync.select({ch1, ch2, ...} [, timeout]) -- i, value / i, nil, "closed" / nil, nil, "timeout"
+--   local i, v, err = sync.select({ch1, ch2, ...} [, timeout])
+--                                          -- i, value / i, nil, "closed" / nil, nil, "timeout"
 --   local t = sync.table()                 -- t:get(k); t:set(k, v); t:cas(k, old, new) -> true/false;
---                                          -- t:increment(k [, by]) -> the new number; t:snapshot(); t:size(); t:clear()
+--                                          -- t:increment(k [, by]) -> the new number; t:snapshot(); t:size();
+--                                          -- t:clear(); t:handle()
 --   local x = sync.wrap(handle)            -- the object a handle names: what Java passes, or x:handle() elsewhere
 --
 -- Timeouts are in seconds; none (nil) waits as long as it takes. Every wait from Lua happens inside a native call
@@ -968,8 +970,8 @@ function sync.wrap(handle)
   elseif kind == KIND_TABLE then
     return table_t(handle)
   elseif kind == NO_OBJECT then
-    error(modname .. ": no channel, mutex, semaphore or shared table has handle " .. tostring(handle) .. " (it was released"
-      .. " once nothing referred to it any more, or never existed)", 2)
+    error(modname .. ": no channel, mutex, semaphore or shared table has handle " .. tostring(handle)
+      .. " (it was released once nothing referred to it any more, or never existed)", 2)
   end
   fail("wrap", kind, 2)
 end
