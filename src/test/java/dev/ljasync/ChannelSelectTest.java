@@ -3,6 +3,7 @@ package dev.ljasync;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -318,6 +319,24 @@ class ChannelSelectTest {
             assertInstanceOf(InterruptedException.class, ended.get());
             a.send("still there");
             assertEquals("still there", a.receive(Duration.ZERO), "nothing was taken");
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldEndASelectWaitingInLuaWhenItsThreadIsCancelled() throws Exception {
+        try (Channel a = new Channel(); LuaThread thread = LuaThread.builder().cancellable(true).start("""
+                local sync = require("ljasync.sync")
+                local a = sync.wrap(...)
+                return function()
+                  while true do pcall(sync.select, {a, a}) end -- a caught error does not undo the cancel
+                end""", MemorySegment.NULL, a)) {
+            assertFalse(thread.join(Duration.ofMillis(100)), "it waits");
+            thread.cancel();
+            assertTrue(thread.join(Duration.ofSeconds(5)), "the cancel ended the wait");
+            assertEquals(LuaThread.Status.CANCELLED, thread.status(), () -> thread.error().toString());
+            a.send("kept");
+            assertEquals("kept", a.receive(Duration.ZERO));
         }
     }
 
