@@ -63,6 +63,10 @@ enum Comparison {
             "ArrayBlockingQueue", "ChannelBench.arrayBlockingQueue", Ratio.TIME, Goal.NONE, null, null),
     CHANNEL_JAVA("Channel, Java -> Java", "ChannelBench.channelJavaToJava",
             "ArrayBlockingQueue", "ChannelBench.arrayBlockingQueue", Ratio.TIME, Goal.NONE, null, null),
+    SELECT_JAVA("Channel.select of 2, Java -> Java", "SelectBench.selectJavaToJava",
+            "Channel.receive", "ChannelBench.channelJavaToJava", Ratio.TIME, Goal.NONE, null, null),
+    SELECT_LUA("sync.select of 2, LuaThread -> Lua", "SelectBench.selectLuaToLua",
+            "ch:receive()", "ChannelBench.channelLuaToLua", Ratio.TIME, Goal.NONE, null, null),
     CHANNEL_LUA("Channel, LuaThread -> Lua", "ChannelBench.channelLuaToLua",
             "ArrayBlockingQueue", "ChannelBench.arrayBlockingQueue", Ratio.TIME, Goal.NONE, null, null);
 
