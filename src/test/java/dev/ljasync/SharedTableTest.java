@@ -309,15 +309,53 @@ class SharedTableTest {
 
     @Test
     @Timeout(30)
+    void shouldRaiseAtTheCallersLineWhenAFinalizerStoresOrSendsWhatCannotCrossDuringAnOperation() {
+        // the finalizers run during the table's and the channel's operations, when their own run nested
+        SharedTable table = new SharedTable();
+        try (LuaState lua = LuaState.open(); LuaState plain = LuaState.builder().processExit(true).open();
+             Channel channel = new Channel()) {
+            for (LuaState state : List.of(lua, plain)) { // pcall is the sandbox's in the first, LuaJIT's in the other
+                Object[] r = state.run("""
+                        local sync = require("ljasync.sync")
+                        local t, ch, errors = sync.wrap((...)), sync.wrap((select(2, ...))), {}
+                        for i = 1, 300 do
+                          local p = newproxy(true)
+                          getmetatable(p).__gc = function()
+                            errors[select(2, pcall(function() t:set("bad", {f = print}) end))] = true
+                            errors[select(2, pcall(function() ch:send({f = print}) end))] = true
+                          end
+                          t:set(i, {i, {i}})
+                          ch:send({i, t:get(i)})
+                          ch:receive()
+                        end
+                        collectgarbage()
+                        local list = {}
+                        for e in pairs(errors) do list[#list + 1] = e end
+                        table.sort(list)
+                        return unpack(list)""", "finalizers", table, channel);
+                assertArrayEquals(new Object[] {
+                        "finalizers:6: ljasync.sync: cannot store value.f: it is a function, which cannot be copied into"
+                                + " another state",
+                        "finalizers:7: ljasync.sync: cannot send value.f: it is a function, which cannot be copied into"
+                                + " another state"}, r, () -> java.util.Arrays.toString(r));
+            }
+        }
+    }
+
+    @Test
+    @Timeout(30)
     void shouldKeepEveryValueWhenFinalizersUseTheTableDuringItsOperations() {
         int n = 1_000;
         SharedTable table = new SharedTable();
         try (LuaState lua = LuaState.open()) {
             Object[] r = lua.run("""
                     local t, n = require("ljasync.sync").wrap((...)), select(2, ...)
+                    local refused = {}
                     for i = 1, n do
                       local p = newproxy(true)
                       getmetatable(p).__gc = function()
+                        local _, e = pcall(function() t:set("bad", {f = print}) end)
+                        refused[e] = (refused[e] or 0) + 1
                         t:increment("finalized")
                         t:set("gc" .. i, {i, "gc" .. i})
                         assert(t:get("gc" .. i)[2] == "gc" .. i)
@@ -330,8 +368,11 @@ class SharedTableTest {
                     end
                     collectgarbage()
                     collectgarbage()
-                    return t:get("finalized")""", "finalizers", table, n);
-            assertArrayEquals(new Object[] {(long) n}, r);
+                    local e, times = next(refused)
+                    return t:get("finalized"), e, times, (next(refused, e))""", "finalizers", table, n);
+            assertArrayEquals(new Object[] {(long) n, "finalizers:6: ljasync.sync: cannot store value.f: it is a"
+                    + " function, which cannot be copied into another state", (long) n, null}, r,
+                    "one error, at the line of the set, in a finalizer run during an operation or after");
         }
         LuaTable all = table.snapshot();
         assertEquals(2 * n + 2, all.size());

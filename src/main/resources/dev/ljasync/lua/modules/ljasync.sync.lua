@@ -159,22 +159,36 @@ local ntables, first, seen = 0, nil, nil
 
 -- A __gc finalizer runs at any allocation, so it may send or receive while this state is in the middle of a send or
 -- receive, whose buffers are the module's. `busy` says that one is; one that starts meanwhile swaps in buffers of
--- its own, runs protected, and swaps the outer ones back, error or not. `extra` counts the frame its pcall adds
+-- its own, runs protected, and swaps the outer ones back, error or not. `extra` counts the frames its pcall adds
 -- below the caller, for error levels. An error of memory or of a finalizer raised out of an encode or decode leaves
 -- `busy` set: later operations stay correct, each with buffers of its own.
 local busy, extra = false, 0
+-- The frames that pcall puts between its caller and the function it calls, for `extra`: 1 for LuaJIT's own, more
+-- where the state's pcall is a Lua function that calls it (the sandbox's, in a state with os.exit as an error). Both
+-- errors of the probe's line name that line when the first is raised from the frame k above pcall's callee.
+local pcall_frames = 1
+do
+  local function up(n) error("", n) end
+  for k = 1, 4 do
+    local _, e = pcall(up, k + 2) local _, own = pcall(function() up(2) end)
+    if e == own then
+      pcall_frames = k
+      break
+    end
+  end
+end
 local storing = false -- an error of the value being encoded says "store" (a shared table's) rather than "send"
 local rbuf, rcap
 
 local function nest()
-  local outer = {sbuf, scap, spos, path, keys, rbuf, rcap, out, extra, ntables, first, seen}
+  local outer = {sbuf, scap, spos, path, keys, rbuf, rcap, out, extra, ntables, first, seen, storing}
   sbuf, scap, spos, path, keys, ntables, first, seen = new(bytes_t, SMALL), SMALL, 0, {}, {}, 0, nil, nil
-  rbuf, rcap, out, extra = new(bytes_t, SMALL), SMALL, new("double[2]"), 1
+  rbuf, rcap, out, extra, storing = new(bytes_t, SMALL), SMALL, new("double[2]"), pcall_frames, false
   return outer
 end
 
 local function unnest(outer)
-  sbuf, scap, spos, path, keys, rbuf, rcap, out, extra, ntables, first, seen = unpack(outer, 1, 12)
+  sbuf, scap, spos, path, keys, rbuf, rcap, out, extra, ntables, first, seen, storing = unpack(outer, 1, 13)
   busy = true
 end
 
@@ -622,11 +636,11 @@ local sel, selcap = nil, 0
 local turn = 0 -- where this state's next select starts its look: a busy channel does not starve the ones after it
 
 -- Runs f(...) as an operation nested in another of this state (a __gc finalizer's): with buffers of its own,
--- protected, the outer ones back after it, error or not (see `busy`). `extra` counts the frames below f: pcall,
+-- protected, the outer ones back after it, error or not (see `busy`). `extra` counts the frames below f: pcall's,
 -- nested and the method that called nested (not as a tail call).
 local function nested(f, ...)
   local outer, osel, oselcap = nest(), sel, selcap
-  sel, selcap, busy, extra = nil, 0, false, 3
+  sel, selcap, busy, extra = nil, 0, false, pcall_frames + 2
   local ok, a, b, c = pcall(f, ...)
   sel, selcap = osel, oselcap
   unnest(outer)
@@ -636,7 +650,8 @@ local function nested(f, ...)
   return a, b, c
 end
 
--- The status of a select, the channel chosen (1-based) and the value received; out of line, as receive_large.
+-- A message larger than rbuf stays first in the channel the select chose: grow rbuf and select again, from the same
+-- start and for what is left of the timeout, until it fits. Out of line, as receive_large.
 local function select_large(n)
   local r, start = TOO_SMALL, sel[0]
   while r == TOO_SMALL do
@@ -651,6 +666,7 @@ local function select_large(n)
   return r
 end
 
+-- The status of a select of channels[1, n], the channel chosen (1-based) and the value received.
 local function select_channels(channels, n, t)
   if n + 3 > selcap then
     sel, selcap = new(sel_t, n + 8), n + 8 -- before busy is set: a finalizer may run here
