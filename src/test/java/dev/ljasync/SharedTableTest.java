@@ -236,6 +236,8 @@ class SharedTableTest {
             assertEquals(true, r[1]);
             assertEquals(true, fromJava.get("seen"));
             assertEquals(fromLua, SharedTable.fromHandle(fromLua.handle()));
+            assertArrayEquals(new Object[] {"v"}, lua.run("return require('ljasync.sync').wrap((...).inner.t):get('k')",
+                    "nested", Map.of("inner", Map.of("t", fromLua))), "a table in a Map crosses as its handle too");
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> SharedTable.fromHandle(new Channel().handle()));
             assertTrue(e.getMessage().contains("(it is a channel)"), e.getMessage());
