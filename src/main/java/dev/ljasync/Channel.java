@@ -1,10 +1,13 @@
 package dev.ljasync;
 
 import dev.ljasync.internal.values.Messages;
+import dev.ljasync.internal.sync.ChannelSelect;
 import dev.ljasync.internal.sync.Shared;
 import dev.ljasync.internal.sync.SharedChannel;
 
+import java.lang.ref.Reference;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -66,7 +69,10 @@ import java.util.concurrent.TimeoutException;
  *       cannot be sent and on a closed channel;</li>
  *   <li>{@code ch:receive([timeout])}: the value (which may be nil), or {@code nil, "timeout"}, or
  *       {@code nil, "closed"} once the channel is closed and empty;</li>
- *   <li>{@code ch:close()}, {@code ch:is_closed()}, {@code ch:size()}, {@code ch:handle()}.</li>
+ *   <li>{@code ch:close()}, {@code ch:is_closed()}, {@code ch:size()}, {@code ch:handle()};</li>
+ *   <li>{@code sync.select({ch1, ch2, ...} [, timeout])} receives from whichever has a value first (see
+ *       {@link #select(Duration, Channel...)}): {@code index, value}, or {@code index, nil, "closed"} for a closed,
+ *       empty channel, or {@code nil, nil, "timeout"}.</li>
  * </ul>
  * A thread that is interrupted while it waits in Lua stops waiting with an error; its interrupt flag stays set. A
  * wait from Lua runs inside a native call, so on a virtual thread it pins the carrier: there a wait without a timeout
@@ -207,6 +213,73 @@ public final class Channel implements AutoCloseable {
         }
         return Messages.decode(message);
     }
+
+    /**
+     * Receives from whichever of {@code channels} has a value first, waiting as long as it takes: Go's
+     * {@code select} over receives. The channels are looked at in turn from a rotating start, so a channel that always
+     * has values does not starve the others; a closed, empty channel is chosen as one that is ready (its
+     * {@link Selected#closed()} is true), so take it out of the next select.
+     *
+     * @param channels the channels to receive from, one or more (a channel listed twice counts once per place)
+     * @return the channel chosen, its index in {@code channels}, and the value received or that it is closed
+     * @throws IllegalArgumentException when no channel is given
+     * @throws NullPointerException     when a channel is null
+     * @throws InterruptedException     when the thread is interrupted while it waits; nothing is received
+     */
+    public static Selected select(Channel... channels) throws InterruptedException {
+        return select(Shared.FOREVER, channels);
+    }
+
+    /**
+     * Receives from whichever of {@code channels} has a value first, waiting at most {@code timeout}: as
+     * {@link #select(Channel...)}.
+     *
+     * @param timeout  how long to wait for a value at most; zero only looks
+     * @param channels the channels to receive from, one or more
+     * @return the channel chosen, its index in {@code channels}, and the value received or that it is closed
+     * @throws TimeoutException         when no channel had a value (or was closed) within the timeout
+     * @throws IllegalArgumentException when no channel is given, or the timeout is negative
+     * @throws NullPointerException     when a channel is null
+     * @throws InterruptedException     when the thread is interrupted while it waits; nothing is received
+     */
+    public static Selected select(Duration timeout, Channel... channels) throws InterruptedException,
+            TimeoutException {
+        Selected selected = select(Shared.nanos(timeout), channels);
+        if (selected == null) {
+            throw new TimeoutException("no value came through channels " + Arrays.stream(channels)
+                    .map(c -> String.valueOf(c.handle())).toList() + " in " + timeout);
+        }
+        return selected;
+    }
+
+    private static Selected select(long nanos, Channel... channels) throws InterruptedException {
+        SharedChannel[] shared = new SharedChannel[channels.length];
+        for (int i = 0; i < channels.length; i++) {
+            if (channels[i] == null) {
+                throw new NullPointerException("channel " + i + " of the select is null");
+            }
+            shared[i] = channels[i].shared;
+        }
+        ChannelSelect select = new ChannelSelect(shared);
+        int status = select.await(nanos);
+        Reference.reachabilityFence(channels); // they hold the channels while the select waits in them
+        if (status == Shared.TIMEOUT) {
+            return null;
+        }
+        Channel chosen = channels[select.index()];
+        return status == Shared.CLOSED ? new Selected(select.index(), chosen, null, true)
+                : new Selected(select.index(), chosen, Messages.decode(select.message()), false);
+    }
+
+    /**
+     * What a {@link #select} received.
+     *
+     * @param index   the index of the channel in the select's arguments
+     * @param channel the channel
+     * @param value   the value received (null for nil, and when closed)
+     * @param closed  true when the channel is closed and empty: nothing was received
+     */
+    public record Selected(int index, Channel channel, Object value, boolean closed) {}
 
     /**
      * How many values wait to be received.

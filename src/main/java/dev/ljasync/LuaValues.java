@@ -52,6 +52,7 @@ final class LuaValues implements JavaValues.Bridge {
             case Channel channel -> lua_pushnumber(L, channel.handle());
             case Mutex mutex -> lua_pushnumber(L, mutex.handle());
             case Semaphore semaphore -> lua_pushnumber(L, semaphore.handle());
+            case SharedTable table -> lua_pushnumber(L, table.handle());
             default -> {
                 return false;
             }

@@ -169,7 +169,7 @@ class ChannelTest {
         }
     }
 
-    private static void assertElapsed(long startedNanos, long millis) {
+    static void assertElapsed(long startedNanos, long millis) {
         long elapsed = (System.nanoTime() - startedNanos) / 1_000_000;
         assertTrue(elapsed >= millis - 5 && elapsed < millis + 2_000, "waited " + elapsed + " ms for " + millis);
     }

@@ -40,6 +40,8 @@ class ReadmeExampleTest {
                     "RUNTIME at line 2: lookup:2: attempt to index field 'missing' (a nil value)")),
             Map.entry("ReadmeWorkers", List.of("sums 330, total 330")),
             Map.entry("ReadmeQueued", List.of("peak 9, ran 3 of 3, dropped 0")),
+            Map.entry("ReadmeSelect", List.of("[55, 100]", "1 from Java", "nothing in 50 ms")),
+            Map.entry("ReadmeSharedTable", List.of("40000 6", "true", "2")),
             Map.entry("ReadmeThreadResults", List.of("[144, squared, {n=12}]", "[144, 9223372036854775807]")),
             Map.entry("ReadmeValues", List.of("[1, 4, 9, 16]", "demo has 3 sizes", "5", "changed", "42",
                     "20 15 DEAD")),

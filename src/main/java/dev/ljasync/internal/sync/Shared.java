@@ -7,8 +7,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * An object that Java and every {@code lua_State} of the library share by handle: a channel, a mutex or a
- * semaphore. Thread-safe.
+ * An object that Java and every {@code lua_State} of the library share by handle: a channel, a mutex, a semaphore or
+ * a shared table. Thread-safe.
  *
  * <p>The handle is a positive integer below 2^53 (exact as a Lua number), never reused, so a stale handle finds
  * nothing rather than another object. The registry holds each object while it has references: one per Java object
@@ -16,11 +16,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * which also runs when its state is closed). A handle by itself is a name and holds nothing. When the last reference
  * goes, the object leaves the registry and {@link #dropped()} runs: a channel discards what it still holds.
  */
-public abstract sealed class Shared permits SharedChannel, SharedMutex, SharedSemaphore, SharedKeeper {
+public abstract sealed class Shared permits SharedChannel, SharedMutex, SharedSemaphore, SharedKeeper,
+        SharedMap {
 
     /** What a handle names; the codes are the ones ljasync.sync uses. */
     public enum Kind {
-        CHANNEL(1, "channel"), MUTEX(2, "mutex"), SEMAPHORE(3, "semaphore"), KEEPER(8, "keeper");
+        CHANNEL(1, "channel"), MUTEX(2, "mutex"), SEMAPHORE(3, "semaphore"), KEEPER(8, "keeper"),
+        TABLE(20, "shared table");
 
         /** The kind's number in ljasync.sync. */
         public final int code;

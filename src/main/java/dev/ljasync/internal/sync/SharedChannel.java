@@ -4,8 +4,11 @@ import dev.ljasync.internal.values.Messages;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
@@ -27,6 +30,7 @@ public final class SharedChannel extends Shared {
     private final Condition notEmpty = lock.newCondition();
     private final Condition notFull = lock.newCondition();
     private boolean closed;
+    private List<ChannelSelect> selects; // the selects waiting here, woken by each send and by close; guarded by lock
 
     private SharedChannel(int capacity) {
         this.capacity = capacity;
@@ -70,6 +74,7 @@ public final class SharedChannel extends Shared {
             }
             queue.addLast(message);
             notEmpty.signal();
+            wakeSelects();
             return OK;
         } finally {
             lock.unlock();
@@ -141,6 +146,62 @@ public final class SharedChannel extends Shared {
         return message;
     }
 
+    /**
+     * Offers the first message to {@code taker} without waiting, for a select: the message leaves the queue when
+     * the taker accepts it, and stays first when it does not (a buffer too small), passing its wake-up on.
+     *
+     * @return {@link #OK} (taken), {@link #TOO_SMALL} (left), {@link #TIMEOUT} (none now), or {@link #CLOSED} (closed
+     *         and empty)
+     */
+    int poll(Predicate<byte[]> taker) throws InterruptedException {
+        lock.lockInterruptibly();
+        try {
+            byte[] first = queue.peekFirst();
+            if (first == null) {
+                return closed ? CLOSED : TIMEOUT;
+            }
+            if (!taker.test(first)) {
+                notEmpty.signal();
+                return TOO_SMALL;
+            }
+            take();
+            return OK;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Makes each send and the close wake {@code select} (once per call: a channel listed twice is added twice). */
+    void register(ChannelSelect select) {
+        lock.lock();
+        try {
+            if (selects == null) {
+                selects = new ArrayList<>(2);
+            }
+            selects.add(select);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Undoes one {@link #register}. */
+    void unregister(ChannelSelect select) {
+        lock.lock();
+        try {
+            selects.remove(select);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void wakeSelects() {
+        if (selects != null) {
+            for (ChannelSelect select : selects) {
+                select.wake();
+            }
+        }
+    }
+
     private static long await(Condition condition, long nanos) throws InterruptedException {
         if (nanos == FOREVER) {
             condition.await();
@@ -156,6 +217,7 @@ public final class SharedChannel extends Shared {
             closed = true;
             notEmpty.signalAll();
             notFull.signalAll();
+            wakeSelects();
         } finally {
             lock.unlock();
         }

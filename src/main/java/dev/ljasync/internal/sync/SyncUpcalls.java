@@ -35,6 +35,9 @@ public final class SyncUpcalls {
     // operations
     static final int NEW_CHANNEL = 1, NEW_MUTEX = 2, NEW_SEMAPHORE = 3, RETAIN = 4, RELEASE = 5, SEND = 6,
             RECEIVE = 7, CLOSE = 8, LOCK = 9, UNLOCK = 10, ACQUIRE = 11, RELEASE_PERMITS = 12, QUERY = 13, ERROR = 14;
+    // a select (ChannelSelect.receiveInto) and the shared tables' operations (TableCalls)
+    static final int SELECT = 20, NEW_TABLE = 21, TABLE_GET = 22, TABLE_SET = 23, TABLE_CAS = 24,
+            TABLE_INCREMENT = 25, TABLE_SNAPSHOT = 26, TABLE_CLEAR = 27;
     // lj-async's keeper (lj-async.keeper)
     static final int NEW_KEEPER = 40, KEEPER_SEND = 41, KEEPER_RECEIVE = 42, KEEPER_CLEAR = 43;
     /** The first operation that goes to the {@link Extension}. */
@@ -130,6 +133,13 @@ public final class SyncUpcalls {
                     semaphore.release(count(size));
                     yield OK;
                 }
+                case SELECT -> {
+                    long nanos = waitNanos(timeout);
+                    yield refused(ChannelSelect.receiveInto(count(handle), data.reinterpret(size), Math.max(nanos, 0),
+                            out), nanos);
+                }
+                case NEW_TABLE, TABLE_GET, TABLE_SET, TABLE_CAS, TABLE_INCREMENT, TABLE_SNAPSHOT, TABLE_CLEAR ->
+                        TableCalls.call(op, handle, data.reinterpret(size), out);
                 case QUERY -> query(Shared.find(handle), (int) size);
                 case ERROR -> lastError(data, size);
                 case NEW_KEEPER -> SharedKeeper.create().handle();
@@ -208,6 +218,7 @@ public final class SyncUpcalls {
             case SharedMutex mutex when what == IS_LOCKED -> mutex.isLocked() ? 1 : 0;
             case SharedMutex mutex when what == IS_HELD -> mutex.isHeldByCurrentThread() ? 1 : 0;
             case SharedSemaphore semaphore when what == AVAILABLE -> semaphore.available();
+            case SharedMap table when what == SIZE -> table.size();
             case null -> -NO_OBJECT;
             default -> throw new IllegalArgumentException("a " + object.kind() + " has no property " + what);
         };

@@ -186,7 +186,7 @@ public final class Messages {
                 default -> throw refuse("is a " + value.getClass().getName() + ", which cannot cross a channel;"
                         + " send null, Boolean, a number, BigInteger, String, byte[], a native MemorySegment (its"
                         + " address), a Map or a List of those"
-                        + " (a Channel, Mutex or Semaphore as its handle())");
+                        + " (a Channel, Mutex, Semaphore or SharedTable as its handle())");
             }
         }
 

@@ -8,6 +8,11 @@
 --   ch:close(); ch:is_closed(); ch:size(); ch:handle()
 --   local m = sync.mutex()                 -- m:lock([timeout]) -> true/false; m:unlock(); m:is_locked(); m:is_held()
 --   local s = sync.semaphore([permits])    -- s:acquire([timeout]) -> true/false; s:release([n]); s:available()
+--   local i, v, err = sync.select({ch1, ch2, ...} [, timeout])
+--                                          -- i, value / i, nil, "closed" / nil, nil, "timeout"
+--   local t = sync.table()                 -- t:get(k); t:set(k, v); t:cas(k, old, new) -> true/false;
+--                                          -- t:increment(k [, by]) -> the new number; t:snapshot(); t:size();
+--                                          -- t:clear(); t:handle()
 --   local x = sync.wrap(handle)            -- the object a handle names: what Java passes, or x:handle() elsewhere
 --
 -- Timeouts are in seconds; none (nil) waits as long as it takes. Every wait from Lua happens inside a native call
@@ -38,6 +43,8 @@ local NEW_KEEPER, KEEPER_SEND, KEEPER_RECEIVE, KEEPER_CLEAR = 40, 41, 42, 43
 local SIZE, IS_CLOSED, IS_LOCKED, IS_HELD, AVAILABLE = 1, 2, 3, 4, 5
 local TIMEOUT, CLOSED, INTERRUPTED, NO_OBJECT, NOT_OWNER, TOO_SMALL, FAILED, PINNED = -1, -2, -3, -4, -5, -6, -7, -8
 local KIND_CHANNEL, KIND_MUTEX, KIND_SEMAPHORE, KIND_KEEPER = 1, 2, 3, 8
+local SELECT, NEW_TABLE, TABLE_GET, TABLE_SET, TABLE_CAS, TABLE_INCREMENT, TABLE_SNAPSHOT, TABLE_CLEAR, KIND_TABLE =
+  20, 21, 22, 23, 24, 25, 26, 27, 20
 
 local bytes_t = typeof("uint8_t[?]")
 local double_p, int64_p, uint64_p, uint32_p = typeof("double *"), typeof("int64_t *"), typeof("uint64_t *"),
@@ -98,6 +105,7 @@ end
 
 local Channel, Mutex, Semaphore, Keeper = {}, {}, {}, {}
 local channel_t, mutex_t, semaphore_t, keeper_t
+local SharedTable, table_t = {}
 
 local function kind_of(x)
   if istype(channel_t, x) then
@@ -106,6 +114,8 @@ local function kind_of(x)
     return "mutex"
   elseif istype(semaphore_t, x) then
     return "semaphore"
+  elseif istype(table_t, x) then
+    return "shared table"
   elseif istype(keeper_t, x) then
     return "keeper"
   end
@@ -156,21 +166,36 @@ local ntables, first, seen = 0, nil, nil
 
 -- A __gc finalizer runs at any allocation, so it may send or receive while this state is in the middle of a send or
 -- receive, whose buffers are the module's. `busy` says that one is; one that starts meanwhile swaps in buffers of
--- its own, runs protected, and swaps the outer ones back, error or not. `extra` counts the frame its pcall adds
+-- its own, runs protected, and swaps the outer ones back, error or not. `extra` counts the frames its pcall adds
 -- below the caller, for error levels. An error of memory or of a finalizer raised out of an encode or decode leaves
 -- `busy` set: later operations stay correct, each with buffers of its own.
 local busy, extra = false, 0
+-- The frames that pcall puts between its caller and the function it calls, for `extra`: 1 for LuaJIT's own, more
+-- where the state's pcall is a Lua function that calls it (the sandbox's, in a state with os.exit as an error). Both
+-- errors of the probe's line name that line when the first is raised from the frame k above pcall's callee.
+local pcall_frames = 1
+do
+  local function up(n) error("", n) end
+  for k = 1, 4 do
+    local _, e = pcall(up, k + 2) local _, own = pcall(function() up(2) end)
+    if e == own then
+      pcall_frames = k
+      break
+    end
+  end
+end
+local storing = false -- an error of the value being encoded says "store" (a shared table's) rather than "send"
 local rbuf, rcap
 
 local function nest()
-  local outer = {sbuf, scap, spos, path, keys, rbuf, rcap, out, extra, ntables, first, seen}
+  local outer = {sbuf, scap, spos, path, keys, rbuf, rcap, out, extra, ntables, first, seen, storing}
   sbuf, scap, spos, path, keys, ntables, first, seen = new(bytes_t, SMALL), SMALL, 0, {}, {}, 0, nil, nil
-  rbuf, rcap, out, extra = new(bytes_t, SMALL), SMALL, new("double[2]"), 1
+  rbuf, rcap, out, extra, storing = new(bytes_t, SMALL), SMALL, new("double[2]"), pcall_frames, false
   return outer
 end
 
 local function unnest(outer)
-  sbuf, scap, spos, path, keys, rbuf, rcap, out, extra, ntables, first, seen = unpack(outer, 1, 12)
+  sbuf, scap, spos, path, keys, rbuf, rcap, out, extra, ntables, first, seen, storing = unpack(outer, 1, 13)
   busy = true
 end
 
@@ -225,7 +250,9 @@ function refuse(depth, frames, problem)
     sbuf, scap = new(bytes_t, SMALL), SMALL
   end
   busy, first, seen = false, nil, nil -- a nested send's unnest sets them again
-  error(modname .. ": cannot send " .. where .. ": " .. problem, 2 * depth + 2 + frames + extra)
+  local verb = storing and "store " or "send "
+  storing = false
+  error(modname .. ": cannot " .. verb .. where .. ": " .. problem, 2 * depth + 2 + frames + extra)
 end
 
 local encode_table, encode_pointer
@@ -412,9 +439,10 @@ function decode_table(p, pos, limit, refs)
   return t, pos
 end
 
--- The value of the message in rbuf[0, n).
-local function decode_message(n)
-  local v, pos = decode(rbuf, 0, n, n > 0 and rbuf[0] == T_TABLE and {} or nil)
+-- The value of the message in rbuf[0, n), or in p[0, n).
+local function decode_message(n, p)
+  p = p or rbuf
+  local v, pos = decode(p, 0, n, n > 0 and p[0] == T_TABLE and {} or nil)
   if pos ~= n then
     corrupt()
   end
@@ -619,12 +647,273 @@ function Semaphore.handle(self)
   return self.id
 end
 
+-- ---- select -------------------------------------------------------------------------------------------------------
+
+-- [0] where the look starts (0-based), and on return the channel chosen; [1], [2] the size of a message too large
+-- for rbuf and the seconds left (as out for receive); [3] on the channels' handles. `selcap` doubles, grown as
+-- needed.
+local sel_t = typeof("double[?]")
+local sel, selcap = nil, 0
+local turn = 0 -- where this state's next select starts its look: a busy channel does not starve the ones after it
+
+-- Runs f(...) as an operation nested in another of this state (a __gc finalizer's): with buffers of its own,
+-- protected, the outer ones back after it, error or not (see `busy`). `extra` counts the frames below f: pcall's,
+-- nested and the method that called nested (not as a tail call).
+local function nested(f, ...)
+  local outer, osel, oselcap = nest(), sel, selcap
+  sel, selcap, busy, extra = nil, 0, false, pcall_frames + 2
+  local ok, a, b, c = pcall(f, ...)
+  sel, selcap = osel, oselcap
+  unnest(outer)
+  if not ok then
+    error(a, 0)
+  end
+  return a, b, c
+end
+
+-- A message larger than rbuf stays first in the channel the select chose: grow rbuf and select again, from the same
+-- start and for what is left of the timeout, until it fits. Out of line, as receive_large.
+local function select_large(n)
+  local r, start = TOO_SMALL, sel[0]
+  while r == TOO_SMALL do
+    local need, cap = sel[1], rcap * 2
+    while cap < need do
+      cap = cap * 2
+    end
+    rbuf, rcap = new(bytes_t, cap), cap
+    sel[0] = start -- the same look again: the message stays first in its channel
+    r = sync_call(SELECT, n, rbuf, rcap, sel[2], sel)
+  end
+  return r
+end
+
+-- The status of a select of channels[1, n], the channel chosen (1-based) and the value received.
+local function select_channels(channels, n, t)
+  if n + 3 > selcap then
+    sel, selcap = new(sel_t, n + 8), n + 8 -- before busy is set: a finalizer may run here
+  end
+  busy = true
+  for i = 1, n do
+    sel[2 + i] = channels[i].id
+  end
+  sel[0] = turn % n
+  turn = turn + 1
+  local r = sync_call(SELECT, n, rbuf, rcap, t, sel)
+  if r == TOO_SMALL then
+    r = select_large(n)
+  end
+  local index, v = sel[0] + 1, nil
+  if r >= 0 then
+    v = decode_message(r)
+  end
+  busy = false
+  return r, index, v
+end
+
+-- ---- shared tables ------------------------------------------------------------------------------------------------
+-- A request is encoded into sbuf (a key, then the operation's values) and its reply (a value, the pairs of a
+-- snapshot) comes back over it; out[0] carries the request's length in, and the size of a reply too large for sbuf
+-- back, out[1] an increment's result.
+
+local function table_large(op, id)
+  local r = TOO_SMALL
+  while r == TOO_SMALL do
+    local cap = scap * 2
+    while cap < out[0] do
+      cap = cap * 2
+    end
+    local grown = new(bytes_t, cap)
+    copy(grown, sbuf, spos) -- the request, to ask again
+    sbuf, scap = grown, cap
+    out[0] = spos
+    r = sync_call(op, id, sbuf, scap, 0, out)
+  end
+  return r
+end
+
+-- Sends the request in sbuf[0, spos); the result.
+local function table_call(op, id)
+  out[0] = spos
+  local r = sync_call(op, id, sbuf, scap, 0, out)
+  if r == TOO_SMALL then
+    r = table_large(op, id)
+  end
+  return r
+end
+
+-- Ends an operation that used sbuf, letting a buffer grown for a large value go.
+local function table_done()
+  busy, first, seen = false, nil, nil
+  if scap > LARGE then
+    sbuf, scap = new(bytes_t, SMALL), SMALL
+  end
+end
+
+local function check_key(k, method, level)
+  local tk = type(k)
+  if tk ~= "string" and tk ~= "boolean" and (tk ~= "number" or k ~= k) then
+    error(modname .. ": shared table:" .. method .. ": a key is a string, a boolean or a number, not "
+      .. (tk == "number" and "NaN" or tk == "nil" and "nil" or "a " .. (kind_of(k) or tk)), level + 1)
+  end
+end
+
+-- The pairs of a snapshot in sbuf[0, n), as a new table.
+local function decode_pairs(n)
+  local t, pos, k, v = new_table(0, 8), 0, nil, nil
+  while pos < n do
+    k, pos = decode(sbuf, pos, n, nil)
+    v, pos = decode(sbuf, pos, n, pos < n and sbuf[pos] == T_TABLE and {} or nil)
+    if k == nil then
+      corrupt()
+    end
+    t[k] = v
+  end
+  if pos ~= n then
+    corrupt()
+  end
+  return t
+end
+
+function SharedTable.get(self, k)
+  check(table_t, self, "shared table", "get", 2)
+  check_key(k, "get", 2)
+  if busy then
+    local v = nested(SharedTable.get, self, k)
+    return v
+  end
+  busy = true
+  spos, ntables = 0, 0
+  encode(k, 1)
+  local r = table_call(TABLE_GET, self.id)
+  local v
+  if r >= 0 then
+    v = decode_message(r, sbuf)
+  end
+  table_done()
+  if r < 0 then
+    fail("get", r, 2)
+  end
+  return v
+end
+
+function SharedTable.set(self, k, v)
+  check(table_t, self, "shared table", "set", 2)
+  check_key(k, "set", 2)
+  if busy then
+    nested(SharedTable.set, self, k, v)
+    return
+  end
+  busy = true
+  spos, ntables = 0, 0
+  encode(k, 1)
+  storing = true
+  encode(v, 1) -- raises at the caller's line for a value that cannot be stored: nothing changes then
+  storing = false
+  local r = table_call(TABLE_SET, self.id)
+  table_done()
+  if r < 0 then
+    fail("set", r, 2)
+  end
+end
+
+function SharedTable.cas(self, k, old, v)
+  check(table_t, self, "shared table", "cas", 2)
+  check_key(k, "cas", 2)
+  local to = type(old)
+  if to == "table" or to == "function" or to == "thread" or to == "userdata"
+    or (to == "cdata" and not (istype(int64_t, old) or istype(uint64_t, old))) then
+    error(modname .. ": shared table:cas compares scalars: the old value is nil, a boolean, a number, a string or"
+      .. " an int64_t/uint64_t, not a " .. (kind_of(old) or to), 2)
+  end
+  if busy then
+    local done = nested(SharedTable.cas, self, k, old, v)
+    return done
+  end
+  busy = true
+  spos, ntables = 0, 0
+  encode(k, 1)
+  encode(old, 1)
+  storing = true
+  encode(v, 1) -- as in set
+  storing = false
+  local r = table_call(TABLE_CAS, self.id)
+  table_done()
+  if r < 0 then
+    fail("cas", r, 2)
+  end
+  return r == 1
+end
+
+function SharedTable.increment(self, k, by)
+  check(table_t, self, "shared table", "increment", 2)
+  check_key(k, "increment", 2)
+  if by == nil then
+    by = 1
+  elseif type(by) ~= "number" then
+    error(modname .. ": shared table:increment adds a number, not " .. (kind_of(by) or type(by)), 2)
+  end
+  if busy then
+    local n = nested(SharedTable.increment, self, k, by)
+    return n
+  end
+  busy = true
+  spos = 0
+  encode(k, 1)
+  encode(by, 1)
+  local r = table_call(TABLE_INCREMENT, self.id)
+  local n = out[1]
+  busy = false
+  if r < 0 then
+    fail("increment", r, 2)
+  end
+  return n
+end
+
+function SharedTable.snapshot(self)
+  check(table_t, self, "shared table", "snapshot", 2)
+  if busy then
+    local t = nested(SharedTable.snapshot, self)
+    return t
+  end
+  busy = true
+  spos = 0
+  local r = table_call(TABLE_SNAPSHOT, self.id)
+  local t
+  if r >= 0 then
+    t = decode_pairs(r)
+  end
+  table_done()
+  if r < 0 then
+    fail("snapshot", r, 2)
+  end
+  return t
+end
+
+function SharedTable.clear(self)
+  check(table_t, self, "shared table", "clear", 2)
+  local r = sync_call(TABLE_CLEAR, self.id, nil, 0, 0, nil)
+  if r < 0 then
+    fail("clear", r, 2)
+  end
+end
+
+function SharedTable.size(self)
+  check(table_t, self, "shared table", "size", 2)
+  local n = query(self, SIZE, "size", 2)
+  return n
+end
+
+function SharedTable.handle(self)
+  check(table_t, self, "shared table", "handle", 2)
+  return self.id
+end
+
 -- ---- keepers (lj-async.keeper) ---------------------------------------------------------------------------------
 -- For each key (a string, number or boolean), a queue of values. The key's message and the value's go to Java one
 -- after the other, the key's length as the timeout argument; a receive's keys go the same way, and the value comes
 -- back in their place, the number of its key in out[0].
 
-local function check_key(k, method, level)
+local function check_keeper_key(k, method, level)
   local tk = type(k)
   if tk ~= "string" and tk ~= "number" and tk ~= "boolean" then
     error(modname .. ": keeper:" .. method .. ": a key is a string, number or boolean, not a " .. tk, level + 1)
@@ -647,7 +936,7 @@ end
 
 function Keeper.send(self, key, value)
   check(keeper_t, self, "keeper", "send", 2)
-  check_key(key, "send", 2)
+  check_keeper_key(key, "send", 2)
   local r
   if busy then -- as in Channel.send
     local outer = nest()
@@ -707,7 +996,7 @@ local function keeper_receive(self, timeout, method, ...)
     error(modname .. ": keeper:" .. method .. " needs at least one key", 3)
   end
   for i = 1, n do
-    check_key((select(i, ...)), method, 3)
+    check_keeper_key((select(i, ...)), method, 3)
   end
   local r, which, v
   if busy then
@@ -749,7 +1038,7 @@ end
 --- Drops every value waiting under `key`; returns how many there were.
 function Keeper.clear(self, key)
   check(keeper_t, self, "keeper", "clear", 2)
-  check_key(key, "clear", 2)
+  check_keeper_key(key, "clear", 2)
   if busy then
     error(modname .. ": keeper:clear cannot run inside another send or receive (a __gc finalizer)", 2)
   end
@@ -787,6 +1076,7 @@ mutex_t = wrapper("mutex", Mutex, function(ct)
   return m
 end)
 semaphore_t = wrapper("semaphore", Semaphore)
+table_t = wrapper("shared table", SharedTable)
 keeper_t = wrapper("keeper", Keeper)
 
 -- Destroys a wrapper at once rather than when it is collected: lj-async's mutex:destroy(). Once only.
@@ -827,13 +1117,56 @@ function sync.semaphore(permits)
   return s
 end
 
---- The channel, mutex or semaphore that a handle names (a wrapper is returned as it is).
+--- A new, empty shared table.
+function sync.table()
+  local t = made(table_t, sync_call(NEW_TABLE, 0, nil, 0, 0, nil), "table")
+  return t
+end
+
+--- Receives from whichever of `channels` (a sequence of channels) has a value first, waiting at most `timeout`
+--- seconds (none: as long as it takes): `index, value`; `index, nil, "closed"` for a closed, empty channel;
+--- `nil, nil, "timeout"`. The look starts at a rotating index, so a busy channel does not starve the others.
+function sync.select(channels, timeout)
+  if type(channels) ~= "table" then
+    error(modname .. ": select takes a table of channels (and a timeout), not " .. (kind_of(channels)
+      and "a " .. kind_of(channels) or "a " .. type(channels)), 2)
+  end
+  local n = #channels
+  if n == 0 then
+    error(modname .. ": select needs at least one channel; the table is empty", 2)
+  end
+  for i = 1, n do
+    local ch = channels[i]
+    if not istype(channel_t, ch) then
+      error(modname .. ": select takes channels; item " .. i .. " is " .. (kind_of(ch) and "a " .. kind_of(ch)
+        or ch == nil and "nil" or "a " .. type(ch)), 2)
+    end
+  end
+  local t = seconds(timeout, 2)
+  local r, index, v
+  if busy then
+    r, index, v = nested(select_channels, channels, n, t)
+  else
+    r, index, v = select_channels(channels, n, t)
+  end
+  if r >= 0 then
+    return index, v
+  elseif r == CLOSED then
+    return index, nil, "closed"
+  elseif r == TIMEOUT then
+    return nil, nil, "timeout"
+  end
+  fail("select", r, 2)
+end
+
+--- The channel, mutex, semaphore or shared table that a handle names (a wrapper is returned as it is).
 function sync.wrap(handle)
   if kind_of(handle) then
     return handle
   end
   if type(handle) ~= "number" or handle < 1 or handle % 1 ~= 0 then
-    error(modname .. ": wrap takes the handle of a channel, mutex or semaphore (a whole number), not "
+    error(modname .. ": wrap takes the handle of a channel, mutex, semaphore, keeper or shared table (a whole number),"
+      .. " not "
       .. (type(handle) == "number" and tostring(handle) or "a " .. type(handle)), 2)
   end
   local kind = sync_call(RETAIN, handle, nil, 0, 0, nil)
@@ -843,16 +1176,18 @@ function sync.wrap(handle)
     return new(mutex_t, handle)
   elseif kind == KIND_SEMAPHORE then
     return new(semaphore_t, handle)
+  elseif kind == KIND_TABLE then
+    return new(table_t, handle)
   elseif kind == KIND_KEEPER then
     return new(keeper_t, handle)
   elseif kind == NO_OBJECT then
-    error(modname .. ": no channel, mutex or semaphore has handle " .. tostring(handle) .. " (it was released"
-      .. " once nothing referred to it any more, or never existed)", 2)
+    error(modname .. ": no channel, mutex, semaphore, keeper or shared table has handle " .. tostring(handle)
+      .. " (it was released once nothing referred to it any more, or never existed)", 2)
   end
   fail("wrap", kind, 2)
 end
 
---- "channel", "mutex", "semaphore" or "keeper" for one of those (or a pointer to one), else nil.
+--- "channel", "mutex", "semaphore", "shared table" or "keeper" for one of those (or a pointer to one), else nil.
 sync.kind = kind_of
 
 -- For the library's own modules (lj-async.*, ljasync.copy): the entry, the errors of failed operations and of bad
