@@ -58,6 +58,8 @@ enum Comparison {
             "C pthread + new state", "ThreadBench.startCThread", Ratio.TIME, Goal.atMost(1.2), null, null),
     THREAD_START_NATIVE("Start + join LuaThread, pthread", "ThreadBench.startNativeLuaThread",
             "C pthread + new state", "ThreadBench.startCThread", Ratio.TIME, Goal.NONE, null, null),
+    THREAD_LJASYNC("Start + join lj-async.thread, from Lua", "ThreadBench.startLjAsyncThread",
+            "LuaThread from Java", "ThreadBench.startLuaThread", Ratio.TIME, Goal.NONE, null, null),
     THREAD_CANCELLABLE("LuaThread, 1e6-step loop, cancellable", "ThreadBench.computeCancellableLuaThread",
             "not cancellable", "ThreadBench.computeLuaThread", Ratio.TIME, Goal.NONE, null, null),
 

@@ -1,5 +1,6 @@
 package dev.ljasync.bench;
 
+import dev.ljasync.LuaState;
 import dev.ljasync.LuaThread;
 import org.openjdk.jmh.annotations.*;
 
@@ -80,6 +81,38 @@ public class ThreadBench {
             }
             return (Long) thread.result();
         }
+    }
+
+    /**
+     * The same from Lua code, as lj-async's users write it: {@code Thread(f, nil)} of lj-async.thread, where f is
+     * the same function (copied into the thread's state), then {@code t:join()}; one call of a Lua function that does
+     * both, in a state made once.
+     */
+    @Benchmark
+    public long startLjAsyncThread() {
+        return (Long) ljAsync.call("start_and_join")[0];
+    }
+
+    private LuaState ljAsync;
+
+    @Setup
+    public void setUpLjAsync() {
+        ljAsync = LuaState.open();
+        ljAsync.run("""
+                local Thread = require "lj-async.thread"
+                local f = load(...)()
+                function start_and_join()
+                  local t = Thread(f, nil)
+                  local _, n = t:join()
+                  t:destroy()
+                  return n
+                end""", "lj-async", CHUNK);
+        Baselines.expect("the lj-async thread", RESULT, startLjAsyncThread());
+    }
+
+    @TearDown
+    public void tearDownLjAsync() {
+        ljAsync.close();
     }
 
     /** C: pthread_create; in the thread a new state, its libraries, the chunk and its function, lua_close; join. */
