@@ -6,6 +6,7 @@ import dev.ljasync.internal.values.JavaValues;
 import java.lang.foreign.Arena;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -68,6 +69,9 @@ public final class Callback implements AutoCloseable {
         states = new CallbackStates(type, builder.states, name, builder.fallback, builder.onError,
                 builder.stateOptions, chunk, mode, initArgs, builder.adapter, builder.adapterArgs,
                 builder.interruption, this);
+        if (!builder.recorded) {
+            states.unrecorded(); // before the stub exists: no call can see the field change
+        }
         try {
             funcptr = Linker.nativeLinker().upcallStub(type.upcall().bindTo(states), type.descriptor(),
                     Arena.ofAuto());
@@ -118,6 +122,38 @@ public final class Callback implements AutoCloseable {
      */
     public long errorCount() {
         return states.errorCount();
+    }
+
+    /**
+     * How many calls have run in one of the callback's states since creation, whether they returned or failed;
+     * refused calls never ran and are not among them. Counted per state without an atomic add, so the total may
+     * miss calls that are running at that moment.
+     *
+     * @return the number of calls that ran
+     */
+    public long callCount() {
+        return states.callCount();
+    }
+
+    /**
+     * How many calls were refused without running (a {@link LuaException.Kind#REFUSED} error: called again on a
+     * thread already inside the callback with no other state free, called after close, or with too little stack)
+     * since creation. They are also counted in {@link #errorCount()}.
+     *
+     * @return the number of refused calls
+     */
+    public long refusalCount() {
+        return states.refusalCount();
+    }
+
+    /**
+     * The time calls have spent waiting for a free state, in total since creation: only calls that found every
+     * state busy wait, and only they are timed.
+     *
+     * @return the total wait, zero when no call has waited
+     */
+    public Duration waitTime() {
+        return Duration.ofNanos(states.waitNanos());
     }
 
     /**
@@ -177,6 +213,7 @@ public final class Callback implements AutoCloseable {
         private byte[] adapter;
         private Object[] adapterArgs = new Object[0];
         private Interruption interruption;
+        private boolean recorded = true;
 
         Builder(CallbackType type) {
             this.type = type;
@@ -265,6 +302,12 @@ public final class Callback implements AutoCloseable {
         /** Makes each state interruptible through {@code interruption} (for a cancellable LuaThread). */
         Builder interruption(Interruption interruption) {
             this.interruption = interruption;
+            return this;
+        }
+
+        /** Emits no flight recorder events for calls (for LuaThread, which emits its own). */
+        Builder unrecorded() {
+            this.recorded = false;
             return this;
         }
 

@@ -1,5 +1,8 @@
 package dev.ljasync;
 
+import dev.ljasync.internal.events.ThreadCancel;
+import dev.ljasync.internal.events.ThreadEnd;
+import dev.ljasync.internal.events.ThreadStart;
 import dev.ljasync.internal.lua.Failures;
 import dev.ljasync.internal.lua.Interruption;
 import dev.ljasync.internal.values.JavaValues;
@@ -120,6 +123,7 @@ public final class LuaThread implements AutoCloseable {
     private volatile LuaException error;
     private volatile List<Object> values;
     private volatile Thread runner;
+    private final boolean nativeThread; // for the flight recorder's ThreadStart
     private final boolean keepMessages;
     private volatile List<byte[]> messages; // the results as they crossed, when kept (for lj-async.thread)
 
@@ -139,13 +143,14 @@ public final class LuaThread implements AutoCloseable {
         Callback.Builder callbackBuilder = TYPE.builder().name(name).onError(e -> error = e)
                 .withStateOptions(builder.stateOptions)
                 .adapter(LibraryChunks.THREAD, results.handle(), userdata != null, maybeInit)
-                .interruption(cancellation);
+                .interruption(cancellation).unrecorded();
         try {
             this.callback = callbackBuilder.make(chunk, mode, initArgs);
         } catch (RuntimeException | Error e) {
             results.release();
             throw e;
         }
+        this.nativeThread = builder.nativeThread;
         try {
             if (builder.nativeThread) {
                 NativeThreads.start(this::body);
@@ -450,8 +455,11 @@ public final class LuaThread implements AutoCloseable {
      */
     private void body() {
         runner = Thread.currentThread();
+        ThreadEnd run = null;
         long count = 0;
         try {
+            ThreadStart.emit(name, nativeThread, cancellation != null);
+            run = ThreadEnd.started();
             // From here cancel() interrupts this thread; a cancel that came before is seen now, and the function
             // does not run at all.
             if (cancellation == null || cancellation.enter(0)) {
@@ -477,6 +485,7 @@ public final class LuaThread implements AutoCloseable {
                 callback.close();
                 results.release();
                 future.end(end, taken, error);
+                ThreadEnd.ended(run, name, end.name(), error == null ? null : error.getMessage());
             } finally {
                 ended.countDown();
             }
@@ -640,6 +649,9 @@ public final class LuaThread implements AutoCloseable {
         if (cancellation == null) {
             throw new IllegalStateException("thread " + name + " was not started cancellable;"
                     + " use LuaThread.builder().cancellable(true)");
+        }
+        if (status == Status.RUNNING) {
+            ThreadCancel.emit(name);
         }
         cancellation.raise();
     }
