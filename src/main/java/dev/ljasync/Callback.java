@@ -39,6 +39,12 @@ import java.util.function.Consumer;
  * less than 128 KB of stack left is refused the same way, with a {@link LuaException.Kind#REFUSED} "stack overflow"
  * error (see the README's stack limits).
  *
+ * <h2>Seeing what runs</h2>
+ * Failed and refused calls, and calls that waited for a state longer than a threshold, are Java Flight Recorder
+ * events ({@code dev.ljasync.CallbackError}, {@code dev.ljasync.CallbackRefused}, {@code dev.ljasync.StateWait}),
+ * emitted only on those slow paths; {@link #callCount()}, {@link #errorCount()}, {@link #refusalCount()} and
+ * {@link #waitTime()} count without a recording. See the README's "Seeing what runs".
+ *
  * <h2>Libraries</h2>
  * Each state opens every standard library, as in lj-async, unless {@link Builder#stateOptions(LuaState.Builder)}
  * chooses fewer (for untrusted code); the library's own Lua code uses the FFI in every state, out of user code's

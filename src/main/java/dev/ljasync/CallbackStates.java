@@ -322,9 +322,9 @@ final class CallbackStates {
             return;
         }
         if (refused) {
-            CallbackRefused.emit(name, signature, error.getMessage());
+            CallbackRefused.emit(name, signature, error.luaMessage());
         } else {
-            CallbackError.emit(name, signature, error.kind().name(), error.getMessage());
+            CallbackError.emit(name, signature, error.kind().name(), error.luaMessage(), error.traceback());
         }
     }
 

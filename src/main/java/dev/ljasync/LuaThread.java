@@ -88,6 +88,10 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
  * hook there), nor code that uses the FFI to reach LuaJIT's C API. A cancelled thread that ends with an error,
  * whichever, ends {@link Status#CANCELLED}, with an error of kind {@link LuaException.Kind#CANCELLED}.
  *
+ * <h2>Seeing what runs</h2>
+ * A thread's start, end (with its status) and cancel are Java Flight Recorder events ({@code dev.ljasync.ThreadStart},
+ * {@code dev.ljasync.ThreadEnd}, {@code dev.ljasync.ThreadCancel}); see the README's "Seeing what runs".
+ *
  * <h2>Lifetime</h2>
  * The thread's state is freed as soon as the function returns. {@link #close()} is refused while the thread runs
  * (join or cancel it first) and harmless afterwards.
@@ -485,7 +489,7 @@ public final class LuaThread implements AutoCloseable {
                 callback.close();
                 results.release();
                 future.end(end, taken, error);
-                ThreadEnd.ended(run, name, end.name(), error == null ? null : error.getMessage());
+                ThreadEnd.ended(run, name, end.name(), error == null ? null : error.luaMessage());
             } finally {
                 ended.countDown();
             }

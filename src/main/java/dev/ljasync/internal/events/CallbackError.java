@@ -20,12 +20,17 @@ public final class CallbackError extends CallbackEvent {
     @Description("The error message, with the chunk and line")
     String message;
 
+    @Label("Traceback")
+    @Description("The Lua traceback, or empty when there is none")
+    String traceback;
+
     /** Records a failed call, when a recording has this event enabled. */
-    public static void emit(String callback, String signature, String kind, String message) {
+    public static void emit(String callback, String signature, String kind, String message, String traceback) {
         CallbackError event = new CallbackError();
         if (event.isEnabled()) {
             event.kind = kind;
             event.message = message;
+            event.traceback = traceback;
             event.record(callback, signature);
         }
     }
