@@ -143,7 +143,7 @@ public final class LuaThread implements AutoCloseable {
         this.userdata = userdata != null ? userdata : MemorySegment.NULL;
         this.cancellation = builder.cancellable ? new Interruption(true, "ljasync: thread " + name + " was cancelled")
                 : null;
-        this.future = new ThreadFuture(cancellation);
+        this.future = new ThreadFuture(cancellation, name);
         Callback.Builder callbackBuilder = TYPE.builder().name(name).onError(e -> error = e)
                 .withStateOptions(builder.stateOptions)
                 .adapter(LibraryChunks.THREAD, results.handle(), userdata != null, maybeInit)

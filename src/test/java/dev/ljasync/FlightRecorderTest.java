@@ -179,18 +179,23 @@ class FlightRecorderTest {
             try (LuaThread done = LuaThread.builder().name("done").spawn("return function() return 1 + 1 end");
                  LuaThread failed = LuaThread.builder().name("failed").nativeThread(true).spawn("return function() error('bad') end");
                  LuaThread endless = LuaThread.builder().name("endless").cancellable(true)
+                         .spawn("return function() while true do end end");
+                 LuaThread future = LuaThread.builder().name("future").cancellable(true)
                          .spawn("return function() while true do end end")) {
                 assertTrue(done.join(Duration.ofSeconds(10)));
                 assertTrue(failed.join(Duration.ofSeconds(10)));
                 endless.cancel();
                 assertTrue(endless.join(Duration.ofSeconds(10)));
                 endless.cancel(); // ended: not recorded again
+                assertTrue(future.future().cancel(true), "cancelling the future cancels the thread");
+                assertTrue(future.join(Duration.ofSeconds(10)));
+                assertFalse(future.future().cancel(true));
             }
         });
-        assertEquals(Map.of("ThreadStart", 3, "ThreadEnd", 3, "ThreadCancel", 1), counts(events),
+        assertEquals(Map.of("ThreadStart", 4, "ThreadEnd", 4, "ThreadCancel", 2), counts(events),
                 "a thread's failure is its end, not also a callback error");
         Map<String, RecordedEvent> starts = byThread(events.get("ThreadStart"));
-        assertEquals(List.of("done", "endless", "failed"), List.copyOf(starts.keySet()));
+        assertEquals(List.of("done", "endless", "failed", "future"), List.copyOf(starts.keySet()));
         assertFalse(starts.get("done").getBoolean("nativeThread"));
         assertTrue(starts.get("failed").getBoolean("nativeThread"));
         assertTrue(starts.get("endless").getBoolean("cancellable"));
@@ -202,7 +207,8 @@ class FlightRecorderTest {
         assertEquals("failed:1: bad", ends.get("failed").getString("error"));
         assertEquals("CANCELLED", ends.get("endless").getString("status"));
         assertTrue(ends.get("endless").getString("error").contains("cancelled"), ends.get("endless").getString("error"));
-        assertEquals("endless", events.get("ThreadCancel").getFirst().getString("luaThread"));
+        assertEquals("CANCELLED", ends.get("future").getString("status"));
+        assertEquals(List.of("endless", "future"), List.copyOf(byThread(events.get("ThreadCancel")).keySet()));
     }
 
     private static Map<String, RecordedEvent> byThread(List<RecordedEvent> events) {

@@ -7,7 +7,7 @@ import jdk.jfr.Name;
 /** A running LuaThread was asked to stop, on the thread that asked. */
 @Name("dev.ljasync.ThreadCancel")
 @Label("Lua Thread Cancel")
-@Description("LuaThread.cancel() was called on a running thread (the event's thread is the one that called it)")
+@Description("A running LuaThread was cancelled, by cancel() or its future (the event's thread is the one that did it)")
 public final class ThreadCancel extends ThreadEvent {
 
     /** Records a cancel, when a recording has this event enabled. */
