@@ -177,7 +177,8 @@ class FlightRecorderTest {
     void shouldRecordThreadsStartingEndingAndBeingCancelled() throws Throwable {
         var events = record(() -> {
             try (LuaThread done = LuaThread.builder().name("done").spawn("return function() return 1 + 1 end");
-                 LuaThread failed = LuaThread.builder().name("failed").nativeThread(true).spawn("return function() error('bad') end");
+                 LuaThread failed = LuaThread.builder().name("failed").nativeThread(true)
+                         .spawn("return function() error('bad') end");
                  LuaThread endless = LuaThread.builder().name("endless").cancellable(true)
                          .spawn("return function() while true do end end");
                  LuaThread future = LuaThread.builder().name("future").cancellable(true)
@@ -206,7 +207,8 @@ class FlightRecorderTest {
         assertEquals("FAILED", ends.get("failed").getString("status"));
         assertEquals("failed:1: bad", ends.get("failed").getString("error"));
         assertEquals("CANCELLED", ends.get("endless").getString("status"));
-        assertTrue(ends.get("endless").getString("error").contains("cancelled"), ends.get("endless").getString("error"));
+        String cancelled = ends.get("endless").getString("error");
+        assertTrue(cancelled.contains("cancelled"), cancelled);
         assertEquals("CANCELLED", ends.get("future").getString("status"));
         assertEquals(List.of("endless", "future"), List.copyOf(byThread(events.get("ThreadCancel")).keySet()));
     }
@@ -227,7 +229,8 @@ class FlightRecorderTest {
             assertEquals("ready", channel.receive(), "no wait: not recorded");
             // a Lua thread waits to receive until Java sends
             try (LuaThread receiver = LuaThread.builder().name("receiver").spawn(
-                    "local ch = require('ljasync.sync').wrap(...) return function() return ch:receive() end", channel)) {
+                    "local ch = require('ljasync.sync').wrap(...) return function() return ch:receive() end",
+                    channel)) {
                 awaitWaiting("receiver");
                 channel.send(41);
                 assertTrue(receiver.join(Duration.ofSeconds(10)));
