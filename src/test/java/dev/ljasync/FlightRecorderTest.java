@@ -14,6 +14,7 @@ import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -144,22 +145,15 @@ class FlightRecorderTest {
                 for (int i = 0; i < 1000; i++) {
                     assertEquals(0, (int) call.invokeExact(0));
                 }
-                // two calls of 30 ms at once on one state: whichever claims it second waits for the first
+                // a call of 100 ms holds the one state (its count shows it has claimed it); a second call waits
                 AtomicInteger sum = new AtomicInteger();
-                List<Thread> callers = new ArrayList<>();
-                for (int i = 0; i < 2; i++) {
-                    callers.add(Thread.ofPlatform().start(() -> {
-                        try {
-                            sum.addAndGet((int) call.invokeExact(30));
-                        } catch (Throwable t) {
-                            throw new AssertionError(t);
-                        }
-                    }));
+                Thread slow = caller(call, 100, sum);
+                while (cb.callCount() < 1001) {
+                    Thread.onSpinWait();
                 }
-                for (Thread caller : callers) {
-                    assertTrue(caller.join(Duration.ofSeconds(10)));
-                }
-                assertEquals(60, sum.get());
+                Thread waiting = caller(call, 1, sum);
+                assertTrue(slow.join(Duration.ofSeconds(10)) && waiting.join(Duration.ofSeconds(10)));
+                assertEquals(101, sum.get());
             }
         });
         RecordedEvent wait = only(events, "StateWait", 1).getFirst();
@@ -171,6 +165,16 @@ class FlightRecorderTest {
         Duration waited = made[0].waitTime();
         assertTrue(waited.toMillis() >= 10 && waited.compareTo(wait.getDuration().plusMillis(1)) <= 0,
                 waited + ", in the event " + wait.getDuration());
+    }
+
+    private static Thread caller(MethodHandle call, int millis, AtomicInteger sum) {
+        return Thread.ofPlatform().start(() -> {
+            try {
+                sum.addAndGet((int) call.invokeExact(millis));
+            } catch (Throwable t) {
+                throw new AssertionError(t);
+            }
+        });
     }
 
     @Test
@@ -261,10 +265,11 @@ class FlightRecorderTest {
         assertEquals(Map.of("ChannelWait", 2, "ThreadStart", 1, "ThreadEnd", 1), counts(events));
     }
 
-    /** Returns once the platform thread of that name waits (parked in a channel's condition). */
+    /** Returns once the platform thread of that name waits in a channel. */
     private static void awaitWaiting(String name) throws InterruptedException {
-        while (Thread.getAllStackTraces().keySet().stream()
-                .noneMatch(t -> t.getName().equals(name) && t.getState() == Thread.State.WAITING)) {
+        while (Thread.getAllStackTraces().entrySet().stream().noneMatch(thread -> thread.getKey().getName()
+                .equals(name) && thread.getKey().getState() == Thread.State.WAITING && Arrays.stream(thread.getValue())
+                .anyMatch(frame -> frame.getClassName().endsWith(".SharedChannel")))) {
             Thread.sleep(1);
         }
     }
