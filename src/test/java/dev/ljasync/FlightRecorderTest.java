@@ -1,7 +1,17 @@
 package dev.ljasync;
 
+import dev.ljasync.internal.events.CallbackError;
+import dev.ljasync.internal.events.CallbackRefused;
+import dev.ljasync.internal.events.ChannelWait;
 import dev.ljasync.internal.events.QueueOverflow;
+import dev.ljasync.internal.events.StateWait;
+import dev.ljasync.internal.events.ThreadCancel;
+import dev.ljasync.internal.events.ThreadEnd;
+import dev.ljasync.internal.events.ThreadStart;
+import jdk.jfr.EventType;
 import jdk.jfr.Recording;
+import jdk.jfr.SettingDescriptor;
+import jdk.jfr.ValueDescriptor;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Test;
@@ -275,12 +285,38 @@ class FlightRecorderTest {
     }
 
     @Test
+    void shouldDescribeEveryEventForRecordingTools() {
+        List<Class<? extends jdk.jfr.Event>> classes = List.of(CallbackError.class, CallbackRefused.class,
+                StateWait.class, QueueOverflow.class, ThreadStart.class, ThreadEnd.class, ThreadCancel.class,
+                ChannelWait.class);
+        Map<String, String> thresholds = new TreeMap<>();
+        for (Class<? extends jdk.jfr.Event> event : classes) {
+            EventType type = EventType.getEventType(event);
+            assertEquals("dev.ljasync." + event.getSimpleName(), type.getName());
+            assertEquals(List.of("lj-async"), type.getCategoryNames(), type.getName());
+            assertNotNull(type.getLabel(), type.getName());
+            assertNotNull(type.getDescription(), type.getName());
+            for (ValueDescriptor field : type.getFields()) {
+                assertNotNull(field.getLabel(), type.getName() + "." + field.getName());
+            }
+            for (SettingDescriptor setting : type.getSettingDescriptors()) {
+                if (setting.getName().equals("threshold") && !setting.getDefaultValue().equals("0 ns")) {
+                    thresholds.put(event.getSimpleName(), setting.getDefaultValue());
+                }
+            }
+        }
+        assertEquals(Map.of("StateWait", "1 ms", "ChannelWait", "1 ms"), thresholds,
+                "the waits are recorded from 1 ms unless a recording asks for less");
+    }
+
+    @Test
     void shouldRecordAQueueOverflowThroughItsHelper() throws Throwable {
-        var events = record(() -> QueueOverflow.emit("queued", "void(*)(int)", 8));
+        var events = record(() -> QueueOverflow.emit("queued", "void(*)(int)", 8, true));
         RecordedEvent overflow = only(events, "QueueOverflow", 1).getFirst();
         assertEquals("queued", overflow.getString("callback"));
         assertEquals("void(*)(int)", overflow.getString("signature"));
         assertEquals(8, overflow.getInt("capacity"));
+        assertTrue(overflow.getBoolean("dropped"));
     }
 
     private static Map<String, Integer> counts(Map<String, List<RecordedEvent>> events) {
