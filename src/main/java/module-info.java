@@ -5,6 +5,7 @@
  */
 module dev.ljasync {
     requires java.scripting;
+    requires jdk.jfr;
 
     exports dev.ljasync;
     exports dev.ljasync.script;

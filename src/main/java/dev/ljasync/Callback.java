@@ -6,6 +6,7 @@ import dev.ljasync.internal.values.JavaValues;
 import java.lang.foreign.Arena;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -37,6 +38,12 @@ import java.util.function.Consumer;
  * {@link Builder#stateOptions(LuaState.Builder) state options} let it end the process. A call made on a thread with
  * less than 128 KB of stack left is refused the same way, with a {@link LuaException.Kind#REFUSED} "stack overflow"
  * error (see the README's stack limits).
+ *
+ * <h2>Seeing what runs</h2>
+ * Failed and refused calls, and calls that waited for a state longer than a threshold, are Java Flight Recorder
+ * events ({@code dev.ljasync.CallbackError}, {@code dev.ljasync.CallbackRefused}, {@code dev.ljasync.StateWait}),
+ * emitted only on those slow paths; {@link #callCount()}, {@link #errorCount()}, {@link #refusalCount()} and
+ * {@link #waitTime()} count without a recording. See the README's "Seeing what runs".
  *
  * <h2>Libraries</h2>
  * Each state opens every standard library, as in lj-async, unless {@link Builder#stateOptions(LuaState.Builder)}
@@ -79,6 +86,9 @@ public final class Callback implements AutoCloseable {
         states = new CallbackStates(type, builder.states, name, builder.fallback, builder.onError,
                 builder.stateOptions, chunk, mode, initArgs, builder.adapter, builder.adapterArgs,
                 builder.interruption, this);
+        if (!builder.recorded) {
+            states.unrecorded(); // before the stub exists: no call can see the field change
+        }
         QueuedCalls queued = null;
         try {
             if (builder.queueCapacity > 0) {
@@ -137,6 +147,38 @@ public final class Callback implements AutoCloseable {
      */
     public long errorCount() {
         return states.errorCount();
+    }
+
+    /**
+     * How many calls have run in one of the callback's states since creation, whether they returned or failed;
+     * refused calls never ran and are not among them. Counted per state without an atomic add, so the total may
+     * miss calls that are running at that moment.
+     *
+     * @return the number of calls that ran
+     */
+    public long callCount() {
+        return states.callCount();
+    }
+
+    /**
+     * How many calls were refused without running (a {@link LuaException.Kind#REFUSED} error: called again on a
+     * thread already inside the callback with no other state free, called after close, or with too little stack)
+     * since creation. They are also counted in {@link #errorCount()}.
+     *
+     * @return the number of refused calls
+     */
+    public long refusalCount() {
+        return states.refusalCount();
+    }
+
+    /**
+     * The time calls have spent waiting for a free state, in total since creation: only calls that found every
+     * state busy wait, and only they are timed.
+     *
+     * @return the total wait, zero when no call has waited
+     */
+    public Duration waitTime() {
+        return Duration.ofNanos(states.waitNanos());
     }
 
     /**
@@ -275,6 +317,7 @@ public final class Callback implements AutoCloseable {
         private byte[] adapter;
         private Object[] adapterArgs = new Object[0];
         private Interruption interruption;
+        private boolean recorded = true;
         private int queueCapacity; // 0: direct calls
         private QueueFull queueFull;
 
@@ -365,6 +408,12 @@ public final class Callback implements AutoCloseable {
         /** Makes each state interruptible through {@code interruption} (for a cancellable LuaThread). */
         Builder interruption(Interruption interruption) {
             this.interruption = interruption;
+            return this;
+        }
+
+        /** Emits no flight recorder events for calls (for LuaThread, which emits its own). */
+        Builder unrecorded() {
+            this.recorded = false;
             return this;
         }
 

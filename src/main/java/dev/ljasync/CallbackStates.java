@@ -1,11 +1,15 @@
 package dev.ljasync;
 
+import dev.ljasync.internal.events.CallbackError;
+import dev.ljasync.internal.events.CallbackRefused;
+import dev.ljasync.internal.events.StateWait;
 import dev.ljasync.internal.lua.Failures;
 import dev.ljasync.internal.lua.Interruption;
 import dev.ljasync.internal.sync.Ownership;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
@@ -27,6 +31,8 @@ final class CallbackStates {
      * states of a pool never write to the same line (nor to the line next to it, which x86 fetches in pairs).
      */
     private static final long BLOCK = 128;
+    /** A slot's call count, in its block after the owner word: written only by the slot's holder, so not contended. */
+    private static final VarHandle CALLS = JAVA_LONG.varHandle();
     /**
      * What the library's own chunks need (callback.lua: the FFI, string, table; thread.lua: jit, and the debug
      * library that every state opens): opened in every state, and hidden from user code unless asked for.
@@ -34,16 +40,18 @@ final class CallbackStates {
     private static final Set<LuaState.Library> FOR_LIBRARY = EnumSet.of(LuaState.Library.FFI,
             LuaState.Library.STRING, LuaState.Library.TABLE, LuaState.Library.JIT);
 
-    /** One state, its owner word and its frame; held by at most one calling thread at a time. */
+    /** One state, its owner word, call count and frame; held by at most one calling thread at a time. */
     static final class Slot {
         private final LuaState state;
         private final MemorySegment owner;
+        private final MemorySegment calls;
         private final MemorySegment frame;
 
         private Slot(LuaState state, MemorySegment block) {
             this.state = state;
             this.owner = block.asSlice(0, JAVA_LONG.byteSize());
-            this.frame = block.asSlice(JAVA_LONG.byteSize());
+            this.calls = block.asSlice(JAVA_LONG.byteSize(), JAVA_LONG.byteSize());
+            this.frame = block.asSlice(2 * JAVA_LONG.byteSize());
         }
 
         MemorySegment frame() {
@@ -53,12 +61,17 @@ final class CallbackStates {
 
     private final CallbackType.Frame layout;
     private final String name;
+    private final String signature;
     private final Slot[] slots;
     // What a refused call writes its arguments into; never read.
     private final Slot refusal;
     private final long fallback;
     private volatile Consumer<? super LuaException> onError;
     private final AtomicLong errors = new AtomicLong();
+    private final AtomicLong refusals = new AtomicLong();
+    private final AtomicLong waitNanos = new AtomicLong();
+    // False for a LuaThread's callback, whose end its own events report
+    private boolean recorded = true;
     private volatile LuaException lastError;
     private final ThreadLocal<Integer> lastSlot = ThreadLocal.withInitial(() -> 0);
     // Set while the error handler runs on a thread: reports it causes on that thread are counted, not handed to it.
@@ -79,10 +92,11 @@ final class CallbackStates {
         this.owner = owner;
         this.layout = type.frame();
         this.name = name;
+        this.signature = type.toString();
         this.fallback = fallback;
         this.onError = onError;
         Arena blocks = Arena.ofAuto();
-        long size = (JAVA_LONG.byteSize() + layout.size() + BLOCK - 1) / BLOCK * BLOCK;
+        long size = (2 * JAVA_LONG.byteSize() + layout.size() + BLOCK - 1) / BLOCK * BLOCK;
         slots = new Slot[count];
         refusal = new Slot(null, blocks.allocate(size, BLOCK));
         try {
@@ -107,6 +121,28 @@ final class CallbackStates {
 
     long errorCount() {
         return errors.get();
+    }
+
+    long refusalCount() {
+        return refusals.get();
+    }
+
+    long waitNanos() {
+        return waitNanos.get();
+    }
+
+    /** The calls that ran in a state: each slot's count, summed. */
+    long callCount() {
+        long sum = 0;
+        for (Slot slot : slots) {
+            sum += (long) CALLS.getOpaque(slot.calls, 0L);
+        }
+        return sum;
+    }
+
+    /** Stops this callback's calls from emitting events (a LuaThread reports its end with events of its own). */
+    void unrecorded() {
+        recorded = false;
     }
 
     LuaException lastError() {
@@ -135,6 +171,8 @@ final class CallbackStates {
         if (slot == refusal) {
             return fallback;
         }
+        // the holder is this slot's only writer: no atomic add, and the release below publishes it to the next
+        CALLS.setOpaque(slot.calls, 0L, (long) CALLS.get(slot.calls, 0L) + 1);
         LuaException error;
         try {
             int status = slot.state.callEntry();
@@ -203,10 +241,20 @@ final class CallbackStates {
                     + "), and no other state of the callback was free; LuaJIT cannot enter a state from C code"
                     + " called through its FFI");
         }
-        return ownership.await(() -> {
-            Slot slot = tryClaim(me);
-            return slot != null ? slot : closed ? refuse("the callback is closed") : null;
-        });
+        // timed here only, where a claim has failed: an uncontended call reads no clock
+        StateWait event = StateWait.started();
+        long began = System.nanoTime();
+        try {
+            return ownership.await(() -> {
+                Slot slot = tryClaim(me);
+                return slot != null ? slot : closed ? refuse("the callback is closed") : null;
+            });
+        } finally {
+            waitNanos.addAndGet(System.nanoTime() - began);
+            if (recorded) {
+                event.ended(name, signature, slots.length);
+            }
+        }
     }
 
     private void release(Slot slot) {
@@ -253,6 +301,7 @@ final class CallbackStates {
             if (error == null) {
                 return;
             }
+            recordFailure(error);
             lastError = error;
             if (handling.get() != null) {
                 return;
@@ -265,6 +314,22 @@ final class CallbackStates {
             }
         } catch (Throwable ignored) {
             // an error handler that throws (or runs out of stack) must not take the native caller down with it
+        }
+    }
+
+    /** Counts a refusal, and emits the call's event when a recording asks for it. */
+    private void recordFailure(LuaException error) {
+        boolean refused = error.kind() == LuaException.Kind.REFUSED;
+        if (refused) {
+            refusals.incrementAndGet();
+        }
+        if (!recorded) {
+            return;
+        }
+        if (refused) {
+            CallbackRefused.emit(name, signature, error.luaMessage());
+        } else {
+            CallbackError.emit(name, signature, error.kind().name(), error.luaMessage(), error.traceback());
         }
     }
 

@@ -1,5 +1,8 @@
 package dev.ljasync;
 
+import dev.ljasync.internal.events.ThreadCancel;
+import dev.ljasync.internal.events.ThreadEnd;
+import dev.ljasync.internal.events.ThreadStart;
 import dev.ljasync.internal.lua.Failures;
 import dev.ljasync.internal.lua.Interruption;
 import dev.ljasync.internal.values.JavaValues;
@@ -85,6 +88,10 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
  * hook there), nor code that uses the FFI to reach LuaJIT's C API. A cancelled thread that ends with an error,
  * whichever, ends {@link Status#CANCELLED}, with an error of kind {@link LuaException.Kind#CANCELLED}.
  *
+ * <h2>Seeing what runs</h2>
+ * A thread's start, end (with its status) and cancel are Java Flight Recorder events ({@code dev.ljasync.ThreadStart},
+ * {@code dev.ljasync.ThreadEnd}, {@code dev.ljasync.ThreadCancel}); see the README's "Seeing what runs".
+ *
  * <h2>Lifetime</h2>
  * The thread's state is freed as soon as the function returns. {@link #close()} is refused while the thread runs
  * (join or cancel it first) and harmless afterwards.
@@ -120,6 +127,7 @@ public final class LuaThread implements AutoCloseable {
     private volatile LuaException error;
     private volatile List<Object> values;
     private volatile Thread runner;
+    private final boolean nativeThread; // for the flight recorder's ThreadStart
     private final boolean keepMessages;
     private volatile List<byte[]> messages; // the results as they crossed, when kept (for lj-async.thread)
 
@@ -135,17 +143,18 @@ public final class LuaThread implements AutoCloseable {
         this.userdata = userdata != null ? userdata : MemorySegment.NULL;
         this.cancellation = builder.cancellable ? new Interruption(true, "ljasync: thread " + name + " was cancelled")
                 : null;
-        this.future = new ThreadFuture(cancellation);
+        this.future = new ThreadFuture(cancellation, name);
         Callback.Builder callbackBuilder = TYPE.builder().name(name).onError(e -> error = e)
                 .withStateOptions(builder.stateOptions)
                 .adapter(LibraryChunks.THREAD, results.handle(), userdata != null, maybeInit)
-                .interruption(cancellation);
+                .interruption(cancellation).unrecorded();
         try {
             this.callback = callbackBuilder.make(chunk, mode, initArgs);
         } catch (RuntimeException | Error e) {
             results.release();
             throw e;
         }
+        this.nativeThread = builder.nativeThread;
         try {
             if (builder.nativeThread) {
                 NativeThreads.start(this::body);
@@ -450,8 +459,11 @@ public final class LuaThread implements AutoCloseable {
      */
     private void body() {
         runner = Thread.currentThread();
+        ThreadEnd run = null;
         long count = 0;
         try {
+            ThreadStart.emit(name, nativeThread, cancellation != null);
+            run = ThreadEnd.started();
             // From here cancel() interrupts this thread; a cancel that came before is seen now, and the function
             // does not run at all.
             if (cancellation == null || cancellation.enter(0)) {
@@ -477,6 +489,7 @@ public final class LuaThread implements AutoCloseable {
                 callback.close();
                 results.release();
                 future.end(end, taken, error);
+                ThreadEnd.ended(run, name, end.name(), error == null ? null : error.luaMessage());
             } finally {
                 ended.countDown();
             }
@@ -640,6 +653,9 @@ public final class LuaThread implements AutoCloseable {
         if (cancellation == null) {
             throw new IllegalStateException("thread " + name + " was not started cancellable;"
                     + " use LuaThread.builder().cancellable(true)");
+        }
+        if (status == Status.RUNNING) {
+            ThreadCancel.emit(name);
         }
         cancellation.raise();
     }

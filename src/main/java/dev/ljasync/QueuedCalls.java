@@ -1,5 +1,6 @@
 package dev.ljasync;
 
+import dev.ljasync.internal.events.QueueOverflow;
 import dev.ljasync.internal.lua.Failures;
 import dev.ljasync.internal.sync.Ownership;
 
@@ -82,6 +83,7 @@ final class QueuedCalls {
 
     private final CallbackStates states;
     private final Callback.QueueFull whenFull;
+    private final String name, signature; // for the flight recorder's QueueOverflow
     private final Cell[] cells;
     private final int mask;
     // A worker wakes a producer waiting for room each time it has freed half the ring: a producer woken for each
@@ -107,6 +109,8 @@ final class QueuedCalls {
     QueuedCalls(CallbackStates states, CallbackType type, int capacity, Callback.QueueFull whenFull, String name) {
         this.states = states;
         this.whenFull = whenFull;
+        this.name = name;
+        this.signature = type.toString();
         int size = Integer.highestOneBit(capacity) == capacity ? capacity : Integer.highestOneBit(capacity) << 1;
         CallbackType.Frame layout = type.frame();
         frameSize = layout.size();
@@ -200,11 +204,13 @@ final class QueuedCalls {
     }
 
     private Cell full() {
+        boolean dropped = whenFull == Callback.QueueFull.DROP || isWorker(Thread.currentThread());
+        QueueOverflow.emit(name, signature, cells.length, dropped);
         if (whenFull == Callback.QueueFull.DROP) {
             add(DROPPED);
             return refusal;
         }
-        if (isWorker(Thread.currentThread())) {
+        if (dropped) {
             return refuse("its queue was full and the call came from the callback's own worker thread, which"
                     + " cannot wait for itself to make room");
         }

@@ -1,5 +1,6 @@
 package dev.ljasync;
 
+import dev.ljasync.internal.events.ThreadCancel;
 import dev.ljasync.internal.lua.Interruption;
 
 import java.util.List;
@@ -13,9 +14,11 @@ import java.util.concurrent.CompletableFuture;
 final class ThreadFuture extends CompletableFuture<List<Object>> {
 
     private final Interruption cancellation; // null when the thread is not cancellable
+    private final String name; // the thread's, for the flight recorder's ThreadCancel
 
-    ThreadFuture(Interruption cancellation) {
+    ThreadFuture(Interruption cancellation, String name) {
         this.cancellation = cancellation;
+        this.name = name;
     }
 
     /**
@@ -30,6 +33,7 @@ final class ThreadFuture extends CompletableFuture<List<Object>> {
         if (cancellation == null || isDone()) {
             return false;
         }
+        ThreadCancel.emit(name);
         cancellation.raise();
         return super.cancel(mayInterruptIfRunning);
     }

@@ -205,6 +205,36 @@ class QueuedCallbackTest {
         }
     }
 
+    @Test
+    void shouldRecordEachOverflowInTheFlightRecorder(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Throwable {
+        java.nio.file.Path file = dir.resolve("overflows.jfr");
+        try (Arena arena = Arena.ofShared(); jdk.jfr.Recording recording = new jdk.jfr.Recording()) {
+            recording.enable("dev.ljasync.QueueOverflow");
+            recording.start();
+            MemorySegment gate = arena.allocate(JAVA_INT, 3);
+            try (Callback cb = VOID_INT.builder().queued(4, Callback.QueueFull.DROP).name("gated")
+                    .create(GATED, gate)) {
+                MethodHandle call = NativeCallers.downcall(cb);
+                holdWorker(call, gate);
+                for (int n = 1; n <= 7; n++) {
+                    call.invokeExact(n); // 4 fit, 3 overflow
+                }
+                gate.setAtIndex(JAVA_INT, 1, 1);
+            }
+            recording.stop();
+            recording.dump(file);
+        }
+        List<jdk.jfr.consumer.RecordedEvent> overflows = jdk.jfr.consumer.RecordingFile.readAllEvents(file).stream()
+                .filter(e -> e.getEventType().getName().equals("dev.ljasync.QueueOverflow")).toList();
+        assertEquals(3, overflows.size());
+        for (jdk.jfr.consumer.RecordedEvent overflow : overflows) {
+            assertEquals("gated", overflow.getString("callback"));
+            assertEquals(4, overflow.getInt("capacity"));
+            assertTrue(overflow.getBoolean("dropped"));
+        }
+    }
+
     /** Runs a gated callback's first call (n = 0) and waits until it is running, holding up the worker. */
     private static void holdWorker(MethodHandle call, MemorySegment gate) throws Throwable {
         call.invokeExact(0);

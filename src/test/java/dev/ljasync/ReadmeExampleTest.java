@@ -67,7 +67,9 @@ class ReadmeExampleTest {
                     "\tno source from Java loader for 'missing'")),
             Map.entry("ReadmeScript", List.of("HELLO!", "42", "hello, Lua", "hello, Java", "7 7", "9",
                     "sum.lua line 2")),
-            Map.entry("ReadmeFromLjAsync", List.of("142")));
+            Map.entry("ReadmeFromLjAsync", List.of("142")),
+            Map.entry("ReadmeRecording", List.of("2 -1 5", "3 calls, 1 failed, 0 refused, 0 ns waiting",
+                    "dev.ljasync.CallbackError in half: half:2: odd: 7")));
 
     @Test
     @Timeout(120)

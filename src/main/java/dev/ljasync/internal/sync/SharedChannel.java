@@ -1,5 +1,6 @@
 package dev.ljasync.internal.sync;
 
+import dev.ljasync.internal.events.ChannelWait;
 import dev.ljasync.internal.values.Messages;
 
 import java.lang.foreign.MemorySegment;
@@ -61,12 +62,14 @@ public final class SharedChannel extends Shared {
      * @return {@link #OK}, {@link #TIMEOUT}, or {@link #CLOSED} (nothing was appended then)
      */
     public int send(byte[] message, long nanos) throws InterruptedException {
+        ChannelWait wait = null;
         lock.lockInterruptibly();
         try {
             while (!closed && capacity != 0 && queue.size() >= capacity) {
                 if (nanos <= 0) {
                     return TIMEOUT;
                 }
+                wait = ChannelWait.started(wait);
                 nanos = await(notFull, nanos);
             }
             if (closed) {
@@ -78,6 +81,7 @@ public final class SharedChannel extends Shared {
             return OK;
         } finally {
             lock.unlock();
+            ChannelWait.ended(wait, this, "send");
         }
     }
 
@@ -87,6 +91,7 @@ public final class SharedChannel extends Shared {
      * @return the message, {@link #TIMED_OUT}, or {@link #ENDED} when the channel is closed and empty
      */
     public byte[] receive(long nanos) throws InterruptedException {
+        ChannelWait wait = null;
         lock.lockInterruptibly();
         try {
             while (queue.isEmpty()) {
@@ -96,11 +101,13 @@ public final class SharedChannel extends Shared {
                 if (nanos <= 0) {
                     return TIMED_OUT;
                 }
+                wait = ChannelWait.started(wait);
                 nanos = await(notEmpty, nanos);
             }
             return take();
         } finally {
             lock.unlock();
+            ChannelWait.ended(wait, this, "receive");
         }
     }
 
@@ -114,6 +121,7 @@ public final class SharedChannel extends Shared {
      * @return the message's length, or minus {@link #TIMEOUT}, {@link #CLOSED} or {@link #TOO_SMALL}
      */
     long receiveInto(MemorySegment buffer, long nanos, MemorySegment out) throws InterruptedException {
+        ChannelWait wait = null;
         lock.lockInterruptibly();
         try {
             while (queue.isEmpty()) {
@@ -123,6 +131,7 @@ public final class SharedChannel extends Shared {
                 if (nanos <= 0) {
                     return -TIMEOUT;
                 }
+                wait = ChannelWait.started(wait);
                 nanos = await(notEmpty, nanos);
             }
             byte[] first = queue.peekFirst();
@@ -137,6 +146,7 @@ public final class SharedChannel extends Shared {
             return first.length;
         } finally {
             lock.unlock();
+            ChannelWait.ended(wait, this, "receive");
         }
     }
 
