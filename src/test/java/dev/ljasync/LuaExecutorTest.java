@@ -46,6 +46,19 @@ class LuaExecutorTest {
         assertTrue(started.acquire(Duration.ofSeconds(WAIT)), "the task did not start");
     }
 
+    /** Keeps the (only) worker busy with a Java task until the latch returned is counted down. */
+    private static CountDownLatch occupy(LuaExecutor executor) {
+        CountDownLatch release = new CountDownLatch(1);
+        executor.execute(() -> {
+            try {
+                release.await(WAIT, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        return release;
+    }
+
     private static void terminate(LuaExecutor executor) throws InterruptedException {
         executor.shutdownNow();
         assertTrue(executor.awaitTermination(WAIT, TimeUnit.SECONDS), executor + " did not terminate");
@@ -144,14 +157,7 @@ class LuaExecutorTest {
     @Timeout(30)
     void shouldRunQueuedTasksAfterShutdownAndRejectNewOnes() throws Exception {
         LuaExecutor lua = LuaExecutor.builder().setup(SETUP).build();
-        CountDownLatch release = new CountDownLatch(1);
-        lua.execute(() -> {
-            try {
-                release.await(WAIT, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        CountDownLatch release = occupy(lua);
         List<CompletableFuture<List<Object>>> queued = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
             queued.add(lua.call("add", i, 100));
@@ -218,14 +224,7 @@ class LuaExecutorTest {
     @Timeout(30)
     void shouldCancelAQueuedTaskWithoutRunningIt() throws Exception {
         try (LuaExecutor lua = LuaExecutor.builder().build()) {
-            CountDownLatch release = new CountDownLatch(1);
-            lua.execute(() -> {
-                try {
-                    release.await(WAIT, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
+            CountDownLatch release = occupy(lua);
             CompletableFuture<List<Object>> queued = lua.submit("ran = true");
             assertTrue(queued.cancel(false));
             release.countDown();
@@ -306,6 +305,48 @@ class LuaExecutorTest {
             ExecutionException e = assertThrows(ExecutionException.class, () -> closing.get(WAIT, TimeUnit.SECONDS));
             assertInstanceOf(IllegalStateException.class, e.getCause());
             assertEquals(5L, first(lua.submit("return 5")));
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void shouldStopEveryCancelledTaskWhateverMomentCancelComes() throws Exception {
+        try (LuaExecutor lua = LuaExecutor.builder().workers(2).cancellable(true).setup(SETUP).build()) {
+            List<CompletableFuture<List<Object>>> tasks = new ArrayList<>();
+            for (int i = 0; i < 150; i++) {
+                CompletableFuture<List<Object>> task = lua.submit("while true do end");
+                if (i % 3 == 1) {
+                    Thread.onSpinWait(); // as a worker takes it
+                } else if (i % 3 == 2) {
+                    Thread.sleep(0, 300_000); // once it runs, or as it starts
+                }
+                assertTrue(task.cancel(true), "cancel " + i);
+                tasks.add(task);
+            }
+            // each task is cancelled, and no worker is left looping: both answer
+            for (CompletableFuture<List<Object>> task : tasks) {
+                assertTrue(task.isCancelled());
+            }
+            CountDownLatch bothFree = new CountDownLatch(2);
+            List<Future<Boolean>> meetings = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                meetings.add(lua.submit(() -> {
+                    bothFree.countDown();
+                    return bothFree.await(WAIT, TimeUnit.SECONDS);
+                }));
+            }
+            for (Future<Boolean> meeting : meetings) {
+                assertTrue(meeting.get(2 * WAIT, TimeUnit.SECONDS), "a worker is still running a cancelled task");
+            }
+            List<CompletableFuture<List<Object>>> after = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                after.add(lua.call("add", i, 0));
+            }
+            long sum = 0;
+            for (CompletableFuture<List<Object>> task : after) {
+                sum += (Long) first(task);
+            }
+            assertEquals(190L, sum);
         }
     }
 

@@ -40,6 +40,7 @@ class ReadmeExampleTest {
                     "RUNTIME at line 2: lookup:2: attempt to index field 'missing' (a nil value)")),
             Map.entry("ReadmeWorkers", List.of("sums 330, total 330")),
             Map.entry("ReadmeThreadResults", List.of("[144, squared, {n=12}]", "[144, 9223372036854775807]")),
+            Map.entry("ReadmeExecutor", List.of("total 160", "task line 2: task:2: no 7", "true [next]")),
             Map.entry("ReadmeValues", List.of("[1, 4, 9, 16]", "demo has 3 sizes", "5", "changed", "42",
                     "20 15 DEAD")),
             Map.entry("ReadmeObjects", List.of("[java, lua] 2 true", "objects:4: no method 'hashCode' on"
