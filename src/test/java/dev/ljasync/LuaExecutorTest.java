@@ -273,6 +273,9 @@ class LuaExecutorTest {
             assertEquals(java.util.Arrays.asList(null, 3L, "function", "function"), reset.submit(
                     "return x, limit, type(add), type(print)").get(WAIT, TimeUnit.SECONDS));
             assertEquals(5L, first(reset.call("add", 2, 3)));
+            reset.submit("limit = 5; z = 1").get(WAIT, TimeUnit.SECONDS); // changed and added, none removed
+            assertEquals(java.util.Arrays.asList(3L, null), reset.submit("return limit, z").get(WAIT,
+                    TimeUnit.SECONDS));
             luaError(reset.submit("y = 1 error('after a failure too')"));
             assertNull(first(reset.submit("return y")));
         }

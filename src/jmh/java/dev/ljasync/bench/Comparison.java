@@ -57,6 +57,8 @@ enum Comparison {
             "1 worker", "ExecutorBench.throughputOneWorker", Ratio.THROUGHPUT, Goal.NONE, null, null),
     EXECUTOR_ONE_WORKER("LuaExecutor small tasks, 1 worker", "ExecutorBench.throughputOneWorker",
             "LuaState.call, same thread", "ExecutorBench.directCalls", Ratio.TIME, Goal.NONE, null, null),
+    EXECUTOR_RESET("LuaExecutor small tasks, globals reset", "ExecutorBench.throughputOneWorkerReset",
+            "no reset", "ExecutorBench.throughputOneWorker", Ratio.TIME, Goal.NONE, null, null),
 
     TWO_CALLERS_SERIALIZED("2 native callers, 1 state", "ParallelBench.serializedTwoThreads",
             "1 caller", "ParallelBench.serializedOneThread", Ratio.THROUGHPUT, Goal.NONE, null, null),

@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
  * A LuaExecutor's warm states against a LuaThread started for each piece of work: the latency from submitting a
  * task to its result (a call of a setup function, and a chunk of source compiled each time) against ThreadBench's
  * LuaThread start + join, measured in the same run; and the throughput of small tasks (batches of calls, time per
- * task) with one worker and with two, against the same call made straight on a LuaState.
+ * task) with one worker and with two, against the same call made straight on a LuaState, and with one worker
+ * that resets the globals after each task.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -30,6 +31,7 @@ public class ExecutorBench {
 
     private LuaExecutor oneWorker;
     private LuaExecutor twoWorkers;
+    private LuaExecutor resetting;
     private LuaState direct;
     @SuppressWarnings("unchecked")
     private final CompletableFuture<List<Object>>[] batch = new CompletableFuture[BATCH];
@@ -38,6 +40,7 @@ public class ExecutorBench {
     public void setUp() throws Exception {
         oneWorker = LuaExecutor.builder().workers(1).setup(SETUP).build();
         twoWorkers = LuaExecutor.builder().workers(2).setup(SETUP).build();
+        resetting = LuaExecutor.builder().workers(1).setup(SETUP).resetGlobals(true).build();
         direct = LuaState.open();
         direct.run(SETUP);
         Baselines.expect("the executor's call", 5, callLatency());
@@ -46,6 +49,7 @@ public class ExecutorBench {
         long sums = (long) BATCH * (BATCH - 1) / 2 + BATCH;
         Baselines.expect("one worker's batch", sums, throughputOneWorker());
         Baselines.expect("two workers' batch", sums, throughputTwoWorkers());
+        Baselines.expect("the resetting worker's batch", sums, throughputOneWorkerReset());
         Baselines.expect("the direct calls", sums, directCalls());
     }
 
@@ -53,9 +57,11 @@ public class ExecutorBench {
     public void tearDown() throws InterruptedException {
         oneWorker.shutdown();
         twoWorkers.shutdown();
-        if (!oneWorker.awaitTermination(WAIT_SECONDS, TimeUnit.SECONDS)
-                || !twoWorkers.awaitTermination(WAIT_SECONDS, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("the executors did not terminate");
+        resetting.shutdown();
+        for (LuaExecutor executor : List.of(oneWorker, twoWorkers, resetting)) {
+            if (!executor.awaitTermination(WAIT_SECONDS, TimeUnit.SECONDS)) {
+                throw new IllegalStateException(executor + " did not terminate");
+            }
         }
         direct.close();
     }
@@ -90,6 +96,13 @@ public class ExecutorBench {
     @OperationsPerInvocation(BATCH)
     public long throughputTwoWorkers() throws Exception {
         return runBatch(twoWorkers);
+    }
+
+    /** The same batch on one worker that resets the globals after each task. */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public long throughputOneWorkerReset() throws Exception {
+        return runBatch(resetting);
     }
 
     /** The same calls made straight on a LuaState from the benchmark thread: the floor of a task. */
