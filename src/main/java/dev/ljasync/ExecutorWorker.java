@@ -168,7 +168,11 @@ final class ExecutorWorker implements Runnable {
         try {
             task.run();
         } catch (Throwable t) {
-            Thread.currentThread().getUncaughtExceptionHandler().uncaughtException(Thread.currentThread(), t);
+            try {
+                Thread.currentThread().getUncaughtExceptionHandler().uncaughtException(Thread.currentThread(), t);
+            } catch (Throwable ignored) {
+                // a handler that throws does not end the worker either
+            }
         }
     }
 

@@ -5,6 +5,7 @@ import dev.ljasync.LuaState;
 import dev.ljasync.LuaThread;
 import org.openjdk.jmh.annotations.*;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -33,8 +34,7 @@ public class ExecutorBench {
     private LuaExecutor twoWorkers;
     private LuaExecutor resetting;
     private LuaState direct;
-    @SuppressWarnings("unchecked")
-    private final CompletableFuture<List<Object>>[] batch = new CompletableFuture[BATCH];
+    private final List<CompletableFuture<List<Object>>> batch = new ArrayList<>(BATCH);
 
     @Setup
     public void setUp() throws Exception {
@@ -118,13 +118,13 @@ public class ExecutorBench {
 
     private long runBatch(LuaExecutor executor) throws Exception {
         for (int i = 0; i < BATCH; i++) {
-            batch[i] = executor.call("add", i, 1);
+            batch.add(executor.call("add", i, 1));
         }
         long sum = 0;
-        for (int i = 0; i < BATCH; i++) {
-            sum += (Long) batch[i].get(WAIT_SECONDS, TimeUnit.SECONDS).getFirst();
-            batch[i] = null;
+        for (CompletableFuture<List<Object>> task : batch) {
+            sum += (Long) task.get(WAIT_SECONDS, TimeUnit.SECONDS).getFirst();
         }
+        batch.clear();
         return sum;
     }
 }
