@@ -22,7 +22,10 @@ final class LuaTask extends CompletableFuture<List<Object>> implements Runnable 
     private final String source; // the chunk, or null for a call of function
     private final String function;
     private final Object[] args;
-    // guarded by this: the task runs from start to end; its cancellation stops it through running
+    // guarded by this: the task runs from start to end; its cancellation stops it through running. cancelled is
+    // set before the future is cancelled, outside the lock (where its dependent stages run): a start in between
+    // must not run the task.
+    private boolean cancelled;
     private boolean started;
     private boolean ended;
     private Interruption running; // null when the worker's state cannot be interrupted
@@ -47,7 +50,7 @@ final class LuaTask extends CompletableFuture<List<Object>> implements Runnable 
      * @return false when the task was cancelled first: it does not run
      */
     synchronized boolean start(Interruption interruption) {
-        if (isDone()) {
+        if (cancelled || isDone()) {
             return false;
         }
         started = true;
@@ -78,13 +81,11 @@ final class LuaTask extends CompletableFuture<List<Object>> implements Runnable 
     @Override
     public boolean cancel(boolean mayInterruptIfRunning) {
         synchronized (this) {
-            if (isDone()) {
+            if (cancelled || isDone() || (started && !ended && running == null)) {
                 return false;
             }
+            cancelled = true;
             if (started && !ended) {
-                if (running == null) {
-                    return false;
-                }
                 running.raise(); // the worker replaces the state once the task has ended
             }
         }

@@ -17,7 +17,11 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** LuaExecutor: warm states on worker threads, their results, errors, cancellation and shutdown. */
+/**
+ * LuaExecutor: warm states on worker threads, their results, errors, cancellation and shutdown. The timeouts run the
+ * test on a thread of its own: a close() that waits for a worker stuck in a task would ignore the interrupt of a
+ * timeout on the same thread, and hang the build instead of failing the test.
+ */
 class LuaExecutorTest {
 
     private static final String SETUP = """
@@ -65,7 +69,7 @@ class LuaExecutorTest {
     }
 
     @Test
-    @Timeout(60)
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void shouldReturnExactResultsOfManyTasksOnTwoWorkers() throws Exception {
         try (LuaExecutor lua = LuaExecutor.builder().workers(2).setup(SETUP).build()) {
             List<CompletableFuture<List<Object>>> calls = new ArrayList<>();
@@ -101,7 +105,7 @@ class LuaExecutorTest {
     }
 
     @Test
-    @Timeout(30)
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void shouldFailWithLuaExceptionsThatNameChunkAndLine() throws Exception {
         try (LuaExecutor lua = LuaExecutor.builder().setup(SETUP).build()) {
             LuaException chunk = luaError(lua.submit("local x = ...\nerror('boom ' .. x)", 7));
@@ -127,7 +131,7 @@ class LuaExecutorTest {
     }
 
     @Test
-    @Timeout(30)
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void shouldFailBuildWhenTheSetupFails() {
         LuaException e = assertThrows(LuaException.class,
                 () -> LuaExecutor.builder().workers(2).setup("local x = 1\nerror('no setup')").build());
@@ -137,7 +141,7 @@ class LuaExecutorTest {
     }
 
     @Test
-    @Timeout(30)
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void shouldSurviveOsExitAndMemoryErrors() throws Exception {
         try (LuaExecutor lua = LuaExecutor.builder().setup(SETUP)
                 .stateOptions(LuaState.builder().memoryLimit(16L << 20)).build()) {
@@ -154,7 +158,7 @@ class LuaExecutorTest {
     }
 
     @Test
-    @Timeout(30)
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void shouldRunQueuedTasksAfterShutdownAndRejectNewOnes() throws Exception {
         LuaExecutor lua = LuaExecutor.builder().setup(SETUP).build();
         CountDownLatch release = occupy(lua);
@@ -184,7 +188,7 @@ class LuaExecutorTest {
     }
 
     @Test
-    @Timeout(30)
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void shouldCancelTheRunningTaskAndReturnTheQueuedOnesOnShutdownNow() throws Exception {
         LuaExecutor lua = LuaExecutor.builder().cancellable(true).build();
         Semaphore started = new Semaphore(0);
@@ -205,7 +209,7 @@ class LuaExecutorTest {
     }
 
     @Test
-    @Timeout(30)
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void shouldStopACancelledTaskAndRunTheNextInANewState() throws Exception {
         try (LuaExecutor lua = LuaExecutor.builder().cancellable(true).setup("count = (count or 0) + 1").build()) {
             assertEquals(1L, first(lua.submit("count = count + 10 return count - 10")));
@@ -221,7 +225,7 @@ class LuaExecutorTest {
     }
 
     @Test
-    @Timeout(30)
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void shouldCancelAQueuedTaskWithoutRunningIt() throws Exception {
         try (LuaExecutor lua = LuaExecutor.builder().build()) {
             CountDownLatch release = occupy(lua);
@@ -233,7 +237,7 @@ class LuaExecutorTest {
     }
 
     @Test
-    @Timeout(30)
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void shouldNotCancelARunningTaskOfAnExecutorThatIsNotCancellable() throws Exception {
         try (LuaExecutor lua = LuaExecutor.builder().build()) {
             Semaphore started = new Semaphore(0);
@@ -252,7 +256,7 @@ class LuaExecutorTest {
     }
 
     @Test
-    @Timeout(30)
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void shouldEndATaskPastTheTimeLimitAndLiveOn() throws Exception {
         try (LuaExecutor lua = LuaExecutor.builder().setup(SETUP)
                 .stateOptions(LuaState.builder().timeLimit(Duration.ofMillis(100))).build()) {
@@ -262,7 +266,7 @@ class LuaExecutorTest {
     }
 
     @Test
-    @Timeout(30)
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void shouldKeepGlobalsBetweenTasksUnlessReset() throws Exception {
         try (LuaExecutor kept = LuaExecutor.builder().setup(SETUP).build()) {
             kept.submit("x = 42").get(WAIT, TimeUnit.SECONDS);
@@ -282,7 +286,7 @@ class LuaExecutorTest {
     }
 
     @Test
-    @Timeout(30)
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void shouldRunJavaTasksOnTheWorkersAndSurviveTheirExceptions() throws Exception {
         AtomicReference<Throwable> uncaught = new AtomicReference<>();
         CountDownLatch reported = new CountDownLatch(1);
@@ -297,6 +301,8 @@ class LuaExecutorTest {
             assertTrue(reported.await(WAIT, TimeUnit.SECONDS));
             assertEquals("from a Java task", uncaught.get().getMessage());
             assertEquals("mixed-1", lua.submit(() -> Thread.currentThread().getName()).get(WAIT, TimeUnit.SECONDS));
+            assertTrue(lua.submit(() -> Thread.currentThread().isDaemon()).get(WAIT, TimeUnit.SECONDS),
+                    "a worker left running must not keep the JVM alive");
             assertEquals(List.of(3, 4), lua.invokeAll(List.of(() -> 3, () -> 4)).stream().map(f -> {
                 try {
                     return f.get();
@@ -312,7 +318,7 @@ class LuaExecutorTest {
     }
 
     @Test
-    @Timeout(60)
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void shouldStopEveryCancelledTaskWhateverMomentCancelComes() throws Exception {
         try (LuaExecutor lua = LuaExecutor.builder().workers(2).cancellable(true).setup(SETUP).build()) {
             List<CompletableFuture<List<Object>>> tasks = new ArrayList<>();
@@ -354,7 +360,7 @@ class LuaExecutorTest {
     }
 
     @Test
-    @Timeout(30)
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void shouldNotBeStoppedByHostileTasks() throws Exception {
         LuaExecutor lua = LuaExecutor.builder().workers(2).cancellable(true).setup(SETUP).build();
         try {
