@@ -135,11 +135,13 @@ final class ExecutorWorker implements Runnable {
         }
         try {
             var results = task.runIn(state);
-            task.end();
-            task.complete(results);
+            if (task.end()) {
+                task.complete(results);
+            }
         } catch (Throwable t) {
-            task.end();
-            task.completeExceptionally(t);
+            if (task.end()) {
+                task.completeExceptionally(t); // else the cancel completes it, cancelled, not failed by its error
+            }
         }
         if (cancellation != null && cancellation.isRaised()) {
             replaceState();

@@ -64,10 +64,15 @@ final class LuaTask extends CompletableFuture<List<Object>> implements Runnable 
         return Collections.unmodifiableList(Arrays.asList(results));
     }
 
-    /** The task's Lua code has returned: a cancel from now on no longer reaches the state. */
-    synchronized void end() {
+    /**
+     * The task's Lua code has returned: a cancel from now on no longer reaches the state.
+     *
+     * @return whether the worker completes the future: false once cancelled, whose cancel completes it
+     */
+    synchronized boolean end() {
         ended = true;
         running = null;
+        return !cancelled;
     }
 
     /**

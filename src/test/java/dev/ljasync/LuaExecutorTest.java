@@ -329,7 +329,9 @@ class LuaExecutorTest {
                 } else if (i % 3 == 2) {
                     Thread.sleep(0, 300_000); // once it runs, or as it starts
                 }
-                assertTrue(task.cancel(true), "cancel " + i);
+                int n = i;
+                assertTrue(task.cancel(true), () -> "cancel " + n + ": the task ended " + task.state() + ", "
+                        + (task.state() == Future.State.FAILED ? task.exceptionNow() : task.resultNow()));
                 tasks.add(task);
             }
             // each task is cancelled, and no worker is left looping: both answer
