@@ -104,10 +104,13 @@ final class ExecutorWorker implements Runnable {
                 current = null;
             }
         } finally {
-            if (state != null) {
-                state.close();
+            try {
+                if (state != null) {
+                    state.close();
+                }
+            } finally {
+                ended.countDown();
             }
-            ended.countDown();
         }
     }
 
