@@ -43,6 +43,7 @@ class ReadmeExampleTest {
             Map.entry("ReadmeSelect", List.of("[55, 100]", "1 from Java", "nothing in 50 ms")),
             Map.entry("ReadmeSharedTable", List.of("40000 6", "true", "2")),
             Map.entry("ReadmeThreadResults", List.of("[144, squared, {n=12}]", "[144, 9223372036854775807]")),
+            Map.entry("ReadmeExecutor", List.of("total 160", "task line 2: task:2: no 7", "true [next]")),
             Map.entry("ReadmeValues", List.of("[1, 4, 9, 16]", "demo has 3 sizes", "5", "changed", "42",
                     "20 15 DEAD")),
             Map.entry("ReadmeObjects", List.of("[java, lua] 2 true", "objects:4: no method 'hashCode' on"

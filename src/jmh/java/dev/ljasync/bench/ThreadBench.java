@@ -74,7 +74,7 @@ public class ThreadBench {
             return function() local n = 0 for i = 1, 1e6 do n = step(n, i) end return n end""";
     static final long WORK_RESULT = 166_666_166_666L;
 
-    private static long run(LuaThread.Builder builder, String chunk) throws InterruptedException {
+    static long run(LuaThread.Builder builder, String chunk) throws InterruptedException {
         try (LuaThread thread = builder.start(chunk, MemorySegment.NULL)) {
             if (!thread.join(JOIN_TIMEOUT)) {
                 throw new IllegalStateException(thread + " did not end in " + JOIN_TIMEOUT);
