@@ -2,7 +2,6 @@ package dev.ljasync;
 
 import dev.ljasync.internal.lua.Interruption;
 
-import java.util.EnumSet;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 
@@ -70,7 +69,8 @@ final class ExecutorWorker implements Runnable {
     private void open() {
         Interruption interruption = setup.cancellable()
                 ? new Interruption(true, "ljasync: the task was cancelled") : null;
-        LuaState opened = LuaState.open(setup.options(), EnumSet.noneOf(LuaState.Library.class), interruption);
+        LuaState opened = LuaState.open(setup.options(), LuaState.forLibrary(setup.options().libraries()),
+                interruption);
         try {
             LuaValue snapshot = setup.reset() ? (LuaValue) opened.run(SNAPSHOT, "=ljasync.reset")[0] : null;
             if (setup.source() != null) {

@@ -541,12 +541,18 @@ public final class LuaState implements AutoCloseable {
          *                                  {@link Library#PACKAGE}
          */
         public LuaState open() {
-            // The library's modules (ljasync.sync, lj-async.*) need the FFI; where user code has it, they also get
-            // the string and table libraries, hidden from user code when it has not asked for them.
-            Set<Library> forLibrary = libraries.contains(Library.FFI) ? EnumSet.of(Library.STRING, Library.TABLE)
-                    : EnumSet.noneOf(Library.class);
-            return new LuaState(options(), forLibrary, null);
+            return new LuaState(options(), forLibrary(libraries), null);
         }
+    }
+
+    /**
+     * What the library's modules (ljasync.sync, lj-async.*) need besides the FFI, which they cannot do without: in a
+     * state whose user code has the FFI, the string and table libraries, hidden from user code when it has not
+     * asked for them.
+     */
+    static Set<Library> forLibrary(Set<Library> libraries) {
+        return libraries.contains(Library.FFI) ? EnumSet.of(Library.STRING, Library.TABLE)
+                : EnumSet.noneOf(Library.class);
     }
 
     /**

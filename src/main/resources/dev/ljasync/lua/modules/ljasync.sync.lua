@@ -121,9 +121,16 @@ local function kind_of(x)
   end
 end
 
--- `make`, when given, is what calling the type makes (lj-async.mutex's Mutex() is mutex_t()).
+local check
+
+-- `make`, when given, is what calling the type makes (lj-async.mutex's Mutex() is mutex_t()). Every kind has the
+-- method handle(), its handle for sync.wrap in another state.
 local function wrapper(name, methods, make)
   local ct = typeof("struct { const double id; }")
+  function methods.handle(self)
+    check(ct, self, name, "handle", 2)
+    return self.id
+  end
   return metatype(ct, {
     __new = make,
     __index = methods,
@@ -139,7 +146,7 @@ local function wrapper(name, methods, make)
   })
 end
 
-local function check(ct, self, name, method, level)
+function check(ct, self, name, method, level)
   if not istype(ct, self) then
     error(modname .. ": " .. name .. ":" .. method .. " needs a " .. name .. " (call it with a colon: x:" .. method
       .. "(...)), not " .. (kind_of(self) or type(self)), level + 1)
@@ -570,11 +577,6 @@ function Channel.size(self)
   return n
 end
 
-function Channel.handle(self)
-  check(channel_t, self, "channel", "handle", 2)
-  return self.id
-end
-
 -- ---- mutexes ------------------------------------------------------------------------------------------------------
 
 -- A wait with an optional timeout in seconds (lock, acquire): true once done, false when the timeout passed.
@@ -615,11 +617,6 @@ function Mutex.is_held(self)
   return query(self, IS_HELD, "is_held", 2) ~= 0
 end
 
-function Mutex.handle(self)
-  check(mutex_t, self, "mutex", "handle", 2)
-  return self.id
-end
-
 -- ---- semaphores ---------------------------------------------------------------------------------------------------
 
 function Semaphore.acquire(self, timeout)
@@ -640,11 +637,6 @@ function Semaphore.available(self)
   check(semaphore_t, self, "semaphore", "available", 2)
   local n = query(self, AVAILABLE, "available", 2)
   return n
-end
-
-function Semaphore.handle(self)
-  check(semaphore_t, self, "semaphore", "handle", 2)
-  return self.id
 end
 
 -- ---- select -------------------------------------------------------------------------------------------------------
@@ -903,11 +895,6 @@ function SharedTable.size(self)
   return n
 end
 
-function SharedTable.handle(self)
-  check(table_t, self, "shared table", "handle", 2)
-  return self.id
-end
-
 -- ---- keepers (lj-async.keeper) ---------------------------------------------------------------------------------
 -- For each key (a string, number or boolean), a queue of values. The key's message and the value's go to Java one
 -- after the other, the key's length as the timeout argument; a receive's keys go the same way, and the value comes
@@ -1050,11 +1037,6 @@ function Keeper.clear(self, key)
     fail("clear", r, 2)
   end
   return r
-end
-
-function Keeper.handle(self)
-  check(keeper_t, self, "keeper", "handle", 2)
-  return self.id
 end
 
 -- ---- the module -----------------------------------------------------------------------------------------------------
