@@ -92,20 +92,31 @@ final class StateSetup {
             throw calls.failure(L, status, "loading the library's Lua code");
         }
         List<LibraryChunks.Module> modules = LibraryChunks.MODULES;
-        if (!lua_checkstack(L, 5 + 5 * modules.size())) {
+        if (!lua_checkstack(L, 8)) {
             throw new IllegalStateException("the Lua stack is full");
         }
         lua_pushcfunction(L, StackGuard.CHECK);
         lua_pushcfunction(L, FinalizerErrors.REPORT);
         lua_pushnumber(L, stateId);
+        // the modules in one table, five entries each: passed as arguments they would grow the Lua stack, and a
+        // stack grown early leaves OpenResty's LuaJIT too few slots for the message handler at a stack overflow
+        lua_createtable(L, 5 * modules.size(), 0);
+        int n = 0;
         for (LibraryChunks.Module module : modules) {
             calls.values.push(L, module.name());
+            lua_rawseti(L, -2, ++n);
             calls.values.push(L, module.bytecode());
+            lua_rawseti(L, -2, ++n);
             lua_pushinteger(L, module.bytecode().byteSize());
+            lua_rawseti(L, -2, ++n);
             calls.values.push(L, module.context());
+            lua_rawseti(L, -2, ++n);
             lua_pushboolean(L, module.visible());
+            lua_rawseti(L, -2, ++n);
         }
-        status = lua_pcall(L, 3 + 5 * modules.size(), 6, 0);
+        lua_pushinteger(L, n); // modules.n: a context may be nil
+        lua_setfield(L, -2, "n");
+        status = lua_pcall(L, 4, 6, 0);
         if (status != LUA_OK) {
             throw calls.failure(L, status, "running the library's Lua code");
         }

@@ -7,8 +7,8 @@ local newproxy = newproxy
 local traceback, getinfo, getmetatable_raw, ipairs = debug.traceback, debug.getinfo, debug.getmetatable, ipairs
 local loaded = debug.getregistry()._LOADED
 
--- The library's modules (name, address and length of their bytecode in native memory, which lives as long as the
--- JVM, the module's context: a light userdata, such as the address of its way into Java, or nil, and whether user
+-- The library's modules, five entries each in one table (name, address and length of their bytecode in native
+-- memory, which lives as long as the JVM, the module's context: a light userdata, such as the address of its way into Java, or nil, and whether user
 -- code may require it): a loader loads one through the FFI when asked for it and runs it with its name, its context
 -- and the state's number in Java (which the Java side of lj-async's modules knows the state by). The loaders wait
 -- in the registry for sandbox.lua, which gives the library's own chunks (thread.lua) a require of their own for
@@ -20,9 +20,10 @@ local preload = package and package.preload
 local ffi = rawget(loaded, "ffi")
 local setfenv = setfenv
 local library_modules, visible_modules = {}, {}
-local function preload_modules(_, _, _, ...)
-  for i = 1, select("#", ...), 5 do
-    local name, address, length, context, visible = select(i, ...)
+local function preload_modules(_, _, _, modules)
+  for i = 1, modules.n, 5 do
+    local name, address, length, context, visible = modules[i], modules[i + 1], modules[i + 2], modules[i + 3],
+      modules[i + 4]
     local function load_module(environment)
       if not ffi then
         error("module '" .. name .. "' needs LuaJIT's ffi library, which this state did not open", 0)
