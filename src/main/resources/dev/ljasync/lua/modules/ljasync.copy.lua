@@ -160,12 +160,14 @@ function copy.pack(what, f, ...)
     return {n}
   end
 
-  local function named(v, where, problem)
+  -- The node of a value that the other state finds by name (a loaded module's field), or nil.
+  local function field_node(v, where)
     local f = field_of(v)
-    if f then
-      return add({"field", f[1], f[2], where}, v)
-    end
-    fail(where, problem)
+    return f and add({"field", f[1], f[2], where}, v)
+  end
+
+  local function named(v, where, problem)
+    return field_node(v, where) or fail(where, problem)
   end
 
   local function function_node(v, where, depth)
@@ -235,9 +237,9 @@ function copy.pack(what, f, ...)
         fail(where, refused[2])
       end
     end
-    local f = field_of(v)
-    if f then
-      return add({"field", f[1], f[2], where}, v)
+    local field = field_node(v, where)
+    if field then
+      return field
     end
     local ok, p = pcall(new, void_p, v)
     if not ok then
@@ -266,9 +268,9 @@ function copy.pack(what, f, ...)
     elseif tv == "cdata" then
       return cdata_node(v, where)
     elseif tv == "userdata" then
-      local f = field_of(v)
-      if f then
-        return add({"field", f[1], f[2], where}, v)
+      local field = field_node(v, where)
+      if field then
+        return field
       end
       local ok, p = pcall(new, void_p, v) -- a light userdata is a pointer
       if ok and getmetatable(v) == nil then

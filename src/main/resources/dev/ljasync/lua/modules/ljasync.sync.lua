@@ -741,10 +741,12 @@ local function table_done()
   end
 end
 
-local function check_key(k, method, level)
+-- A key of a shared table or a keeper (`what`): a string, a boolean or a number other than NaN.
+local function check_key(k, method, level, what)
   local tk = type(k)
   if tk ~= "string" and tk ~= "boolean" and (tk ~= "number" or k ~= k) then
-    error(modname .. ": shared table:" .. method .. ": a key is a string, a boolean or a number, not "
+    error(modname .. ": " .. (what or "shared table") .. ":" .. method .. ": a key is a string, a boolean or a number,"
+      .. " not "
       .. (tk == "number" and "NaN" or tk == "nil" and "nil" or "a " .. (kind_of(k) or tk)), level + 1)
   end
 end
@@ -900,15 +902,6 @@ end
 -- after the other, the key's length as the timeout argument; a receive's keys go the same way, and the value comes
 -- back in their place, the number of its key in out[0].
 
-local function check_keeper_key(k, method, level)
-  local tk = type(k)
-  if tk ~= "string" and tk ~= "number" and tk ~= "boolean" then
-    error(modname .. ": keeper:" .. method .. ": a key is a string, number or boolean, not a " .. tk, level + 1)
-  elseif k ~= k then
-    error(modname .. ": keeper:" .. method .. ": a key cannot be NaN", level + 1)
-  end
-end
-
 -- Encodes the arguments one after the other into sbuf; returns the length of the first.
 local function encode_all(n, ...)
   spos, ntables = 0, 0
@@ -923,7 +916,7 @@ end
 
 function Keeper.send(self, key, value)
   check(keeper_t, self, "keeper", "send", 2)
-  check_keeper_key(key, "send", 2)
+  check_key(key, "send", 2, "keeper")
   local r
   if busy then -- as in Channel.send
     local outer = nest()
@@ -983,7 +976,7 @@ local function keeper_receive(self, timeout, method, ...)
     error(modname .. ": keeper:" .. method .. " needs at least one key", 3)
   end
   for i = 1, n do
-    check_keeper_key((select(i, ...)), method, 3)
+    check_key((select(i, ...)), method, 3, "keeper")
   end
   local r, which, v
   if busy then
@@ -1025,7 +1018,7 @@ end
 --- Drops every value waiting under `key`; returns how many there were.
 function Keeper.clear(self, key)
   check(keeper_t, self, "keeper", "clear", 2)
-  check_keeper_key(key, "clear", 2)
+  check_key(key, "clear", 2, "keeper")
   if busy then
     error(modname .. ": keeper:clear cannot run inside another send or receive (a __gc finalizer)", 2)
   end
