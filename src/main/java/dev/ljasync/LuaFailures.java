@@ -94,7 +94,7 @@ final class LuaFailures {
             message = message + " (while " + during + ")";
         }
         Integer exitCode = takeExitCode(L);
-        String unhandled;
+        String unhandled = status == LUA_ERRERR ? takeUnhandled(L) : null;
         LuaException.Kind kind;
         Throwable cause = null;
         if (exitCode != null && status == LUA_ERRRUN) {
@@ -103,7 +103,14 @@ final class LuaFailures {
             kind = LuaException.Kind.SYNTAX;
         } else if (status == LUA_ERRMEM) {
             kind = LuaException.Kind.MEMORY;
-        } else if (status == LUA_ERRERR && (unhandled = takeUnhandled(L)) != null) {
+        } else if (status == LUA_ERRERR && unhandled == NOT_ENTERED) {
+            // LuaJIT could not even enter the handler: only a Lua stack with no room left does that (OpenResty's
+            // luajit2 grants a handler fewer slots at an overflow than LuaJIT does)
+            kind = LuaException.Kind.RUNTIME;
+            message = "stack overflow (no message or traceback: the Lua stack had no room left for the message"
+                    + " handler)";
+            traceback = "";
+        } else if (status == LUA_ERRERR && unhandled != null) {
             // the handler had the message but no Lua stack left for the traceback
             kind = LuaException.Kind.RUNTIME;
             message = unhandled + " (no traceback: the message handler found the Lua stack full)";
@@ -127,14 +134,21 @@ final class LuaFailures {
                 position == null ? -1 : position.line(), traceback, cause, exitCode == null ? 0 : exitCode);
     }
 
-    /** The error, as text, that state.lua's handler was handling when it failed, cleared; null when none or no text. */
+    /** What {@link #takeUnhandled} returns when the handler was never entered; compared by identity. */
+    private static final String NOT_ENTERED = new String("(the message handler was not entered)");
+
+    /**
+     * The error, as text, that state.lua's handler was handling when it failed, cleared; null when it was no text;
+     * {@link #NOT_ENTERED} when the slot still holds false, so the handler never began.
+     */
     private String takeUnhandled(MemorySegment L) {
         boolean paused = gcPause(L); // the key is a string LuaJIT may have to intern
         try {
             lua_getfield(L, LUA_REGISTRYINDEX, UNHANDLED);
             int type = lua_type(L, -1);
             String message = type == LUA_TSTRING || type == LUA_TNUMBER
-                    ? new String(values.bytes(L, -1), StandardCharsets.UTF_8) : null;
+                    ? new String(values.bytes(L, -1), StandardCharsets.UTF_8)
+                    : type == LUA_TBOOLEAN ? NOT_ENTERED : null;
             lua_pop(L, 1);
             if (type != LUA_TBOOLEAN) {
                 lua_pushboolean(L, false); // and let go of an error object that was no string

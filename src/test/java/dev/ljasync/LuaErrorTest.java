@@ -71,6 +71,25 @@ class LuaErrorTest extends LuaStateFixture {
         assertUsable();
     }
 
+    /**
+     * Each library set leaves the Lua stack at another size when the recursion starts, and OpenResty's luajit2 then
+     * grants the message handler more or fewer slots at the overflow, down to none: each is still a stack overflow.
+     */
+    @Test
+    void shouldStopRunawayLuaRecursionWhateverTheLibraries() {
+        for (LuaState.Library library : LuaState.Library.values()) {
+            LuaState.Library[] libraries = library == LuaState.Library.FFI
+                    ? new LuaState.Library[] {library, LuaState.Library.PACKAGE} : new LuaState.Library[] {library};
+            try (LuaState state = LuaState.open(libraries)) {
+                var e = assertThrows(LuaException.class,
+                        () -> state.run("local function f(n) return 1 + f(n + 1) end return f(1)", "rec"));
+                assertEquals(LuaException.Kind.RUNTIME, e.kind(), library + ": " + e.getMessage());
+                assertTrue(e.luaMessage().contains("stack overflow"), library + ": " + e.luaMessage());
+                assertEquals(3L, state.run("return 1 + 2")[0], library + ": the state is usable");
+            }
+        }
+    }
+
     @Test
     void shouldStopRunawayRecursionThroughJava() {
         lua.register("again", args -> lua.call("down", args[0]));
