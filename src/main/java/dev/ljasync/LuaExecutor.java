@@ -29,6 +29,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <h2>Tasks</h2>
  * {@link #submit(String, Object...)} runs Lua source as a chunk named "task" with the arguments as its {@code ...};
+ * {@link #submit(byte[], String, Object...)} runs bytecode (or source as bytes) under a name of its own;
  * {@link #call(String, Object...)} calls a function by its global or dotted name, as {@link LuaState#call} does.
  * Arguments and results convert by the one rule of {@link LuaState} (a table comes back as a {@link LuaTable} copy,
  * a function as a {@link LuaValue} reference into the worker's state, valid while that state lives). A Lua error
@@ -230,6 +231,23 @@ public final class LuaExecutor extends AbstractExecutorService {
      */
     public CompletableFuture<List<Object>> submit(String source, Object... args) {
         return enqueue(LuaTask.chunk(Objects.requireNonNull(source, "source"), args));
+    }
+
+    /**
+     * Runs a chunk given as bytes in a worker's state: LuaJIT bytecode (as {@link LuaState#compile} makes it, so
+     * that a task sent many times is compiled once) or source text, as {@link LuaState#run(byte[], String, Object...)}
+     * runs it, and with its warning: for trusted code only, since LuaJIT does not verify bytecode.
+     *
+     * @param chunk     the bytecode or source text; copied, so the array may be reused at once
+     * @param chunkName the name errors and tracebacks show
+     * @param args      the chunk's {@code ...}, converted by the one rule on the worker
+     * @return the future of the chunk's results (an unmodifiable list, with null for nil), failed with the
+     *         {@link LuaException} of an error
+     * @throws RejectedExecutionException after {@link #shutdown()}
+     */
+    public CompletableFuture<List<Object>> submit(byte[] chunk, String chunkName, Object... args) {
+        return enqueue(LuaTask.chunk(Objects.requireNonNull(chunk, "chunk"),
+                Objects.requireNonNull(chunkName, "chunkName"), args));
     }
 
     /**

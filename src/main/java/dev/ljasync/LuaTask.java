@@ -19,7 +19,8 @@ final class LuaTask extends CompletableFuture<List<Object>> implements Runnable 
     /** The chunk name of submitted source, in errors and tracebacks. */
     static final String CHUNK_NAME = "task";
 
-    private final String source; // the chunk, or null for a call of function
+    private final Object chunk; // source (a String) or bytes to run, or null for a call of function
+    private final String chunkName;
     private final String function;
     private final Object[] args;
     // guarded by this: the task runs from start to end; its cancellation stops it through running. cancelled is
@@ -30,18 +31,24 @@ final class LuaTask extends CompletableFuture<List<Object>> implements Runnable 
     private boolean ended;
     private Interruption running; // null when the worker's state cannot be interrupted
 
-    private LuaTask(String source, String function, Object[] args) {
-        this.source = source;
+    private LuaTask(Object chunk, String chunkName, String function, Object[] args) {
+        this.chunk = chunk;
+        this.chunkName = chunkName;
         this.function = function;
         this.args = args.clone(); // the caller may reuse its array before a worker takes the task
     }
 
     static LuaTask chunk(String source, Object[] args) {
-        return new LuaTask(source, null, args);
+        return new LuaTask(source, CHUNK_NAME, null, args);
+    }
+
+    /** A chunk given as bytes (bytecode or source text), copied: the caller may reuse its array. */
+    static LuaTask chunk(byte[] chunk, String chunkName, Object[] args) {
+        return new LuaTask(chunk.clone(), chunkName, null, args);
     }
 
     static LuaTask call(String function, Object[] args) {
-        return new LuaTask(null, function, args);
+        return new LuaTask(null, null, function, args);
     }
 
     /**
@@ -60,7 +67,9 @@ final class LuaTask extends CompletableFuture<List<Object>> implements Runnable 
 
     /** Runs the task in the worker's state; between {@link #start} and {@link #end}. */
     List<Object> runIn(LuaState state) {
-        Object[] results = source != null ? state.run(source, CHUNK_NAME, args) : state.call(function, args);
+        Object[] results = chunk instanceof String source ? state.run(source, chunkName, args)
+                : chunk instanceof byte[] bytes ? state.run(bytes, chunkName, args)
+                : state.call(function, args);
         return Collections.unmodifiableList(Arrays.asList(results));
     }
 
@@ -108,7 +117,7 @@ final class LuaTask extends CompletableFuture<List<Object>> implements Runnable 
 
     @Override
     public String toString() {
-        return "LuaTask[" + (source != null ? "chunk" : "call of " + function) + ", "
+        return "LuaTask[" + (chunk != null ? "chunk " + chunkName : "call of " + function) + ", "
                 + (isCancelled() ? "cancelled" : isDone() ? "done" : started ? "running" : "queued") + "]";
     }
 }

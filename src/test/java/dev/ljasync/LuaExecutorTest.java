@@ -132,6 +132,35 @@ class LuaExecutorTest {
 
     @Test
     @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void shouldRunBytecodeCompiledOnceUnderItsOwnChunkName() throws Exception {
+        byte[] bytecode;
+        try (LuaState compiler = LuaState.open()) {
+            bytecode = compiler.compile("local a, b = ...\nif b == 0 then error('zero') end\nreturn a + b", "sum");
+        }
+        try (LuaExecutor lua = LuaExecutor.builder().workers(2).build()) {
+            List<CompletableFuture<List<Object>>> sums = new ArrayList<>();
+            for (int i = 1; i <= 100; i++) {
+                sums.add(lua.submit(bytecode, "sum", i, i));
+            }
+            long total = 0;
+            for (CompletableFuture<List<Object>> sum : sums) {
+                total += (Long) first(sum);
+            }
+            assertEquals(2 * 5050, total);
+            LuaException e = luaError(lua.submit(bytecode, "sum", 1, 0));
+            assertEquals("sum", e.chunkName());
+            assertEquals(2, e.line());
+            assertEquals("sum:2: zero", e.luaMessage());
+            byte[] source = "return select('#', ...), ...".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            CompletableFuture<List<Object>> echoed = lua.submit(source, "echo", "x", 2);
+            java.util.Arrays.fill(source, (byte) ' '); // the task holds a copy
+            assertEquals(List.of(2L, "x", 2L), echoed.get(WAIT, TimeUnit.SECONDS));
+            assertThrows(NullPointerException.class, () -> lua.submit((byte[]) null, "x"));
+        }
+    }
+
+    @Test
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void shouldFailBuildWhenTheSetupFails() {
         LuaException e = assertThrows(LuaException.class,
                 () -> LuaExecutor.builder().workers(2).setup("local x = 1\nerror('no setup')").build());
