@@ -15,8 +15,10 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 
 /**
- * The queue behind a channel: encoded messages ({@link Messages}) in FIFO order, bounded or not, closable. Thread-safe:
- * one lock and two conditions, as {@link java.util.concurrent.ArrayBlockingQueue} has. Waits are interruptible.
+ * The queue behind a channel: messages in FIFO order, bounded or not, closable. A message is its bytes
+ * ({@link Messages#encode}), or a number or boolean that Java sent as it is ({@link Messages#message}): a Java
+ * receiver takes that without decoding anything, and a Lua one gets its bytes. Thread-safe: one lock and two
+ * conditions, as {@link java.util.concurrent.ArrayBlockingQueue} has. Waits are interruptible.
  */
 public final class SharedChannel extends Shared {
 
@@ -26,7 +28,7 @@ public final class SharedChannel extends Shared {
     public static final byte[] ENDED = new byte[0];
 
     private final int capacity; // 0: unbounded
-    private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
+    private final ArrayDeque<Object> queue = new ArrayDeque<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition notEmpty = lock.newCondition();
     private final Condition notFull = lock.newCondition();
@@ -57,11 +59,11 @@ public final class SharedChannel extends Shared {
     }
 
     /**
-     * Appends a message, waiting up to {@code nanos} for room.
+     * Appends a message (bytes, or what {@link Messages#message} gives), waiting up to {@code nanos} for room.
      *
      * @return {@link #OK}, {@link #TIMEOUT}, or {@link #CLOSED} (nothing was appended then)
      */
-    public int send(byte[] message, long nanos) throws InterruptedException {
+    public int send(Object message, long nanos) throws InterruptedException {
         ChannelWait wait = null;
         lock.lockInterruptibly();
         try {
@@ -88,9 +90,10 @@ public final class SharedChannel extends Shared {
     /**
      * Takes the first message, waiting up to {@code nanos} for one.
      *
-     * @return the message, {@link #TIMED_OUT}, or {@link #ENDED} when the channel is closed and empty
+     * @return the message (for {@link Messages#value}), {@link #TIMED_OUT}, or {@link #ENDED} when the channel is
+     *         closed and empty
      */
-    public byte[] receive(long nanos) throws InterruptedException {
+    public Object receive(long nanos) throws InterruptedException {
         ChannelWait wait = null;
         lock.lockInterruptibly();
         try {
@@ -134,7 +137,7 @@ public final class SharedChannel extends Shared {
                 wait = ChannelWait.started(wait);
                 nanos = await(notEmpty, nanos);
             }
-            byte[] first = queue.peekFirst();
+            byte[] first = Messages.bytes(queue.peekFirst());
             if (first.length > buffer.byteSize()) {
                 out.set(JAVA_DOUBLE, 0, first.length);
                 out.set(JAVA_DOUBLE, 8, nanos == FOREVER ? -1 : Math.max(nanos, 0) / 1e9);
@@ -150,8 +153,8 @@ public final class SharedChannel extends Shared {
         }
     }
 
-    private byte[] take() {
-        byte[] message = queue.pollFirst();
+    private Object take() {
+        Object message = queue.pollFirst();
         notFull.signal();
         return message;
     }
@@ -166,11 +169,11 @@ public final class SharedChannel extends Shared {
     int poll(Predicate<byte[]> taker) throws InterruptedException {
         lock.lockInterruptibly();
         try {
-            byte[] first = queue.peekFirst();
+            Object first = queue.peekFirst();
             if (first == null) {
                 return closed ? CLOSED : TIMEOUT;
             }
-            if (!taker.test(first)) {
+            if (!taker.test(Messages.bytes(first))) {
                 notEmpty.signal();
                 return TOO_SMALL;
             }
