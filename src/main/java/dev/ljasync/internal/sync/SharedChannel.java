@@ -115,13 +115,16 @@ public final class SharedChannel extends Shared {
     }
 
     /**
-     * Copies the first message into {@code buffer} and takes it, waiting up to {@code nanos} for one. A message
-     * larger than the buffer stays first in the queue: the result is {@code -TOO_SMALL}, and {@code out} holds its
-     * size and the seconds left of the wait (-1 for forever), for the caller to grow its buffer and ask again. So a
-     * message leaves the queue only once it is copied: none is lost to a buffer that was too small.
+     * Copies the first message into {@code buffer} and takes it, waiting up to {@code nanos} for one. A number that
+     * Java or Lua sent as a number ({@link Messages#isNumber}) is not copied as bytes: the result is
+     * {@code -NUMBER}, and {@code out} holds it. A message larger than the buffer stays first in the queue: the
+     * result is {@code -TOO_SMALL}, and {@code out} holds its size and the seconds left of the wait (-1 for forever),
+     * for the caller to grow its buffer and ask again. So a message leaves the queue only once it is copied: none is
+     * lost to a buffer that was too small.
      *
-     * @param out two doubles, written only for {@code -TOO_SMALL}
-     * @return the message's length, or minus {@link #TIMEOUT}, {@link #CLOSED} or {@link #TOO_SMALL}
+     * @param out two doubles, written only for {@code -NUMBER} and {@code -TOO_SMALL}
+     * @return the message's length, or minus {@link #NUMBER}, {@link #TIMEOUT}, {@link #CLOSED} or
+     *         {@link #TOO_SMALL}
      */
     long receiveInto(MemorySegment buffer, long nanos, MemorySegment out) throws InterruptedException {
         ChannelWait wait = null;
@@ -136,6 +139,10 @@ public final class SharedChannel extends Shared {
                 }
                 wait = ChannelWait.started(wait);
                 nanos = await(notEmpty, nanos);
+            }
+            if (Messages.isNumber(queue.peekFirst())) {
+                out.set(JAVA_DOUBLE, 0, ((Number) take()).doubleValue());
+                return -NUMBER;
             }
             byte[] first = Messages.bytes(queue.peekFirst());
             if (first.length > buffer.byteSize()) {

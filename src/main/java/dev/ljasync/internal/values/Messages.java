@@ -114,6 +114,14 @@ public final class Messages {
         };
     }
 
+    /**
+     * Whether a message that {@link #message} made is a number that a double holds exactly, so that Lua can take it
+     * as the number ({@code ((Number) message).doubleValue()}) rather than as bytes to decode.
+     */
+    public static boolean isNumber(Object message) {
+        return message instanceof Double || message instanceof Long l && l >= -EXACT && l <= EXACT;
+    }
+
     /** The bytes of a message that {@link #message} or {@link #encode} made. */
     public static byte[] bytes(Object message) {
         return message instanceof byte[] bytes ? bytes : encode(message);
