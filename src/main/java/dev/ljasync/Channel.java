@@ -268,7 +268,7 @@ public final class Channel implements AutoCloseable {
         }
         Channel chosen = channels[select.index()];
         return status == Shared.CLOSED ? new Selected(select.index(), chosen, null, true)
-                : new Selected(select.index(), chosen, Messages.decode(select.message()), false);
+                : new Selected(select.index(), chosen, Messages.value(select.message()), false);
     }
 
     /**

@@ -173,14 +173,14 @@ public final class SharedChannel extends Shared {
      * @return {@link #OK} (taken), {@link #TOO_SMALL} (left), {@link #TIMEOUT} (none now), or {@link #CLOSED} (closed
      *         and empty)
      */
-    int poll(Predicate<byte[]> taker) throws InterruptedException {
+    int poll(Predicate<Object> taker) throws InterruptedException {
         lock.lockInterruptibly();
         try {
             Object first = queue.peekFirst();
             if (first == null) {
                 return closed ? CLOSED : TIMEOUT;
             }
-            if (!taker.test(Messages.bytes(first))) {
+            if (!taker.test(first)) {
                 notEmpty.signal();
                 return TOO_SMALL;
             }
