@@ -20,7 +20,8 @@
 -- have to wait raises an error instead, and a timed one keeps the carrier at most that long. The objects live in Java, reached through one C
 -- function (dev.ljasync.internal.SyncUpcalls), the context this module is loaded with; a wrapper here holds a
 -- reference to its object until the wrapper is collected or its state closes. Values cross as bytes in the one
--- encoding that dev.ljasync.internal.Messages reads and writes on the Java side.
+-- encoding that dev.ljasync.internal.Messages reads and writes on the Java side; a number through a channel crosses
+-- as a double, with nothing to encode or decode.
 local modname, entry = ...
 local ffi = require("ffi")
 local type, error, next, tostring, select, pcall, require, unpack, rawequal = type, error, next, tostring, select,
