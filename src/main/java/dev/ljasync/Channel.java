@@ -151,7 +151,7 @@ public final class Channel implements AutoCloseable {
      * @throws InterruptedException     when the thread is interrupted while it waits; nothing is sent
      */
     public void send(Object value) throws InterruptedException {
-        send(Messages.encode(value), Shared.FOREVER);
+        send(Messages.message(value), Shared.FOREVER);
     }
 
     /**
@@ -166,10 +166,10 @@ public final class Channel implements AutoCloseable {
      */
     public boolean send(Object value, Duration timeout) throws InterruptedException {
         long nanos = Shared.nanos(timeout);
-        return send(Messages.encode(value), nanos);
+        return send(Messages.message(value), nanos);
     }
 
-    private boolean send(byte[] message, long nanos) throws InterruptedException {
+    private boolean send(Object message, long nanos) throws InterruptedException {
         int status = shared.send(message, nanos);
         if (status == Shared.CLOSED) {
             throw new ClosedException("channel " + handle() + " is closed: it takes no more values");
@@ -199,19 +199,19 @@ public final class Channel implements AutoCloseable {
      * @throws InterruptedException     when the thread is interrupted while it waits
      */
     public Object receive(Duration timeout) throws InterruptedException, TimeoutException {
-        byte[] message = shared.receive(Shared.nanos(timeout));
+        Object message = shared.receive(Shared.nanos(timeout));
         if (message == SharedChannel.TIMED_OUT) {
             throw new TimeoutException("no value came through channel " + handle() + " in " + timeout);
         }
         return value(message);
     }
 
-    private Object value(byte[] message) {
+    private Object value(Object message) {
         if (message == SharedChannel.ENDED) {
             throw new ClosedException("channel " + handle() + " is closed and empty: every value sent has been"
                     + " received");
         }
-        return Messages.decode(message);
+        return Messages.value(message);
     }
 
     /**
@@ -268,7 +268,7 @@ public final class Channel implements AutoCloseable {
         }
         Channel chosen = channels[select.index()];
         return status == Shared.CLOSED ? new Selected(select.index(), chosen, null, true)
-                : new Selected(select.index(), chosen, Messages.decode(select.message()), false);
+                : new Selected(select.index(), chosen, Messages.value(select.message()), false);
     }
 
     /**

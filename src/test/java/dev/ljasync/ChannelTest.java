@@ -144,6 +144,8 @@ class ChannelTest {
                     return sync.wrap(...):send("third", 0.2)""", "send", channel);
             assertElapsed(started, 200);
             assertArrayEquals(new Object[] {false, "timeout"}, r);
+            r = lua.run("return require('ljasync.sync').wrap(...):send(4.5, 0)", "send", channel); // a number
+            assertArrayEquals(new Object[] {false, "timeout"}, r);
             assertEquals(1, channel.size(), "nothing was added");
             assertEquals("first", channel.receive());
         }

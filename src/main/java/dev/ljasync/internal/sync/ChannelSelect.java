@@ -1,5 +1,7 @@
 package dev.ljasync.internal.sync;
 
+import dev.ljasync.internal.values.Messages;
+
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -27,7 +29,7 @@ public final class ChannelSelect {
     private volatile boolean woken;
     private long deadline;
     private int index = -1;
-    private byte[] message;
+    private Object message;
 
     /**
      * A select over these channels, for the calling thread.
@@ -60,8 +62,8 @@ public final class ChannelSelect {
         return index;
     }
 
-    /** The message taken by the last {@link #await} that returned {@link #OK}. */
-    public byte[] message() {
+    /** The message taken by the last {@link #await} that returned {@link #OK}, for {@link Messages#value}. */
+    public Object message() {
         return message;
     }
 
@@ -69,7 +71,7 @@ public final class ChannelSelect {
      * As {@link #await(long)}, starting the look at {@code start}, with {@code taker} deciding whether it takes a
      * message (see {@link SharedChannel#poll}): {@link #TOO_SMALL} when it left one.
      */
-    int await(int start, long nanos, Predicate<byte[]> taker) throws InterruptedException {
+    int await(int start, long nanos, Predicate<Object> taker) throws InterruptedException {
         deadline = nanos == FOREVER ? 0 : System.nanoTime() + nanos;
         int status = look(start, taker);
         if (status != TIMEOUT || nanos <= 0) {
@@ -109,7 +111,7 @@ public final class ChannelSelect {
         }
     }
 
-    private int look(int start, Predicate<byte[]> taker) throws InterruptedException {
+    private int look(int start, Predicate<Object> taker) throws InterruptedException {
         int n = channels.length;
         for (int i = 0; i < n; i++) {
             int at = (start + i) % n;
@@ -153,7 +155,8 @@ public final class ChannelSelect {
         int start = Math.floorMod((int) sel.getAtIndex(JAVA_DOUBLE, 0), n);
         long[] length = {0};
         ChannelSelect select = new ChannelSelect(channels);
-        int status = select.await(start, nanos, first -> {
+        int status = select.await(start, nanos, held -> {
+            byte[] first = Messages.bytes(held);
             length[0] = first.length;
             if (first.length > buffer.byteSize()) {
                 return false;

@@ -42,7 +42,7 @@ public abstract sealed class Shared permits SharedChannel, SharedMutex, SharedSe
     // ---- statuses, shared with ljasync.sync (which returns them negated from the entry point) --------------------
 
     public static final int OK = 0, TIMEOUT = 1, CLOSED = 2, INTERRUPTED = 3, NO_OBJECT = 4, NOT_OWNER = 5,
-            TOO_SMALL = 6, FAILED = 7, PINNED = 8;
+            TOO_SMALL = 6, FAILED = 7, PINNED = 8, NUMBER = 9;
 
     /** A wait that never times out, in nanoseconds. */
     public static final long FOREVER = Long.MAX_VALUE;

@@ -15,8 +15,10 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 
 /**
- * The queue behind a channel: encoded messages ({@link Messages}) in FIFO order, bounded or not, closable. Thread-safe:
- * one lock and two conditions, as {@link java.util.concurrent.ArrayBlockingQueue} has. Waits are interruptible.
+ * The queue behind a channel: messages in FIFO order, bounded or not, closable. A message is its bytes
+ * ({@link Messages#encode}), or a number or boolean that Java sent as it is ({@link Messages#message}): a Java
+ * receiver takes that without decoding anything, and a Lua one gets its bytes. Thread-safe: one lock and two
+ * conditions, as {@link java.util.concurrent.ArrayBlockingQueue} has. Waits are interruptible.
  */
 public final class SharedChannel extends Shared {
 
@@ -26,7 +28,7 @@ public final class SharedChannel extends Shared {
     public static final byte[] ENDED = new byte[0];
 
     private final int capacity; // 0: unbounded
-    private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
+    private final ArrayDeque<Object> queue = new ArrayDeque<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition notEmpty = lock.newCondition();
     private final Condition notFull = lock.newCondition();
@@ -57,11 +59,11 @@ public final class SharedChannel extends Shared {
     }
 
     /**
-     * Appends a message, waiting up to {@code nanos} for room.
+     * Appends a message (bytes, or what {@link Messages#message} gives), waiting up to {@code nanos} for room.
      *
      * @return {@link #OK}, {@link #TIMEOUT}, or {@link #CLOSED} (nothing was appended then)
      */
-    public int send(byte[] message, long nanos) throws InterruptedException {
+    public int send(Object message, long nanos) throws InterruptedException {
         ChannelWait wait = null;
         lock.lockInterruptibly();
         try {
@@ -88,9 +90,10 @@ public final class SharedChannel extends Shared {
     /**
      * Takes the first message, waiting up to {@code nanos} for one.
      *
-     * @return the message, {@link #TIMED_OUT}, or {@link #ENDED} when the channel is closed and empty
+     * @return the message (for {@link Messages#value}), {@link #TIMED_OUT}, or {@link #ENDED} when the channel is
+     *         closed and empty
      */
-    public byte[] receive(long nanos) throws InterruptedException {
+    public Object receive(long nanos) throws InterruptedException {
         ChannelWait wait = null;
         lock.lockInterruptibly();
         try {
@@ -112,13 +115,16 @@ public final class SharedChannel extends Shared {
     }
 
     /**
-     * Copies the first message into {@code buffer} and takes it, waiting up to {@code nanos} for one. A message
-     * larger than the buffer stays first in the queue: the result is {@code -TOO_SMALL}, and {@code out} holds its
-     * size and the seconds left of the wait (-1 for forever), for the caller to grow its buffer and ask again. So a
-     * message leaves the queue only once it is copied: none is lost to a buffer that was too small.
+     * Copies the first message into {@code buffer} and takes it, waiting up to {@code nanos} for one. A number that
+     * Java or Lua sent as a number ({@link Messages#isNumber}) is not copied as bytes: the result is
+     * {@code -NUMBER}, and {@code out} holds it. A message larger than the buffer stays first in the queue: the
+     * result is {@code -TOO_SMALL}, and {@code out} holds its size and the seconds left of the wait (-1 for forever),
+     * for the caller to grow its buffer and ask again. So a message leaves the queue only once it is copied: none is
+     * lost to a buffer that was too small.
      *
-     * @param out two doubles, written only for {@code -TOO_SMALL}
-     * @return the message's length, or minus {@link #TIMEOUT}, {@link #CLOSED} or {@link #TOO_SMALL}
+     * @param out two doubles, written only for {@code -NUMBER} and {@code -TOO_SMALL}
+     * @return the message's length, or minus {@link #NUMBER}, {@link #TIMEOUT}, {@link #CLOSED} or
+     *         {@link #TOO_SMALL}
      */
     long receiveInto(MemorySegment buffer, long nanos, MemorySegment out) throws InterruptedException {
         ChannelWait wait = null;
@@ -134,7 +140,11 @@ public final class SharedChannel extends Shared {
                 wait = ChannelWait.started(wait);
                 nanos = await(notEmpty, nanos);
             }
-            byte[] first = queue.peekFirst();
+            if (Messages.isNumber(queue.peekFirst())) {
+                out.set(JAVA_DOUBLE, 0, ((Number) take()).doubleValue());
+                return -NUMBER;
+            }
+            byte[] first = Messages.bytes(queue.peekFirst());
             if (first.length > buffer.byteSize()) {
                 out.set(JAVA_DOUBLE, 0, first.length);
                 out.set(JAVA_DOUBLE, 8, nanos == FOREVER ? -1 : Math.max(nanos, 0) / 1e9);
@@ -150,8 +160,8 @@ public final class SharedChannel extends Shared {
         }
     }
 
-    private byte[] take() {
-        byte[] message = queue.pollFirst();
+    private Object take() {
+        Object message = queue.pollFirst();
         notFull.signal();
         return message;
     }
@@ -163,10 +173,10 @@ public final class SharedChannel extends Shared {
      * @return {@link #OK} (taken), {@link #TOO_SMALL} (left), {@link #TIMEOUT} (none now), or {@link #CLOSED} (closed
      *         and empty)
      */
-    int poll(Predicate<byte[]> taker) throws InterruptedException {
+    int poll(Predicate<Object> taker) throws InterruptedException {
         lock.lockInterruptibly();
         try {
-            byte[] first = queue.peekFirst();
+            Object first = queue.peekFirst();
             if (first == null) {
                 return closed ? CLOSED : TIMEOUT;
             }

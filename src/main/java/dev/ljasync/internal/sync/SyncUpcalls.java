@@ -34,7 +34,8 @@ public final class SyncUpcalls {
 
     // operations
     static final int NEW_CHANNEL = 1, NEW_MUTEX = 2, NEW_SEMAPHORE = 3, RETAIN = 4, RELEASE = 5, SEND = 6,
-            RECEIVE = 7, CLOSE = 8, LOCK = 9, UNLOCK = 10, ACQUIRE = 11, RELEASE_PERMITS = 12, QUERY = 13, ERROR = 14;
+            RECEIVE = 7, CLOSE = 8, LOCK = 9, UNLOCK = 10, ACQUIRE = 11, RELEASE_PERMITS = 12, QUERY = 13, ERROR = 14,
+            SEND_NUMBER = 15;
     // a select (ChannelSelect.receiveInto) and the shared tables' operations (TableCalls)
     static final int SELECT = 20, NEW_TABLE = 21, TABLE_GET = 22, TABLE_SET = 23, TABLE_CAS = 24,
             TABLE_INCREMENT = 25, TABLE_SNAPSHOT = 26, TABLE_CLEAR = 27;
@@ -102,6 +103,12 @@ public final class SyncUpcalls {
                     byte[] message = data.reinterpret(size).toArray(JAVA_BYTE);
                     long nanos = waitNanos(timeout);
                     yield refused(-channel.send(message, Math.max(nanos, 0)), nanos);
+                }
+                case SEND_NUMBER -> { // a number, in out[0]: no bytes to encode, copy or decode
+                    if (!(Shared.find(handle) instanceof SharedChannel channel)) yield -NO_OBJECT;
+                    Double number = out.reinterpret(8).get(JAVA_DOUBLE, 0);
+                    long nanos = waitNanos(timeout);
+                    yield refused(-channel.send(number, Math.max(nanos, 0)), nanos);
                 }
                 case RECEIVE -> {
                     if (!(Shared.find(handle) instanceof SharedChannel channel)) yield -NO_OBJECT;

@@ -34,12 +34,12 @@ public final class ThreadResults {
         }
         byte[][] messages = new byte[(int) count][];
         for (int i = 0; i < messages.length; i++) {
-            byte[] message = channel.receive(0);
+            Object message = channel.receive(0);
             if (message == SharedChannel.TIMED_OUT || message == SharedChannel.ENDED) {
                 throw new IllegalStateException("result " + (i + 1) + " of the thread function went missing (Lua"
                         + " code that wrapped the results' channel took it)");
             }
-            messages[i] = message;
+            messages[i] = Messages.bytes(message);
         }
         return List.of(messages);
     }

@@ -93,20 +93,68 @@ public final class Messages {
         return value;
     }
 
+    /**
+     * What a channel holds for a value that Java sends: a number or a boolean as a Long, Double or Boolean, so that a
+     * message between two Java threads is neither encoded nor decoded; any other value's bytes ({@link #encode}).
+     * {@link #bytes} gives a message's bytes (for Lua), {@link #value} its Java value, both as if the message were
+     * the value's bytes (a Double keeps its type until then: a Lua receiver gets a number, not an int64_t).
+     *
+     * @throws IllegalArgumentException as {@link #encode}
+     */
+    public static Object message(Object value) {
+        return switch (value) {
+            case Long l -> l;
+            case Integer i -> (long) i;
+            case Short s -> (long) s;
+            case Byte b -> (long) b;
+            case Double d -> d;
+            case Float f -> (double) f;
+            case Boolean b -> b;
+            case null, default -> encode(value);
+        };
+    }
+
+    /**
+     * Whether a message that {@link #message} made is a number that a double holds exactly, so that Lua can take it
+     * as the number ({@code ((Number) message).doubleValue()}) rather than as bytes to decode.
+     */
+    public static boolean isNumber(Object message) {
+        return message instanceof Double || message instanceof Long l && l >= -EXACT && l <= EXACT;
+    }
+
+    /** The bytes of a message that {@link #message} or {@link #encode} made. */
+    public static byte[] bytes(Object message) {
+        return message instanceof byte[] bytes ? bytes : encode(message);
+    }
+
+    /**
+     * The Java value of a message that {@link #message} or {@link #encode} made (or ljasync.sync).
+     *
+     * @throws IllegalArgumentException when its bytes are not a message
+     */
+    public static Object value(Object message) {
+        return switch (message) {
+            case byte[] bytes -> decode(bytes);
+            case Double d -> JavaValues.number(d);
+            default -> message;
+        };
+    }
+
     // ---- encoding --------------------------------------------------------------------------------------------------
 
     static final class Writer {
-        private byte[] bytes = new byte[64];
+        // 9 bytes: a number's message fills it exactly, and is the buffer itself, not a copy
+        private byte[] bytes = new byte[9];
         private int size;
         // the tables being written, outer to inner, and the key under which each inner one sits: for cycles and
-        // for the place named in errors
-        private final List<Object> tables = new ArrayList<>();
-        private final List<Object> keys = new ArrayList<>();
+        // for the place named in errors; made at the first table, so that a scalar's message allocates nothing more
+        private List<Object> tables = List.of();
+        private List<Object> keys = List.of();
         // every table written so far, by identity, and its number
-        private final Map<Object, Integer> written = new IdentityHashMap<>();
+        private Map<Object, Integer> written = Map.of();
 
         byte[] bytes() {
-            return Arrays.copyOf(bytes, size);
+            return size == bytes.length ? bytes : Arrays.copyOf(bytes, size);
         }
 
         private void reserve(int more) {
@@ -206,6 +254,11 @@ public final class Messages {
             }
             if (depth >= MAX_DEPTH) {
                 throw refuse("nests tables more than " + MAX_DEPTH + " deep");
+            }
+            if (written.isEmpty()) {
+                tables = new ArrayList<>();
+                keys = new ArrayList<>();
+                written = new IdentityHashMap<>();
             }
             written.put(table, written.size() + 1);
             tables.add(table);
@@ -361,8 +414,8 @@ public final class Messages {
         private final byte[] bytes;
         private int position;
         private CharsetDecoder utf8;
-        // the tables read so far, in order, for references
-        private final List<LuaTable> tables = new ArrayList<>();
+        // the tables read so far, in order, for references; made at the first
+        private List<LuaTable> tables = List.of();
 
         Reader(byte[] bytes) {
             this.bytes = bytes;
@@ -422,6 +475,9 @@ public final class Messages {
                                 + " pairs");
                     }
                     LuaTable table = new LuaTable(count);
+                    if (tables.isEmpty()) {
+                        tables = new ArrayList<>();
+                    }
                     tables.add(table);
                     for (int i = 0; i < count; i++) {
                         Object key = value(depth + 1);

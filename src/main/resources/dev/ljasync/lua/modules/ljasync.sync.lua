@@ -20,7 +20,8 @@
 -- have to wait raises an error instead, and a timed one keeps the carrier at most that long. The objects live in Java, reached through one C
 -- function (dev.ljasync.internal.SyncUpcalls), the context this module is loaded with; a wrapper here holds a
 -- reference to its object until the wrapper is collected or its state closes. Values cross as bytes in the one
--- encoding that dev.ljasync.internal.Messages reads and writes on the Java side.
+-- encoding that dev.ljasync.internal.Messages reads and writes on the Java side; a number through a channel crosses
+-- as a double, with nothing to encode or decode.
 local modname, entry = ...
 local ffi = require("ffi")
 local type, error, next, tostring, select, pcall, require, unpack, rawequal = type, error, next, tostring, select,
@@ -38,10 +39,11 @@ end
 -- success, a negated status on failure. The numbers below are also written in SyncUpcalls and Shared.
 local sync_call = cast("double (*)(int32_t, int64_t, void *, int64_t, double, double *)", entry)
 local NEW_CHANNEL, NEW_MUTEX, NEW_SEMAPHORE, RETAIN, RELEASE, SEND, RECEIVE, CLOSE, LOCK, UNLOCK, ACQUIRE,
-  RELEASE_PERMITS, QUERY, ERROR = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
+  RELEASE_PERMITS, QUERY, ERROR, SEND_NUMBER = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
 local NEW_KEEPER, KEEPER_SEND, KEEPER_RECEIVE, KEEPER_CLEAR = 40, 41, 42, 43
 local SIZE, IS_CLOSED, IS_LOCKED, IS_HELD, AVAILABLE = 1, 2, 3, 4, 5
-local TIMEOUT, CLOSED, INTERRUPTED, NO_OBJECT, NOT_OWNER, TOO_SMALL, FAILED, PINNED = -1, -2, -3, -4, -5, -6, -7, -8
+local TIMEOUT, CLOSED, INTERRUPTED, NO_OBJECT, NOT_OWNER, TOO_SMALL, FAILED, PINNED, NUMBER = -1, -2, -3, -4, -5, -6,
+  -7, -8, -9
 local KIND_CHANNEL, KIND_MUTEX, KIND_SEMAPHORE, KIND_KEEPER = 1, 2, 3, 8
 local SELECT, NEW_TABLE, TABLE_GET, TABLE_SET, TABLE_CAS, TABLE_INCREMENT, TABLE_SNAPSHOT, TABLE_CLEAR, KIND_TABLE =
   20, 21, 22, 23, 24, 25, 26, 27, 20
@@ -475,6 +477,9 @@ function Channel.send(self, value, timeout)
     if not ok then
       error(e, 0)
     end
+  elseif type(value) == "number" then -- in out[0], as a number: nothing to encode, and a receiver decodes nothing
+    out[0] = value
+    r = sync_call(SEND_NUMBER, self.id, nil, 0, t, out)
   else
     busy = true
     spos, ntables = 0, 0
@@ -511,10 +516,12 @@ local function receive_large(id)
   return r
 end
 
--- The status of a receive and the value received.
+-- The status of a receive and the value received: a number sent as one comes in out[0].
 local function take(id, t)
   local r = sync_call(RECEIVE, id, rbuf, rcap, t, out)
-  if r == TOO_SMALL then
+  if r == NUMBER then
+    return 0, out[0]
+  elseif r == TOO_SMALL then
     r = receive_large(id)
   end
   if r >= 0 then

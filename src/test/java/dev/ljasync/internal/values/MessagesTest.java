@@ -8,6 +8,7 @@ import dev.ljasync.LuaState;
 import org.junit.jupiter.api.Test;
 
 import java.math.BigInteger;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -24,13 +25,26 @@ class MessagesTest {
                     channel:send({1.5, "x\\0y", true, {false}, -7LL, 7ULL})
                     channel:send(nil)""", "send", channel);
             SharedChannel shared = (SharedChannel) Shared.find(channel.handle());
-            byte[] fromLua = shared.receive(0);
+            byte[] fromLua = (byte[]) shared.receive(0);
             byte[] fromJava = Messages.encode(List.of(1.5, "x\0y", true, List.of(false), BigInteger.valueOf(-7),
                     BigInteger.valueOf(7)));
             assertArrayEquals(fromJava, fromLua);
-            assertArrayEquals(new byte[] {Messages.NIL}, shared.receive(0));
+            assertArrayEquals(new byte[] {Messages.NIL}, (byte[]) shared.receive(0));
             assertArrayEquals(Messages.encode(null), new byte[] {Messages.NIL});
         }
+    }
+
+    @Test
+    void shouldGiveJavaTheSameValueWithoutBytesAsThroughThem() {
+        List<Object> values = Arrays.asList(null, true, false, 0L, -1L, 1L << 53, (1L << 53) + 1, Long.MIN_VALUE,
+                Long.MAX_VALUE, 7, (short) -3, (byte) 5, 2.0, 2.5, -0.0, 0.0, Double.NaN, 1e300, 0x1p63, -0x1p63,
+                Double.NEGATIVE_INFINITY, 1.5f, 3.0f, "text", List.of(1L));
+        for (Object value : values) {
+            Object message = Messages.message(value);
+            assertEquals(Messages.decode(Messages.encode(value)), Messages.value(message), String.valueOf(value));
+            assertArrayEquals(Messages.encode(value), Messages.bytes(message), String.valueOf(value));
+        }
+        assertInstanceOf(Long.class, Messages.message(7)); // no bytes between Java threads
     }
 
     @Test
