@@ -424,6 +424,16 @@ final class CallPath {
         return results;
     }
 
+    int load(MemorySegment L, LibraryChunks.Chunk chunk) {
+        failures.loading(chunk.name());
+        boolean paused = gcPause(L);
+        try {
+            return chunk.load(L);
+        } finally {
+            gcResume(L, paused);
+        }
+    }
+
     int load(MemorySegment L, byte[] chunk, String chunkId, String mode) {
         failures.loading(chunkId);
         boolean paused = gcPause(L);
