@@ -424,6 +424,7 @@ final class CallPath {
         return results;
     }
 
+    /** Loads one of the library's own chunks, the collector paused, as the load of a chunk's bytes below does. */
     int load(MemorySegment L, LibraryChunks.Chunk chunk) {
         failures.loading(chunk.name());
         boolean paused = gcPause(L);

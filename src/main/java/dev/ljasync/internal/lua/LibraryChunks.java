@@ -16,8 +16,8 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**
  * The library's own Lua code, shipped as resources under {@code dev/ljasync/lua/} and compiled once per JVM by the
- * loaded LuaJIT: states load the bytecode, several times faster than parsing the source again. Also the one
- * {@code lua_dump} of the library.
+ * loaded LuaJIT into native memory: states load the bytecode from there, several times faster than parsing the
+ * source again, with nothing to copy first. Also the one {@code lua_dump} of the library.
  */
 public final class LibraryChunks {
 
