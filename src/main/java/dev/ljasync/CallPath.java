@@ -424,6 +424,17 @@ final class CallPath {
         return results;
     }
 
+    /** Loads one of the library's own chunks, the collector paused, as the load of a chunk's bytes below does. */
+    int load(MemorySegment L, LibraryChunks.Chunk chunk) {
+        failures.loading(chunk.name());
+        boolean paused = gcPause(L);
+        try {
+            return chunk.load(L);
+        } finally {
+            gcResume(L, paused);
+        }
+    }
+
     int load(MemorySegment L, byte[] chunk, String chunkId, String mode) {
         failures.loading(chunkId);
         boolean paused = gcPause(L);

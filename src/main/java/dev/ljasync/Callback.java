@@ -1,6 +1,7 @@
 package dev.ljasync;
 
 import dev.ljasync.internal.lua.Interruption;
+import dev.ljasync.internal.lua.LibraryChunks;
 import dev.ljasync.internal.values.JavaValues;
 
 import java.lang.foreign.Arena;
@@ -314,7 +315,7 @@ public final class Callback implements AutoCloseable {
         private Consumer<? super LuaException> onError = Callback::warn;
         private String name = "callback";
         private LuaState.Options stateOptions = LuaState.builder().options();
-        private byte[] adapter;
+        private LibraryChunks.Chunk adapter;
         private Object[] adapterArgs = new Object[0];
         private Interruption interruption;
         private boolean recorded = true;
@@ -396,10 +397,10 @@ public final class Callback implements AutoCloseable {
         }
 
         /**
-         * Wraps the chunk's function in each state: {@code adapter} is bytecode of the library's own Lua code, run
+         * Wraps the chunk's function in each state: {@code adapter} is a chunk of the library's own Lua code, run
          * with the function and {@code args}, returning the function calls go to (for LuaThread).
          */
-        Builder adapter(byte[] adapter, Object... args) {
+        Builder adapter(LibraryChunks.Chunk adapter, Object... args) {
             this.adapter = adapter;
             this.adapterArgs = args;
             return this;

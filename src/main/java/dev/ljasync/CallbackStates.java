@@ -5,6 +5,7 @@ import dev.ljasync.internal.events.CallbackRefused;
 import dev.ljasync.internal.events.StateWait;
 import dev.ljasync.internal.lua.Failures;
 import dev.ljasync.internal.lua.Interruption;
+import dev.ljasync.internal.lua.LibraryChunks;
 import dev.ljasync.internal.sync.Ownership;
 
 import java.lang.foreign.Arena;
@@ -92,7 +93,7 @@ final class CallbackStates {
      * them on close, and they live as long as this object, which the upcall stub holds.
      */
     CallbackStates(CallbackType type, int count, String name, long fallback, Consumer<? super LuaException> onError,
-                   LuaState.Options options, byte[] chunk, String mode, Object[] initArgs, byte[] adapter,
+                   LuaState.Options options, byte[] chunk, String mode, Object[] initArgs, LibraryChunks.Chunk adapter,
                    Object[] adapterArgs, Interruption interruption, Object owner) {
         this.owner = owner;
         this.layout = type.frame();

@@ -131,7 +131,7 @@ final class JavaModules {
             return;
         }
         calls.execute(owner, "the Java modules", L -> {
-            int status = calls.load(L, LibraryChunks.JAVA_MODULES, "=ljasync.java_modules", "b");
+            int status = calls.load(L, LibraryChunks.JAVA_MODULES);
             if (status != LUA_OK) {
                 throw calls.failure(L, status, "loading the library's Lua code");
             }

@@ -1,6 +1,7 @@
 package dev.ljasync;
 
 import dev.ljasync.internal.lua.Interruption;
+import dev.ljasync.internal.lua.LibraryChunks;
 import dev.ljasync.internal.values.JavaValues;
 import dev.ljasync.internal.lua.LuaNative;
 import dev.ljasync.internal.lua.MemoryLimit;
@@ -895,7 +896,7 @@ public final class LuaState implements AutoCloseable {
 
     /** Makes this state serve a callback; see {@link PinnedEntry#pin}. */
     void pinEntry(byte[] chunk, String chunkName, String mode, Object[] initArgs, Object[] setupArgs,
-                  byte[] adapter, Object[] adapterArgs) {
+                  LibraryChunks.Chunk adapter, Object[] adapterArgs) {
         PinnedEntry.pin(this, calls, chunk, chunkName, mode, initArgs, setupArgs, adapter, adapterArgs);
     }
 

@@ -178,7 +178,7 @@ final class LuaValues implements JavaValues.Bridge {
         }
         boolean paused = gcPause(L);
         try {
-            int status = calls.load(L, LibraryChunks.VALUES, "=ljasync.values", "b");
+            int status = calls.load(L, LibraryChunks.VALUES);
             if (status == LUA_OK) {
                 calls.useLibraryEnvironment(L);
                 status = lua_pcall(L, 0, HELPERS, 0);

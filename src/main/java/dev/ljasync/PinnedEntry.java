@@ -42,13 +42,13 @@ final class PinnedEntry {
      * @throws LuaException             when the chunk does not compile or fails
      */
     static void pin(Object owner, CallPath calls, byte[] chunk, String chunkName, String mode, Object[] initArgs,
-                    Object[] setupArgs, byte[] adapter, Object[] adapterArgs) {
+                    Object[] setupArgs, LibraryChunks.Chunk adapter, Object[] adapterArgs) {
         MemorySegment L = calls.L;
         calls.locked(owner, () -> {
             lua_settop(L, 0);
             try {
                 calls.pushAll(new Object[0], true);
-                int status = calls.load(L, LibraryChunks.CALLBACK, "=ljasync.callback", "b");
+                int status = calls.load(L, LibraryChunks.CALLBACK);
                 if (status == LUA_OK) {
                     calls.useLibraryEnvironment(L);
                     calls.pushAll(setupArgs, false);
@@ -61,7 +61,7 @@ final class PinnedEntry {
                 boolean copied = mode.startsWith(COPIED);
                 if (copied) {
                     // the copied function and the values copied with it: [f, values...]
-                    status = calls.load(L, LibraryChunks.COPIED, "=ljasync.copied", "b");
+                    status = calls.load(L, LibraryChunks.COPIED);
                     if (status == LUA_OK) {
                         calls.useLibraryEnvironment(L);
                         calls.values.push(L, chunk);
@@ -98,7 +98,7 @@ final class PinnedEntry {
                 lua_settop(L, chunkIndex);
                 if (adapter != null) {
                     // adapter(fn, adapterArgs...) -> the function the entry calls instead of fn
-                    status = calls.load(L, adapter, "=ljasync.adapter", "b");
+                    status = calls.load(L, adapter);
                     if (status == LUA_OK) {
                         calls.useLibraryEnvironment(L);
                         lua_pushvalue(L, chunkIndex);

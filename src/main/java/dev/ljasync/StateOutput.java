@@ -92,7 +92,7 @@ final class StateOutput {
         try {
             lua_settop(L, 0);
             calls.pushAll(new Object[0], true);
-            status = calls.load(L, LibraryChunks.OUTPUT, "=ljasync.output", "b");
+            status = calls.load(L, LibraryChunks.OUTPUT);
             if (status == LUA_OK) {
                 calls.useLibraryEnvironment(L);
                 // The state's Java object holds these functions, and they hold `output`, whose consumer may hold

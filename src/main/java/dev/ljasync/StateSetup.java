@@ -19,8 +19,6 @@ import static dev.ljasync.internal.lua.LuaNative.*;
  */
 final class StateSetup {
 
-    private static final String BOOTSTRAP_NAME = "ljasync.state";
-
     private StateSetup() {}
 
     /**
@@ -87,7 +85,7 @@ final class StateSetup {
 
     private static int[] bootstrap(CallPath calls, long stateId) {
         MemorySegment L = calls.L;
-        int status = calls.load(L, LibraryChunks.STATE, "=" + BOOTSTRAP_NAME, "b");
+        int status = calls.load(L, LibraryChunks.STATE);
         if (status != LUA_OK) {
             throw calls.failure(L, status, "loading the library's Lua code");
         }
@@ -141,7 +139,7 @@ final class StateSetup {
         MemorySegment L = calls.L;
         lua_pushboolean(L, false);
         int exitSlot = registryRef(L);
-        int status = calls.load(L, LibraryChunks.SANDBOX, "=ljasync.sandbox", "b");
+        int status = calls.load(L, LibraryChunks.SANDBOX);
         if (status != LUA_OK) {
             throw calls.failure(L, status, "loading the library's Lua code");
         }

@@ -59,7 +59,7 @@ final class TypedCalls {
                     lua_rawgeti(L, LUA_REGISTRYINDEX, binding.entryAtRef());
                     calls.pushAll(new Object[] {frame}, false);
                 } else {
-                    status = calls.load(L, LibraryChunks.CALLBACK, "=ljasync.callback", "b");
+                    status = calls.load(L, LibraryChunks.CALLBACK);
                     if (status == LUA_OK) {
                         calls.useLibraryEnvironment(L);
                         Object[] setup = layout.setupArgs(frame);

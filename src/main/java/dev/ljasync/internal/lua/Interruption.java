@@ -77,7 +77,7 @@ public final class Interruption {
      */
     public int install(MemorySegment L) {
         luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE_OFF);
-        int status = LibraryChunks.load(L, LibraryChunks.INTERRUPT, "=ljasync.interrupt");
+        int status = LibraryChunks.INTERRUPT.load(L);
         if (status != LUA_OK) {
             lua_remove(L, -2);
             return status;

@@ -16,33 +16,45 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**
  * The library's own Lua code, shipped as resources under {@code dev/ljasync/lua/} and compiled once per JVM by the
- * loaded LuaJIT: states load the bytecode, several times faster than parsing the source again. Also the one
- * {@code lua_dump} of the library.
+ * loaded LuaJIT into native memory: states load the bytecode from there, several times faster than parsing the
+ * source again, with nothing to copy first. Also the one {@code lua_dump} of the library.
  */
 public final class LibraryChunks {
 
     // first: the chunks below are compiled while this class initializes
     private static final MemorySegment WRITER = writer(LibraryChunks::write, Arena.global());
     private static final ThreadLocal<ByteArrayOutputStream> SINK = new ThreadLocal<>();
+    private static final MemorySegment BINARY = Arena.global().allocateFrom("b");
 
     /** Run in every state before any user code. */
-    public static final byte[] STATE = compile("state.lua", "ljasync.state");
+    public static final Chunk STATE = chunk("state.lua", "ljasync.state");
     /** Run in every state after {@link #STATE}: the sandbox its builder chose. */
-    public static final byte[] SANDBOX = compile("sandbox.lua", "ljasync.sandbox");
+    public static final Chunk SANDBOX = chunk("sandbox.lua", "ljasync.sandbox");
     /** Run in every callback state. */
-    public static final byte[] CALLBACK = compile("callback.lua", "ljasync.callback");
+    public static final Chunk CALLBACK = chunk("callback.lua", "ljasync.callback");
     /** Run first in every interruptible state; see {@link Interruption}. */
-    public static final byte[] INTERRUPT = compile("interrupt.lua", "ljasync.interrupt");
+    public static final Chunk INTERRUPT = chunk("interrupt.lua", "ljasync.interrupt");
     /** Loaded the first time a state converts a value that needs Lua code; see {@code LuaValues}. */
-    public static final byte[] VALUES = compile("values.lua", "ljasync.values");
+    public static final Chunk VALUES = chunk("values.lua", "ljasync.values");
     /** Wraps the function of every LuaThread. */
-    public static final byte[] THREAD = compile("thread.lua", "ljasync.thread");
+    public static final Chunk THREAD = chunk("thread.lua", "ljasync.thread");
     /** Puts the searchers of Java modules into {@code package.loaders}, in a state whose builder gave some. */
-    public static final byte[] JAVA_MODULES = compile("java_modules.lua", "ljasync.java_modules");
+    public static final Chunk JAVA_MODULES = chunk("java_modules.lua", "ljasync.java_modules");
     /** Makes, in a new state, a function copied from another by ljasync.copy; see {@code PinnedEntry}. */
-    public static final byte[] COPIED = compile("copied.lua", "ljasync.copied");
+    public static final Chunk COPIED = chunk("copied.lua", "ljasync.copied");
     /** Run in every state after {@link #SANDBOX}: print and io's standard files write to Java sinks. */
-    public static final byte[] OUTPUT = compile("output.lua", "ljasync.output");
+    public static final Chunk OUTPUT = chunk("output.lua", "ljasync.output");
+
+    /**
+     * One of the library's chunks, compiled: its bytecode and its name ("=ljasync.state") in native memory for the
+     * JVM's lifetime, so that a state loads it straight from there, with nothing to allocate or copy first.
+     */
+    public record Chunk(String name, MemorySegment bytecode, MemorySegment nameString) {
+        /** Loads the chunk ({@code luaL_loadbufferx}, binary mode) as a function on top of the stack. */
+        public int load(MemorySegment L) {
+            return luaL_loadbufferx(L, bytecode, bytecode.byteSize(), nameString, BINARY);
+        }
+    }
 
     /**
      * A module of the library: its loader is called with the module's name, its context (a light userdata, or nil
@@ -68,8 +80,13 @@ public final class LibraryChunks {
     }
 
     private static Module module(String name, MemorySegment context, boolean visible) {
-        byte[] bytecode = compile("modules/" + name + ".lua", name);
-        return new Module(name, Arena.global().allocateFrom(JAVA_BYTE, bytecode), context, visible);
+        return new Module(name, chunk("modules/" + name + ".lua", name).bytecode(), context, visible);
+    }
+
+    private static Chunk chunk(String resource, String chunkName) {
+        String name = "=" + chunkName;
+        return new Chunk(name, Arena.global().allocateFrom(JAVA_BYTE, compile(resource, chunkName)),
+                Arena.global().allocateFrom(name));
     }
 
     private static byte[] compile(String resource, String chunkName) {
@@ -99,14 +116,6 @@ public final class LibraryChunks {
             return in.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    /** Loads one of the chunks above ({@code luaL_loadbufferx}, binary mode) as a function on top of the stack. */
-    static int load(MemorySegment L, byte[] chunk, String chunkName) {
-        try (Arena scratch = Arena.ofConfined()) {
-            return luaL_loadbufferx(L, scratch.allocateFrom(JAVA_BYTE, chunk), chunk.length,
-                    scratch.allocateFrom(chunkName), scratch.allocateFrom("b"));
         }
     }
 
