@@ -38,8 +38,8 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
  * of each waiting). Each running LuaThread still has a thread of its own, named after it while it runs
  * ({@code Thread.currentThread().getName()} in its Java functions is the LuaThread's name), with the starting
  * thread's context class loader and no inheritable thread locals; between two LuaThreads the thread takes back its
- * interrupt and is named {@code ljasync-idle-thread}. The threads are daemons: a LuaThread that runs does not keep
- * the JVM alive, so join it before {@code main} returns.
+ * interrupt (it keeps the last one's name until the next, as flight recordings show it). The threads are daemons: a
+ * LuaThread that runs does not keep the JVM alive, so join it before {@code main} returns.
  *
  * <pre>{@code
  * try (LuaThread worker = LuaThread.spawn("""

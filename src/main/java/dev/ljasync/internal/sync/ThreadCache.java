@@ -2,6 +2,7 @@ package dev.ljasync.internal.sync;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -9,8 +10,10 @@ import java.util.concurrent.locks.LockSupport;
  * starting a thread costs more than the rest of a short LuaThread (a platform thread's start and join take 150 to
  * 200 us, a pthread's about 50 us). Never a queue: a task that finds no idle thread gets a new one at once. The
  * threads are daemons (an attached pthread is one too), at most {@code maxIdle} of them wait at a time, and each
- * exits after waiting {@code idle} for a task. Between two tasks a thread takes back its interrupt and its idle name,
- * so that nothing of one task's thread state reaches the next; a task's thread locals are the task's to remove.
+ * exits after waiting {@code idle} for a task. Between two tasks a thread takes back its interrupt and context class
+ * loader, so that nothing of one task's thread state reaches the next (a task's thread locals are the task's to
+ * remove); it keeps the last task's name until the next one, since a flight recording names an event's thread by
+ * the name it has when the recording writes it.
  *
  * <p>A thread that has waited 50 ms for a task, and one that exits after idling, gives glibc's free memory back to
  * the system ({@code malloc_trim}):
@@ -31,7 +34,7 @@ public final class ThreadCache {
     private final boolean nativeThreads;
     private final int maxIdle;
     private final long idleNanos;
-    private final String idleName;
+    private final AtomicInteger threads = new AtomicInteger();
     // guarded by itself; the most recently idle last, so that the threads that stay idle longest are those that exit
     private final ArrayDeque<Worker> idle = new ArrayDeque<>();
 
@@ -44,7 +47,6 @@ public final class ThreadCache {
         this.nativeThreads = nativeThreads;
         this.maxIdle = maxIdle;
         this.idleNanos = idle.toNanos();
-        this.idleName = nativeThreads ? "ljasync-idle-native-thread" : "ljasync-idle-thread";
     }
 
     /**
@@ -69,11 +71,22 @@ public final class ThreadCache {
         }
         Worker fresh = new Worker();
         fresh.hand(name, loader, task, ended);
-        if (nativeThreads) {
-            NativeThreads.start(fresh::loop);
-        } else {
-            Thread.ofPlatform().name(name).daemon().inheritInheritableThreadLocals(false).start(fresh::loop);
+        threads.incrementAndGet();
+        try {
+            if (nativeThreads) {
+                NativeThreads.start(fresh::loop);
+            } else {
+                Thread.ofPlatform().name(name).daemon().inheritInheritableThreadLocals(false).start(fresh::loop);
+            }
+        } catch (RuntimeException | Error e) {
+            threads.decrementAndGet();
+            throw e;
         }
+    }
+
+    /** How many threads this cache has now, running a task or idle. */
+    public int threadCount() {
+        return threads.get();
     }
 
     /** How many threads wait for a task now. */
@@ -110,7 +123,6 @@ public final class ThreadCache {
                     // the task reports its own failures; this thread goes on serving the next one
                 }
                 Thread.interrupted(); // a cancel's interrupt is that task's, not the next one's
-                thread.setName(idleName);
                 thread.setContextClassLoader(null);
                 boolean stays = offer();
                 try {
@@ -122,6 +134,7 @@ public final class ThreadCache {
                     break;
                 }
             }
+            threads.decrementAndGet();
         }
 
         /** Joins the idle threads, unless there are enough of them; returns whether this thread stays. */

@@ -34,6 +34,7 @@ class ThreadCacheTest {
         assertTrue(ended.await(30, TimeUnit.SECONDS));
         assertEquals(4, ran.stream().distinct().count(), "a task that finds no idle thread gets a new one");
         assertEquals(2, cache.idleCount());
+        assertEquals(2, cache.threadCount());
         for (Thread thread : ran) {
             assertTrue(thread.isDaemon(), thread + " is a daemon");
         }
@@ -48,13 +49,13 @@ class ThreadCacheTest {
         assertTrue(ran.contains(second.getFirst()), "an idle thread served it");
 
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (cache.idleCount() > 0 || ran.stream().anyMatch(Thread::isAlive)) {
+        while (cache.idleCount() > 0 || cache.threadCount() > 0 || ran.stream().anyMatch(Thread::isAlive)) {
             assertTrue(System.nanoTime() < deadline, "idle threads exit after idling");
             Thread.sleep(20);
         }
     }
 
-    /** A task's name, interrupt and context class loader stay with the task. */
+    /** A task's interrupt and context class loader stay with the task, and the next one gets its own name. */
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
     @Timeout(60)
@@ -78,7 +79,7 @@ class ThreadCacheTest {
         }
         assertTrue(first.await(30, TimeUnit.SECONDS));
         Thread thread = (Thread) seen.getFirst();
-        assertEquals(nativeThreads ? "ljasync-idle-native-thread" : "ljasync-idle-thread", thread.getName());
+        assertEquals("renamed by the task", thread.getName(), "kept until the next task, for flight recordings");
         CountDownLatch second = new CountDownLatch(1);
         cache.run("second", () -> {
             seen.add(Thread.currentThread());
