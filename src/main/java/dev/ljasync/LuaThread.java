@@ -38,7 +38,8 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
  * of each waiting). Each running LuaThread still has a thread of its own, named after it while it runs
  * ({@code Thread.currentThread().getName()} in its Java functions is the LuaThread's name), with the starting
  * thread's context class loader and no inheritable thread locals; between two LuaThreads the thread takes back its
- * interrupt (it keeps the last one's name until the next, as flight recordings show it). The threads are daemons: a
+ * interrupt. While a flight recording of the library's events runs, each LuaThread gets a new thread, so that
+ * the recording names the thread after it (a recording keeps the first name it saw). The threads are daemons: a
  * LuaThread that runs does not keep the JVM alive, so join it before {@code main} returns.
  *
  * <pre>{@code
@@ -165,7 +166,7 @@ public final class LuaThread implements AutoCloseable {
         this.nativeThread = builder.nativeThread;
         try {
             (builder.nativeThread ? ThreadCache.NATIVE : ThreadCache.PLATFORM).run(name, this::body,
-                    ended::countDown);
+                    ended::countDown, !ThreadStart.isRecorded());
         } catch (RuntimeException | Error e) {
             callback.close();
             results.release();

@@ -12,8 +12,7 @@ import java.util.concurrent.locks.LockSupport;
  * threads are daemons (an attached pthread is one too), at most {@code maxIdle} of them wait at a time, and each
  * exits after waiting {@code idle} for a task. Between two tasks a thread takes back its interrupt and context class
  * loader, so that nothing of one task's thread state reaches the next (a task's thread locals are the task's to
- * remove); it keeps the last task's name until the next one, since a flight recording names an event's thread by
- * the name it has when the recording writes it.
+ * remove); it keeps the last task's name until the next one.
  *
  * <p>A thread that has waited 50 ms for a task, and one that exits after idling, gives glibc's free memory back to
  * the system ({@code malloc_trim}):
@@ -57,19 +56,30 @@ public final class ThreadCache {
      * @throws IllegalStateException when a new native thread cannot be made (the task then never runs)
      */
     public void run(String name, Runnable task, Runnable ended) {
+        run(name, task, ended, true);
+    }
+
+    /**
+     * As {@link #run(String, Runnable, Runnable)}, on a new thread that exits after the task when {@code reuse} is
+     * false: while a flight recording runs, since it names an event's thread by the first name it saw the thread
+     * have, which a reused thread had from its earlier task.
+     */
+    public void run(String name, Runnable task, Runnable ended, boolean reuse) {
         ClassLoader loader = Thread.currentThread().getContextClassLoader();
-        Worker worker;
-        synchronized (idle) {
-            worker = idle.pollLast();
-            if (worker != null) {
-                worker.hand(name, loader, task, ended);
+        Worker worker = null;
+        if (reuse) {
+            synchronized (idle) {
+                worker = idle.pollLast();
+                if (worker != null) {
+                    worker.hand(name, loader, task, ended);
+                }
             }
         }
         if (worker != null) {
             LockSupport.unpark(worker.thread);
             return;
         }
-        Worker fresh = new Worker();
+        Worker fresh = new Worker(!reuse);
         fresh.hand(name, loader, task, ended);
         threads.incrementAndGet();
         try {
@@ -97,12 +107,17 @@ public final class ThreadCache {
     }
 
     private final class Worker {
+        private final boolean once;
         private Thread thread;
         // written by a starter under the lock of idle while this worker is in it, read by the worker after that
         private Runnable task;
         private String name;
         private ClassLoader loader;
         private Runnable ended;
+
+        Worker(boolean once) {
+            this.once = once;
+        }
 
         void hand(String name, ClassLoader loader, Runnable task, Runnable ended) {
             this.name = name;
@@ -124,7 +139,10 @@ public final class ThreadCache {
                 }
                 Thread.interrupted(); // a cancel's interrupt is that task's, not the next one's
                 thread.setContextClassLoader(null);
-                boolean stays = offer();
+                boolean stays = !once && offer();
+                if (!stays) {
+                    threads.decrementAndGet(); // before ended: whoever waits for the task sees the count fall
+                }
                 try {
                     then.run();
                 } catch (Throwable ignored) {
@@ -134,7 +152,6 @@ public final class ThreadCache {
                     break;
                 }
             }
-            threads.decrementAndGet();
         }
 
         /** Joins the idle threads, unless there are enough of them; returns whether this thread stays. */
@@ -171,6 +188,7 @@ public final class ThreadCache {
                     LockSupport.parkNanos(this, (trimmed ? idleNanos : Math.min(idleNanos, TRIM_NANOS)) - waited);
                 }
             }
+            threads.decrementAndGet();
             NativeThreads.trimMalloc(); // again: what the cleaner freed meanwhile
             return null;
         }
