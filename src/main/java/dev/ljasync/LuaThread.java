@@ -7,7 +7,7 @@ import dev.ljasync.internal.lua.Failures;
 import dev.ljasync.internal.lua.Interruption;
 import dev.ljasync.internal.values.JavaValues;
 import dev.ljasync.internal.lua.LibraryChunks;
-import dev.ljasync.internal.sync.NativeThreads;
+import dev.ljasync.internal.sync.ThreadCache;
 import dev.ljasync.internal.sync.ThreadResults;
 
 import java.lang.foreign.FunctionDescriptor;
@@ -32,6 +32,15 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
  * thread is a platform thread (or, on request, a native thread made by {@code pthread_create}) whose body calls the
  * function through its {@link Callback}'s C function pointer with a native downcall, exactly as native code would.
  * Thread-safe.
+ *
+ * <p>Threads are reused: starting a thread costs more than the rest of a short LuaThread, so a thread whose
+ * LuaThread has ended waits up to 5 s for the next one before it exits (platform and native threads apart, at most 16
+ * of each waiting). Each running LuaThread still has a thread of its own, named after it while it runs
+ * ({@code Thread.currentThread().getName()} in its Java functions is the LuaThread's name), with the starting
+ * thread's context class loader and no inheritable thread locals; between two LuaThreads the thread takes back its
+ * interrupt. While a flight recording of the library's events runs, each LuaThread gets a new thread, so that
+ * the recording names the thread after it (a recording keeps the first name it saw). The threads are daemons: a
+ * LuaThread that runs does not keep the JVM alive, so join it before {@code main} returns.
  *
  * <pre>{@code
  * try (LuaThread worker = LuaThread.spawn("""
@@ -156,11 +165,8 @@ public final class LuaThread implements AutoCloseable {
         }
         this.nativeThread = builder.nativeThread;
         try {
-            if (builder.nativeThread) {
-                NativeThreads.start(this::body);
-            } else {
-                Thread.ofPlatform().name(name).start(this::body);
-            }
+            (builder.nativeThread ? ThreadCache.NATIVE : ThreadCache.PLATFORM).run(name, this::body,
+                    ended::countDown, !ThreadStart.isRecorded());
         } catch (RuntimeException | Error e) {
             callback.close();
             results.release();
@@ -485,14 +491,11 @@ public final class LuaThread implements AutoCloseable {
             values = taken;
             Status end = error == null ? Status.FINISHED : cancelled ? Status.CANCELLED : Status.FAILED;
             status = end;
-            try {
-                callback.close();
-                results.release();
-                future.end(end, taken, error);
-                ThreadEnd.ended(run, name, end.name(), error == null ? null : error.luaMessage());
-            } finally {
-                ended.countDown();
-            }
+            // join returns once the thread is ready for its next LuaThread (ThreadCache runs ended.countDown)
+            callback.close();
+            results.release();
+            future.end(end, taken, error);
+            ThreadEnd.ended(run, name, end.name(), error == null ? null : error.luaMessage());
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.ljasync;
 
+import dev.ljasync.internal.sync.ThreadCache;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -227,8 +228,14 @@ class LuaThreadTest {
         long before = residentBytes();
         runThreads(chunk, total, wave);
         System.gc();
-        Thread.sleep(200); // the cleaner frees the stubs of unreachable callbacks
+        Thread.sleep(200); // the cleaner frees the stubs and native memory of unreachable callbacks
         System.gc();
+        // The threads kept for reuse give malloc's free pages back once they have idled out (see ThreadCache)
+        long deadline = System.nanoTime() + LONG_ENOUGH.toNanos();
+        while (ThreadCache.PLATFORM.threadCount() > 0) {
+            assertTrue(System.nanoTime() < deadline, "the idle threads did not exit");
+            Thread.sleep(50);
+        }
         long after = residentBytes();
         long grownMb = (after - before) >> 20;
         System.out.println("resident memory: " + (before >> 20) + " MB before, " + (after >> 20) + " MB after "

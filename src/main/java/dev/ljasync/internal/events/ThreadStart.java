@@ -18,6 +18,11 @@ public final class ThreadStart extends ThreadEvent {
     @Description("Whether it was started cancellable")
     boolean cancellable;
 
+    /** Whether a recording has this event enabled now. */
+    public static boolean isRecorded() {
+        return new ThreadStart().isEnabled();
+    }
+
     /** Records a start, when a recording has this event enabled. */
     public static void emit(String luaThread, boolean nativeThread, boolean cancellable) {
         ThreadStart event = new ThreadStart();

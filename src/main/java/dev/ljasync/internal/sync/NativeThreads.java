@@ -25,6 +25,9 @@ public final class NativeThreads {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
     private static final MethodHandle PTHREAD_DETACH = libc("pthread_detach",
             FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
+    // absent from libcs other than glibc, where there is nothing to trim
+    private static final MethodHandle MALLOC_TRIM = LINKER.defaultLookup().find("malloc_trim")
+            .map(trim -> LINKER.downcallHandle(trim, FunctionDescriptor.of(JAVA_INT, JAVA_LONG))).orElse(null);
     private static final Map<Long, Runnable> TASKS = new ConcurrentHashMap<>();
     private static final AtomicLong IDS = new AtomicLong();
     // void *start(void *id): never freed, since a thread may still be leaving it when its task has finished
@@ -67,6 +70,17 @@ public final class NativeThreads {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException(t);
+        }
+    }
+
+    /** Gives the free memory of glibc's malloc arenas back to the system ({@code malloc_trim(0)}), where there is one. */
+    public static void trimMalloc() {
+        if (MALLOC_TRIM != null) {
+            try {
+                int ignored = (int) MALLOC_TRIM.invokeExact(0L);
+            } catch (Throwable ignored) {
+                // nothing lost but memory that stays with malloc
+            }
         }
     }
 
