@@ -155,7 +155,7 @@ public final class LuaThread implements AutoCloseable {
         this.future = new ThreadFuture(cancellation, name);
         Callback.Builder callbackBuilder = TYPE.builder().name(name).onError(e -> error = e)
                 .withStateOptions(builder.stateOptions)
-                .adapter(LibraryChunks.THREAD, results.handle(), userdata != null, maybeInit)
+                .adapter(LibraryChunks.THREAD, results.handle(), userdata != null, maybeInit, results.numberSlot())
                 .interruption(cancellation).unrecorded();
         try {
             this.callback = callbackBuilder.make(chunk, mode, initArgs);

@@ -76,6 +76,23 @@ class LuaThreadResultsTest {
         }
     }
 
+    /** A single number takes a path of its own (no channel, no encoder in the thread's state): the same values. */
+    @ParameterizedTest(name = "native thread: {0}")
+    @ValueSource(booleans = {false, true})
+    void shouldGiveAResultThatIsOneNumberAsTheSameJavaValue(boolean nativeThread) throws Exception {
+        String[] sources = {"7", "-2.5", "2^53", "-2^63", "1e300", "-0.0", "0/0", "1/0"};
+        Object[] expected = {7L, -2.5, 9007199254740992L, Long.MIN_VALUE, 1e300, -0.0, Double.NaN,
+                Double.POSITIVE_INFINITY};
+        for (int i = 0; i < sources.length; i++) {
+            try (LuaThread thread = on(nativeThread).spawn("return function() return " + sources[i] + " end")) {
+                assertEquals(List.of(expected[i]), thread.future().get(SECONDS, TimeUnit.SECONDS), sources[i]);
+            }
+            try (LuaState lua = LuaState.open()) {
+                assertEquals(expected[i], lua.run("return " + sources[i])[0], "as a LuaState gives " + sources[i]);
+            }
+        }
+    }
+
     @ParameterizedTest(name = "native thread: {0}")
     @ValueSource(booleans = {false, true})
     void shouldFailAThreadWhoseResultCannotCrossNamingTheResult(boolean nativeThread) throws Exception {
