@@ -9,29 +9,63 @@ import dev.ljasync.internal.lua.StateLifetime;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.WeakReference;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.ArrayDeque;
+import java.util.Arrays;
 
 import static dev.ljasync.internal.lua.LuaNative.*;
 
 /**
- * The Java functions registered in one state ({@link LuaState#register}): their table, the one upcall stub that runs
- * them (a C closure per function, whose upvalue is the function's number), and that stub's body, which converts the
- * arguments, calls the function and hands its results or its failure back to Lua. The stub reaches this object only
- * weakly ({@code StateLifetime.cfunction}), and nothing here but the user's functions leads to the state's Java
- * object, which holds this one.
+ * The Java functions of one state (those {@link LuaState#register} registers, and the library's private ones): their
+ * table, and the body of the one C function that runs them all, which converts the arguments, calls the function and
+ * hands its results or its failure back to Lua. That C function is one upcall stub shared by the JVM: each closure
+ * of it holds the function's number and the number of its {@code JavaFunctions} among the live ones ({@link Owners}),
+ * which is reached only weakly; nothing here but the user's functions leads to the state's Java object, which holds
+ * this one.
  */
 final class JavaFunctions {
 
     // `what` names the function in the error of its failure: "Java function 'name'"
     private record Registered(String what, JavaFunction function) {}
 
-    // The C function of every state's private functions (pushPrivate), made once per JVM: a state that registers no
-    // function then makes no upcall stub of its own (a stub and the shared arena it lives in took 50 to 100 us to
-    // make and free, a third of a state's open and close). Its second upvalue names the object it runs in, OWNERS.
-    private static final ConcurrentHashMap<Long, WeakReference<JavaFunctions>> OWNERS = new ConcurrentHashMap<>();
-    private static final AtomicLong OWNER_IDS = new AtomicLong();
-    private static final MemorySegment PRIVATE = cfunction(JavaFunctions::dispatchPrivate, Arena.global());
+    // One C function for every Java function of every state: a stub and the shared arena it lives in took 50 to
+    // 100 us to make and free, a third of a state's open and close, and a stub per state ran no faster per call
+    // than this one's array lookup (JMH, LuaStateBench.luaCallsJava).
+    private static final MemorySegment DISPATCH = cfunction(JavaFunctions::dispatchShared, Arena.global());
+
+    /**
+     * The live {@code JavaFunctions}, weakly, by a small number that their closures hold as their second upvalue.
+     * Read by any thread that runs a Java function without a lock (an array element, published before the closure
+     * that names it); a number is used again only once its state has closed, when none of its closures can run.
+     */
+    private static final class Owners {
+        @SuppressWarnings("unchecked")
+        private static volatile WeakReference<JavaFunctions>[] slots = new WeakReference[16];
+        private static final ArrayDeque<Integer> FREE = new ArrayDeque<>();
+        private static int used = 1; // 0 is no owner
+
+        static synchronized int add(JavaFunctions owner) {
+            Integer free = FREE.poll();
+            int slot = free != null ? free : used++;
+            WeakReference<JavaFunctions>[] current = slots;
+            if (slot == current.length) {
+                current = Arrays.copyOf(current, slot * 2);
+            }
+            current[slot] = new WeakReference<>(owner);
+            slots = current; // the volatile write publishes the element to the readers' volatile read
+            return slot;
+        }
+
+        static synchronized void remove(int slot) {
+            slots[slot] = null;
+            FREE.add(slot);
+        }
+
+        static JavaFunctions get(long slot) {
+            WeakReference<JavaFunctions>[] current = slots;
+            WeakReference<JavaFunctions> owner = slot > 0 && slot < current.length ? current[(int) slot] : null;
+            return owner == null ? null : owner.get();
+        }
+    }
 
     /** What {@link JavaFunction#yield} returns: the values to yield. */
     record Yield(Object[] values) {}
@@ -42,10 +76,10 @@ final class JavaFunctions {
     private final StateLifetime lifetime;
     private final int registerRef; // state.lua's register(n, parts..., closure, id, release)
     private final SlotTable<Registered> functions = new SlotTable<>();
-    private MemorySegment dispatcher;
-    private long ownerId; // this object's key in OWNERS, 0 until the first private function
+    private final int owner; // this object's number in Owners
+    private final long registry; // the address of the state's registry, the same in each of its coroutines
     // the C closure that the finalizer of a registered function's Lua wrapper calls to release the Java function
-    private int releaseRef;
+    private int releaseRef = LUA_NOREF;
 
     JavaFunctions(CallPath calls, StateLifetime lifetime, int registerRef) {
         this.calls = calls;
@@ -53,6 +87,10 @@ final class JavaFunctions {
         this.memoryLimit = calls.memoryLimit;
         this.lifetime = lifetime;
         this.registerRef = registerRef;
+        this.registry = lua_topointer(calls.L, LUA_REGISTRYINDEX);
+        int number = Owners.add(this);
+        this.owner = number;
+        lifetime.afterClose(() -> Owners.remove(number));
     }
 
     /**
@@ -74,11 +112,15 @@ final class JavaFunctions {
      * {@code name} in its errors), its id and the release function; returns 3. Needs room for 3 pushes.
      */
     int pushClosure(MemorySegment L, String name, JavaFunction function) {
-        makeDispatcher(L);
-        long id = functions.add(new Registered("Java function '" + name + "'", function));
+        if (releaseRef == LUA_NOREF) {
+            pushFunction(L, "(release)", args -> {
+                functions.remove(((Number) args[0]).longValue());
+                return null;
+            });
+            releaseRef = registryRef(L);
+        }
+        long id = pushFunction(L, "Java function '" + name + "'", function);
         // state.lua's register(..., closure, id, release) releases id when the closure's wrapper is collected
-        lua_pushinteger(L, id);
-        lua_pushcclosure(L, dispatcher, 1);
         lua_pushinteger(L, id);
         lua_rawgeti(L, LUA_REGISTRYINDEX, releaseRef);
         return 3;
@@ -92,39 +134,27 @@ final class JavaFunctions {
      * collector paused.
      */
     void pushPrivate(MemorySegment L, String what, JavaFunction function) {
-        if (ownerId == 0) {
-            long id = OWNER_IDS.incrementAndGet();
-            OWNERS.put(id, new WeakReference<>(this));
-            lifetime.afterClose(() -> OWNERS.remove(id));
-            ownerId = id;
-        }
-        lua_pushinteger(L, functions.add(new Registered(what, function)));
-        lua_pushinteger(L, ownerId);
-        lua_pushcclosure(L, PRIVATE, 2);
+        pushFunction(L, what, function);
     }
 
-    /** The body of {@link #PRIVATE}: finds its object and runs {@link #dispatch}; no results when it is gone. */
-    private static int dispatchPrivate(MemorySegment L) {
+    /** Pushes a C closure of {@link #DISPATCH} that runs {@code function}; returns its number. */
+    private long pushFunction(MemorySegment L, String what, JavaFunction function) {
+        long id = functions.add(new Registered(what, function));
+        lua_pushinteger(L, id);
+        lua_pushinteger(L, owner);
+        lua_pushcclosure(L, DISPATCH, 2);
+        return id;
+    }
+
+    /** The body of {@link #DISPATCH}: finds its object and runs {@link #dispatch}; no results when it is gone. */
+    private static int dispatchShared(MemorySegment L) {
         try {
-            WeakReference<JavaFunctions> owner = OWNERS.get(lua_tointeger(L, lua_upvalueindex(2)));
-            JavaFunctions functions = owner == null ? null : owner.get();
-            return functions == null ? 0 : functions.dispatch(L);
+            // debug.setupvalue can change the number: run only a Java function of the state that calls it
+            JavaFunctions functions = Owners.get(lua_tointeger(L, lua_upvalueindex(2)));
+            return functions == null || lua_topointer(L, LUA_REGISTRYINDEX) != functions.registry ? 0
+                    : functions.dispatch(L);
         } catch (Throwable t) {
             return 0; // as dispatch: the Lua side raises its own error for no results
-        }
-    }
-
-    private void makeDispatcher(MemorySegment L) {
-        if (dispatcher == null) {
-            // one upcall stub per state; the closure's upvalue says which Java function to run
-            dispatcher = lifetime.cfunction(this, JavaFunctions::dispatch);
-            long release = functions.add(new Registered("(release)", args -> {
-                functions.remove(((Number) args[0]).longValue());
-                return null;
-            }));
-            lua_pushinteger(L, release);
-            lua_pushcclosure(L, dispatcher, 1);
-            releaseRef = registryRef(L);
         }
     }
 
@@ -167,9 +197,16 @@ final class JavaFunctions {
                 return reply(L, YIELD, yield.values());
             }
             // exactly an Object[] is several results; any other array (a String[]) is one value, a table
-            Object[] results = result != null && result.getClass() == Object[].class ? (Object[]) result
-                    : new Object[] {result};
-            return reply(L, OK, results);
+            if (result != null && result.getClass() == Object[].class) {
+                return reply(L, OK, (Object[]) result);
+            }
+            if (JavaValues.isPlain(result)) {
+                // the common case, without an array: two pushes within the room a C function has on entry
+                lua_pushboolean(L, true);
+                values.push(L, result);
+                return 2;
+            }
+            return reply(L, OK, result);
         } catch (Throwable t) {
             // A Lua error that came back through Java (a nested call) goes on as it was; anything else is named.
             try {

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Timeout;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -282,6 +283,21 @@ class JavaObjectTest {
     @Test
     void shouldLeaveJavaOutUnlessAsked() {
         assertArrayEquals(new Object[] {true, true}, run("return java == nil, rawget(_G, 'java') == nil"));
+    }
+
+    @Test
+    void shouldReadTheStaticConstantsOfAnImportedClass() {
+        try (LuaState trusted = LuaState.builder().javaClasses(true).open()) {
+            Object[] r = trusted.run("""
+                    local Integer = java.import("java.lang.Integer")
+                    local ok, message = pcall(function() return Integer.NO_SUCH_FIELD end)
+                    return Integer.MAX_VALUE, Integer.MIN_VALUE, java.import("java.lang.Math").PI,
+                           tostring(Integer.TYPE), ok, message
+                    """, "chunk");
+            assertEquals(List.of((long) Integer.MAX_VALUE, (long) Integer.MIN_VALUE, Math.PI, "int", false),
+                    Arrays.asList(r).subList(0, 5));
+            assertTrue(r[5].toString().contains("NO_SUCH_FIELD"), r[5].toString());
+        }
     }
 
     @Test

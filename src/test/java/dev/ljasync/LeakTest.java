@@ -106,6 +106,38 @@ class LeakTest {
         }
     }
 
+    @Test
+    @Timeout(30)
+    void shouldRefuseAnInnerClosureWhoseStateNumberWasChangedToAnotherStates() {
+        AtomicInteger otherCalls = new AtomicInteger();
+        try (LuaState other = LuaState.open(); LuaState lua = LuaState.open()) {
+            other.register("victim", args -> otherCalls.incrementAndGet());
+            lua.register("mine", args -> "mine");
+            // the inner C closure's second upvalue names its state's Java functions: point it at each small number
+            Object[] r = lua.run("""
+                    local inner
+                    for i = 1, 10 do
+                      local name, value = debug.getupvalue(mine, i)
+                      if name == nil then break end
+                      if type(value) == "function" and debug.getinfo(value, "S").what == "C" then inner = value end
+                    end
+                    local own = select(2, debug.getupvalue(inner, 2))
+                    local refused = 0
+                    for n = 0, 200 do
+                      if n ~= own then
+                        debug.setupvalue(inner, 2, n)
+                        if select("#", inner()) == 0 then refused = refused + 1 end
+                      end
+                    end
+                    debug.setupvalue(inner, 2, own)
+                    return refused, (inner())""");
+            assertEquals(200L, r[0], "every other number gave no results");
+            assertEquals(true, r[1], "its own number still runs it");
+            assertEquals(0, otherCalls.get(), "the other state's function never ran on this state's stack");
+            assertEquals(1L, other.call("victim")[0]);
+        }
+    }
+
     // ---- function handles (item 13) ----------------------------------------------------------------------------
 
     @Test

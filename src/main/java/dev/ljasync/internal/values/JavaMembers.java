@@ -67,6 +67,28 @@ final class JavaMembers {
         }
     }
 
+    /**
+     * The public static final fields of the class that no static method's name hides, with their values: constants,
+     * read once per class through a getter handle ({@code Integer.MAX_VALUE}).
+     */
+    Map<String, Object> constants() {
+        Map<String, Object> constants = new TreeMap<>();
+        if (!Modifier.isPublic(type.getModifiers())) {
+            return constants;
+        }
+        for (java.lang.reflect.Field f : type.getFields()) {
+            int modifiers = f.getModifiers();
+            if (Modifier.isStatic(modifiers) && Modifier.isFinal(modifiers) && !statics.containsKey(f.getName())) {
+                try {
+                    constants.put(f.getName(), LOOKUP.unreflectGetter(f).invoke());
+                } catch (Throwable unreachable) {
+                    // a field of a type not exported to everyone: left out, as its methods are
+                }
+            }
+        }
+        return constants;
+    }
+
     /** The members of {@code type}, made once per class. */
     static JavaMembers of(Class<?> type) {
         return CACHE.get(type);

@@ -283,6 +283,17 @@ public final class JavaObjects {
         classes.add(exposure);
         metatableRefs.add(ref);
         classIds.put(exposure, id);
+        if (exposure.kind() == Kind.STATIC) {
+            // The class's constants wait in the table that `Class.name` finds methods in; pushed once the class has
+            // its number, since a constant may be an object whose class needs a metatable too (Integer.TYPE).
+            lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+            lua_getfield(L, -1, "__index");
+            for (var constant : JavaMembers.of(exposure.type()).constants().entrySet()) {
+                values.push(L, constant.getValue());
+                lua_setfield(L, -2, constant.getKey());
+            }
+            lua_pop(L, 2);
+        }
         return ref;
     }
 

@@ -216,13 +216,19 @@ public final class JavaValues {
      */
     public static boolean allPlain(Object[] values) {
         for (Object value : values) {
-            if (value != null && !((value instanceof Long l && l >= -EXACT && l <= EXACT) || value instanceof Integer
-                    || value instanceof Double || value instanceof Boolean || value instanceof Short
-                    || value instanceof Byte || value instanceof Float)) {
-                return false; // a long beyond 2^53 is an int64_t cdata, made by Lua code
+            if (!isPlain(value)) {
+                return false;
             }
         }
         return true;
+    }
+
+    /** Whether {@code value} is pushed without running Lua code or Java code, as {@link #allPlain}. */
+    public static boolean isPlain(Object value) {
+        // a long beyond 2^53 is an int64_t cdata, made by Lua code
+        return value == null || (value instanceof Long l && l >= -EXACT && l <= EXACT) || value instanceof Integer
+                || value instanceof Double || value instanceof Boolean || value instanceof Short
+                || value instanceof Byte || value instanceof Float;
     }
 
     static Object number(double d) {
