@@ -43,6 +43,9 @@ final class ExecutorWorker implements Runnable {
     /** Opens a worker's state with the executor's choices; tells the state whether it is cancellable. */
     record Setup(LuaState.Options options, String source, Object[] args, boolean cancellable, boolean reset) {}
 
+    /** How long a worker that has run a task looks at the queue before it sleeps (nanoseconds). */
+    private static final long SPIN_NANOS = 50_000;
+
     private final Setup setup;
     private final BlockingQueue<Runnable> queue;
     private final Runnable stop;
@@ -115,6 +118,17 @@ final class ExecutorWorker implements Runnable {
     }
 
     private Runnable take() {
+        // A worker that has just run a task looks at the queue a while before it sleeps: a task submitted meanwhile
+        // (the next of a caller that waited for the last one's result) then starts without a wake-up, which costs
+        // tens of microseconds here, most of a short task's latency
+        long start = System.nanoTime();
+        do {
+            Runnable task = queue.poll();
+            if (task != null) {
+                return task;
+            }
+            Thread.onSpinWait();
+        } while (System.nanoTime() - start < SPIN_NANOS);
         while (true) {
             try {
                 return queue.take();
