@@ -7,6 +7,7 @@ import dev.ljasync.internal.values.JavaValues;
 import java.lang.foreign.Arena;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -79,7 +80,10 @@ public final class Callback implements AutoCloseable {
     private final QueuedCalls queue; // null for a direct callback
     // In an automatic arena: the stub holds the states, and while open the states hold this object, so an open
     // callback is never collected. Close drops that link; the stub is freed once this object is unreachable.
+    // Null for a callback that only Java calls (a LuaThread's), which has no stub: making one costs 30 to 40 us.
     private final MemorySegment funcptr;
+    // The stub's body, bound to the states: what Java calls instead of the pointer
+    private final MethodHandle entry;
 
     private Callback(Builder builder, byte[] chunk, String mode, Object[] initArgs) {
         type = builder.type;
@@ -95,8 +99,9 @@ public final class Callback implements AutoCloseable {
             if (builder.queueCapacity > 0) {
                 queued = new QueuedCalls(states, type, builder.queueCapacity, builder.queueFull, name);
             }
-            funcptr = Linker.nativeLinker().upcallStub(queued != null ? queued.upcall(type)
-                    : type.upcall().bindTo(states), type.descriptor(), Arena.ofAuto());
+            entry = queued != null ? queued.upcall(type) : type.upcall().bindTo(states);
+            funcptr = builder.javaCalled ? null
+                    : Linker.nativeLinker().upcallStub(entry, type.descriptor(), Arena.ofAuto());
         } catch (RuntimeException | Error e) {
             if (queued != null) {
                 queued.close(true);
@@ -116,11 +121,23 @@ public final class Callback implements AutoCloseable {
      * @throws IllegalStateException when closed
      */
     public MemorySegment funcptr() {
+        if (funcptr == null) {
+            throw new IllegalStateException("callback " + name + " is called from Java only and has no pointer");
+        }
         if (isClosed()) {
             throw new IllegalStateException("this callback is closed: its states are freed and every call it gets"
                     + " is refused");
         }
         return funcptr;
+    }
+
+    /**
+     * The body of the upcall stub, bound to this callback: calling it from Java runs a call exactly as a native call
+     * through {@link #funcptr()} would, without the native transitions (and, for a callback made
+     * {@link Builder#javaCalled()}, without a stub at all).
+     */
+    MethodHandle entry() {
+        return entry;
     }
 
     /**
@@ -319,6 +336,7 @@ public final class Callback implements AutoCloseable {
         private Object[] adapterArgs = new Object[0];
         private Interruption interruption;
         private boolean recorded = true;
+        private boolean javaCalled;
         private int queueCapacity; // 0: direct calls
         private QueueFull queueFull;
 
@@ -415,6 +433,12 @@ public final class Callback implements AutoCloseable {
         /** Emits no flight recorder events for calls (for LuaThread, which emits its own). */
         Builder unrecorded() {
             this.recorded = false;
+            return this;
+        }
+
+        /** A callback that only Java calls, through {@link Callback#entry()}: it gets no upcall stub. */
+        Builder javaCalled() {
+            this.javaCalled = true;
             return this;
         }
 

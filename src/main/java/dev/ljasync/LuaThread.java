@@ -10,10 +10,7 @@ import dev.ljasync.internal.lua.LibraryChunks;
 import dev.ljasync.internal.sync.ThreadCache;
 import dev.ljasync.internal.sync.ThreadResults;
 
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -23,15 +20,14 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-
 /**
  * A thread that runs a Lua function in a {@code lua_State} of its own: the chunk runs in a new state with the init
  * args and returns the thread function, which {@link #spawn(String, Object...) spawn} calls with no arguments and
  * {@link #start(String, MemorySegment, Object...) start} with a userdata pointer, as lj-async's threads did. The
  * thread is a platform thread (or, on request, a native thread made by {@code pthread_create}) whose body calls the
- * function through its {@link Callback}'s C function pointer with a native downcall, exactly as native code would.
- * Thread-safe.
+ * function as a native call of its {@link Callback} would run (the same entry, errors and counters), from Java: the
+ * callback has no C function pointer, whose upcall stub would cost more to make than the rest of a short thread's
+ * start. Thread-safe.
  *
  * <p>Threads are reused: starting a thread costs more than the rest of a short LuaThread, so a thread whose
  * LuaThread has ended waits up to 5 s for the next one before it exits (platform and native threads apart, at most 16
@@ -120,9 +116,6 @@ public final class LuaThread implements AutoCloseable {
     }
 
     private static final CallbackType TYPE = CallbackType.of("void *(*)(void *userdata)");
-    // (function pointer, userdata) -> result: the downcall that runs a thread, as native code would call it
-    private static final MethodHandle CALL = Linker.nativeLinker().downcallHandle(
-            FunctionDescriptor.of(ADDRESS, ADDRESS));
     private static final AtomicLong COUNT = new AtomicLong();
 
     private final String name;
@@ -156,7 +149,7 @@ public final class LuaThread implements AutoCloseable {
         Callback.Builder callbackBuilder = TYPE.builder().name(name).onError(e -> error = e)
                 .withStateOptions(builder.stateOptions)
                 .adapter(LibraryChunks.THREAD, results.handle(), userdata != null, maybeInit, results.numberSlot())
-                .interruption(cancellation).unrecorded();
+                .interruption(cancellation).unrecorded().javaCalled();
         try {
             this.callback = callbackBuilder.make(chunk, mode, initArgs);
         } catch (RuntimeException | Error e) {
@@ -460,7 +453,7 @@ public final class LuaThread implements AutoCloseable {
     }
 
     /**
-     * The thread's body: one call through the function pointer, which returns the number of results that thread.lua
+     * The thread's body: one call of the callback's entry, which returns the number of results that thread.lua
      * sent; then the results are taken, the state is freed and the future completed.
      */
     private void body() {
@@ -473,7 +466,7 @@ public final class LuaThread implements AutoCloseable {
             // From here cancel() interrupts this thread; a cancel that came before is seen now, and the function
             // does not run at all.
             if (cancellation == null || cancellation.enter(0)) {
-                MemorySegment returned = (MemorySegment) CALL.invokeExact(callback.funcptr(), userdata);
+                MemorySegment returned = (MemorySegment) callback.entry().invokeExact(userdata);
                 count = returned.address();
             } else {
                 error = new LuaException(LuaException.Kind.CANCELLED, "thread " + name + " was cancelled before"
