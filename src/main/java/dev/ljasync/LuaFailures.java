@@ -94,7 +94,7 @@ final class LuaFailures {
             message = message + " (while " + during + ")";
         }
         Integer exitCode = takeExitCode(L);
-        String unhandled = status == LUA_ERRERR ? takeUnhandled(L) : null;
+        Unhandled unhandled = status == LUA_ERRERR ? takeUnhandled(L) : null;
         LuaException.Kind kind;
         Throwable cause = null;
         if (exitCode != null && status == LUA_ERRRUN) {
@@ -103,17 +103,17 @@ final class LuaFailures {
             kind = LuaException.Kind.SYNTAX;
         } else if (status == LUA_ERRMEM) {
             kind = LuaException.Kind.MEMORY;
-        } else if (status == LUA_ERRERR && unhandled == NOT_ENTERED) {
+        } else if (unhandled != null && !unhandled.entered()) {
             // LuaJIT could not even enter the handler: only a Lua stack with no room left does that (OpenResty's
             // luajit2 grants a handler fewer slots at an overflow than LuaJIT does)
             kind = LuaException.Kind.RUNTIME;
             message = "stack overflow (no message or traceback: the Lua stack had no room left for the message"
                     + " handler)";
             traceback = "";
-        } else if (status == LUA_ERRERR && unhandled != null) {
+        } else if (unhandled != null && unhandled.message() != null) {
             // the handler had the message but no Lua stack left for the traceback
             kind = LuaException.Kind.RUNTIME;
-            message = unhandled + " (no traceback: the message handler found the Lua stack full)";
+            message = unhandled.message() + " (no traceback: the message handler found the Lua stack full)";
             traceback = "";
         } else if (status == LUA_ERRERR) {
             kind = LuaException.Kind.ERROR_HANDLER;
@@ -134,27 +134,26 @@ final class LuaFailures {
                 position == null ? -1 : position.line(), traceback, cause, exitCode == null ? 0 : exitCode);
     }
 
-    /** What {@link #takeUnhandled} returns when the handler was never entered; compared by identity. */
-    private static final String NOT_ENTERED = new String("(the message handler was not entered)");
-
     /**
-     * The error, as text, that state.lua's handler was handling when it failed, cleared; null when it was no text;
-     * {@link #NOT_ENTERED} when the slot still holds false, so the handler never began.
+     * What state.lua's message handler was handling when it failed: whether it was entered at all (its slot in the
+     * registry still holding false says it was not), and the error as text (null when it was no text).
      */
-    private String takeUnhandled(MemorySegment L) {
+    private record Unhandled(boolean entered, String message) {}
+
+    /** The handler's {@link Unhandled} error, cleared. */
+    private Unhandled takeUnhandled(MemorySegment L) {
         boolean paused = gcPause(L); // the key is a string LuaJIT may have to intern
         try {
             lua_getfield(L, LUA_REGISTRYINDEX, UNHANDLED);
             int type = lua_type(L, -1);
-            String message = type == LUA_TSTRING || type == LUA_TNUMBER
-                    ? new String(values.bytes(L, -1), StandardCharsets.UTF_8)
-                    : type == LUA_TBOOLEAN ? NOT_ENTERED : null;
+            Unhandled unhandled = new Unhandled(type != LUA_TBOOLEAN, type == LUA_TSTRING || type == LUA_TNUMBER
+                    ? new String(values.bytes(L, -1), StandardCharsets.UTF_8) : null);
             lua_pop(L, 1);
             if (type != LUA_TBOOLEAN) {
                 lua_pushboolean(L, false); // and let go of an error object that was no string
                 lua_setfield(L, LUA_REGISTRYINDEX, UNHANDLED);
             }
-            return message;
+            return unhandled;
         } finally {
             gcResume(L, paused);
         }
