@@ -50,6 +50,8 @@ final class CallPath {
     // that calls into the state again, and that call cannot count on the LUA_MINSTACK free slots a stack has
     // between calls (and a C function's stack on entry), which the pushes below it may have taken.
     int pushing;
+    // Typed Java functions running (TypedJavaFunctions): Java code inside an FFI call, which must not enter Lua again
+    int ffiCalls;
     private int nesting;
     // The stack of the thread that last entered Lua here, and scratch memory to read the stack pointer into
     private StackGuard stack;
@@ -95,12 +97,18 @@ final class CallPath {
         lock.lock();
         try {
             lock.checkOpen();
+            checkNotInFfiCall();
             lifetime.freeDropped(running);
             beginCall();
         } catch (RuntimeException | Error e) {
             lock.unlock();
             throw e;
         }
+    }
+
+    /** Whether the calling thread holds the state's lock. */
+    boolean heldByCurrentThread() {
+        return lock.heldByCurrentThread();
     }
 
     /** The epilogue of {@link #enter}: lets go of the lock once. */
@@ -335,6 +343,18 @@ final class CallPath {
         });
     }
 
+    /**
+     * Refuses to enter the state from a typed Java function: it runs inside a call through LuaJIT's FFI, and LuaJIT
+     * must not be entered from there (a compiled trace is in flight). Holding the lock, so only that thread can be here.
+     */
+    private void checkNotInFfiCall() {
+        if (ffiCalls > 0) {
+            throw new IllegalStateException("a Java function registered with a C type runs inside a call through"
+                    + " LuaJIT's FFI, from which its state cannot be entered again; register it as a JavaFunction"
+                    + " to call back into the state");
+        }
+    }
+
     /** Refuses a call nested too deep, and starts the error bookkeeping of an outermost call. Holding the lock. */
     void beginCall() {
         checkStack();
@@ -509,6 +529,7 @@ final class CallPath {
         lock.lock();
         try {
             lock.checkOpen();
+            checkNotInFfiCall();
             lifetime.freeDropped(running);
             return body.get();
         } finally {

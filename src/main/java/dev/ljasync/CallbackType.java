@@ -176,6 +176,11 @@ public final class CallbackType {
         return signature.result();
     }
 
+    /** The C type with the type names LuaJIT's FFI knows, for {@code ffi.typeof}. */
+    String ffiName() {
+        return signature.ffiName();
+    }
+
     Frame frame() {
         return frame;
     }

@@ -20,6 +20,7 @@ import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -203,6 +204,7 @@ public final class LuaState implements AutoCloseable {
     private final int callRef, lookupRef, assignRef, registerRef;
     // the function(...) handles: a binding per signature, made once
     private final TypedCalls typedCalls;
+    private final TypedJavaFunctions typedJavaFunctions;
     // references to Lua values (LuaValue) and the conversions that need Lua code
     private final LuaValues references;
 
@@ -599,6 +601,7 @@ public final class LuaState implements AutoCloseable {
             registerRef = helpers[3];
             typedCalls = new TypedCalls(calls, lifetime, lookupRef);
             javaFunctions = new JavaFunctions(calls, lifetime, registerRef);
+            typedJavaFunctions = new TypedJavaFunctions(calls, javaFunctions, lifetime);
             values.objects().attach((L, name, function) -> javaFunctions.pushPrivate(L, "Java function '" + name + "'", function::call),
                     lifetime, helpers[4], options.javaClasses());
             if (options.javaClasses()) {
@@ -765,6 +768,38 @@ public final class LuaState implements AutoCloseable {
             throw new NullPointerException("function");
         }
         calls.execute(this, name, L -> javaFunctions.pushRegistration(L, name, function));
+    }
+
+    /**
+     * Makes a Java method callable from Lua as a C function of type {@code signature}, under a global or dotted
+     * name: the fast way for Lua to call Java, the counterpart of {@link #function(String, String)}. Lua calls it
+     * through LuaJIT's FFI, as it calls a C function, so the JIT compiles the call into the calling code and a call
+     * costs about what the Panama upcall costs. Values convert as the FFI converts them for a C function of that type
+     * (a Lua number to an {@code int32_t} or a {@code double}, a number or an {@code int64_t} cdata to an
+     * {@code int64_t}, which comes back as an {@code int64_t} cdata; a pointer to a {@code MemorySegment}). A
+     * Java exception becomes a Lua error at the caller once the call has returned ("Java function 'name' threw
+     * ..."; uncaught, a {@link LuaException} of kind {@link LuaException.Kind#JAVA} with the exception as its cause).
+     * The method runs inside an FFI call, where LuaJIT must not be entered again: calls into this state from it are
+     * refused with an {@link IllegalStateException} (a {@link #register(String, JavaFunction) JavaFunction} may call
+     * back; so may this method, into other states). Needs the FFI in the state (it is there unless the builder's
+     * libraries leave it out). The upcall stub lives as long as the state.
+     *
+     * @param name      the global or dotted name to register it under
+     * @param signature the C function-pointer type, as for {@link CallbackType#of(String)}
+     * @param target    the method, of the type the signature maps to (or one {@code asType} adapts to it)
+     * @throws IllegalArgumentException when the signature is not a supported type, the target cannot take its
+     *                                  type, or the name is not a name
+     * @throws LuaException             if a part on the way holds a value that is not a table, or the state has
+     *                                  no FFI
+     */
+    public void register(String name, String signature, MethodHandle target) {
+        Objects.requireNonNull(target, "target");
+        CallbackType type = CallbackType.of(signature);
+        calls.execute(this, name, L -> {
+            int pushed = calls.pushHelper(L, assignRef, name);
+            typedJavaFunctions.push(L, name, type, target);
+            return pushed + 1;
+        });
     }
 
     /**

@@ -92,7 +92,7 @@ public record CSignature(CType result, List<CType> parameters) {
     }
 
     /** The C text with the type names LuaJIT's FFI knows, for {@code ffi.typeof}. */
-    String ffiName() {
+    public String ffiName() {
         return text(CType::ffiName);
     }
 
