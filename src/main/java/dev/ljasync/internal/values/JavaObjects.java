@@ -4,7 +4,6 @@ import dev.ljasync.internal.lua.SlotTable;
 import dev.ljasync.internal.lua.StateLifetime;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandles;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -41,7 +40,9 @@ public final class JavaObjects {
 
     private static final int BLOCK = Long.BYTES;
     // the fields of a metatable, as state.lua's section on Java objects numbers them
-    private static final int CLASS = 1, NAME = 2, RAW = 3, STATIC = 4;
+    private static final int CLASS = 1, NAME = 2, RAW = 3, STATIC = 4, METHODS = 5, GETTERS = 6, SETTERS = 7,
+            ARRAY = 8;
+    private static final Object[] NO_RESULTS = {};
     private static final String[] FIELDS = {"__newindex", "__len", "__tostring", "__eq"};
 
     private enum Kind { OPAQUE, INSTANCE, STATIC }
@@ -65,7 +66,7 @@ public final class JavaObjects {
     private record Exposed(Object object, Class<?> exposed) {}
 
     /** A Map, List or array a method returned in a state with Java classes: it stays a Java object there. */
-    private record Kept(Object object) {}
+    record Kept(Object object) {}
 
     private final JavaValues values;
     private final SlotTable<Object> slots = new SlotTable<>();
@@ -78,9 +79,11 @@ public final class JavaObjects {
     private int objectsRef; // state.lua's {object_mt, java, import}
     private boolean javaClasses;
     private MemorySegment collect; // the __gc of every metatable here, made with the first one
+    private final JavaLibrary library;
 
     JavaObjects(JavaValues values) {
         this.values = values;
+        this.library = new JavaLibrary(values);
     }
 
     /**
@@ -95,18 +98,16 @@ public final class JavaObjects {
         this.javaClasses = javaClasses;
     }
 
-    /** Sets the global {@code java} with {@code java.import}; for a state with java classes, as it is opened. */
+    /** Sets the global {@code java} (state.lua's library, {@link JavaLibrary}); for a state with java classes. */
     public void openJavaLibrary(MemorySegment L) {
         boolean paused = gcPause(L);
         try {
             lua_checkstack(L, 6);
             install(L);
-            lua_newtable(L);
             lua_rawgeti(L, LUA_REGISTRYINDEX, objectsRef);
             lua_rawgeti(L, -1, 3);
-            lua_setfield(L, -3, "import");
-            lua_pop(L, 1);
             lua_setglobal(L, "java");
+            lua_pop(L, 1);
         } finally {
             gcResume(L, paused);
         }
@@ -256,13 +257,16 @@ public final class JavaObjects {
         lua_pushvalue(L, -4);
         lua_rawseti(L, -2, 1);
         lua_setmetatable(L, -2);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, -4, METHODS);
         lua_setfield(L, -3, "__index");
         lua_pop(L, 1);
         lua_pushcfunction(L, collect);
         lua_setfield(L, -2, "__gc");
         lua_pushinteger(L, id);
         lua_rawseti(L, -2, CLASS);
-        values.push(L, exposure.type().getName());
+        Class<?> type = exposure.type();
+        values.push(L, type.isArray() ? type.getTypeName() : type.getName()); // int[], not [I
         lua_rawseti(L, -2, NAME);
         lua_newtable(L);
         if (exposure.kind() != Kind.OPAQUE) {
@@ -279,6 +283,9 @@ public final class JavaObjects {
             lua_pushboolean(L, true);
             lua_rawseti(L, -2, STATIC);
         }
+        if (javaClasses && exposure.kind() != Kind.OPAQUE) {
+            fieldsAndElements(L, exposure.type(), exposure.kind() == Kind.STATIC);
+        }
         int ref = registryRef(L);
         classes.add(exposure);
         metatableRefs.add(ref);
@@ -287,7 +294,7 @@ public final class JavaObjects {
             // The class's constants wait in the table that `Class.name` finds methods in; pushed once the class has
             // its number, since a constant may be an object whose class needs a metatable too (Integer.TYPE).
             lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
-            lua_getfield(L, -1, "__index");
+            lua_rawgeti(L, -1, METHODS);
             for (var constant : JavaMembers.of(exposure.type()).constants().entrySet()) {
                 values.push(L, constant.getValue());
                 lua_setfield(L, -2, constant.getKey());
@@ -295,6 +302,90 @@ public final class JavaObjects {
             lua_pop(L, 2);
         }
         return ref;
+    }
+
+    /**
+     * Gives the metatable at the top its fields' Java functions (a getter for those read live, a setter for each)
+     * and, for an array's class, its elements' ones; with either read live, its __index is state.lua's
+     * {@code get_member}.
+     */
+    private void fieldsAndElements(MemorySegment L, Class<?> type, boolean statics) {
+        JavaFields fields = JavaFields.of(type);
+        Map<String, Boolean> names = fields.names(statics);
+        boolean array = !statics && type.isArray();
+        if (names.isEmpty() && !array) {
+            return;
+        }
+        if (!lua_checkstack(L, 6)) {
+            throw new IllegalArgumentException("the Lua stack is full");
+        }
+        lua_newtable(L);
+        lua_newtable(L);
+        for (var entry : names.entrySet()) {
+            JavaFields.Bound field = fields.field(entry.getKey(), statics);
+            String what = type.getName() + "." + entry.getKey();
+            if (entry.getValue()) {
+                closures.push(L, what, args -> unchecked(() -> kept(field.get(args[0]))));
+                lua_setfield(L, -3, entry.getKey());
+            }
+            closures.push(L, what, args -> unchecked(() -> {
+                field.set(args[0], args[1]);
+                return NO_RESULTS;
+            }));
+            lua_setfield(L, -2, entry.getKey());
+        }
+        lua_rawseti(L, -3, SETTERS);
+        lua_rawseti(L, -2, GETTERS);
+        if (array) {
+            String what = type.getTypeName();
+            lua_newtable(L);
+            closures.push(L, what, args -> kept(JavaArrays.get(args[0], args[1])));
+            lua_rawseti(L, -2, 1);
+            closures.push(L, what, args -> {
+                JavaArrays.set(args[0], args[1], args[2]);
+                return NO_RESULTS;
+            });
+            lua_rawseti(L, -2, 2);
+            closures.push(L, what, args -> (long) JavaArrays.length(args[0]));
+            lua_rawseti(L, -2, 3);
+            lua_rawseti(L, -2, ARRAY);
+        }
+        if (array || names.containsValue(true)) {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, objectsRef);
+            lua_rawgeti(L, -1, 5);
+            lua_setfield(L, -3, "__index");
+            lua_pop(L, 1);
+        }
+    }
+
+    /** In a state with Java classes, a Map, List or array (but a byte[], a string) stays a Java object. */
+    static Object kept(Object value) {
+        return value instanceof java.util.Map<?, ?> || value instanceof java.util.List<?>
+                || (value != null && value.getClass().isArray() && !(value instanceof byte[])) ? new Kept(value) : value;
+    }
+
+    /** Calls {@code overloads} with {@code args}, a Map, List or array it returns kept a Java object. */
+    static Object keep(JavaMembers.Overloads overloads, Object[] args) throws Exception {
+        return unchecked(() -> {
+            Object results = overloads.call(args);
+            return results instanceof Object[] one && one.length == 1 ? new Object[] {kept(one[0])} : results;
+        });
+    }
+
+    /** A call through a method handle, which may throw anything. */
+    private interface HandleCall {
+        Object call() throws Throwable;
+    }
+
+    /** What {@code call} gives, with what it throws as a Java function's failure (an exception). */
+    static Object unchecked(HandleCall call) throws Exception {
+        try {
+            return call.call();
+        } catch (Exception | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
     }
 
     /** Gives state.lua's metamethods their Java functions, and makes the __gc; once. */
@@ -309,8 +400,20 @@ public final class JavaObjects {
         closures.push(L, "==", args -> args[0] == args[1]);
         lua_setfield(L, -2, "same");
         if (javaClasses) {
-            closures.push(L, "java.import", JavaObjects::importClass);
+            closures.push(L, "java.import", args -> new Statics(JavaLibrary.importClass(args)));
             lua_setfield(L, -2, "import");
+            closures.push(L, "java.proxy", library::proxy);
+            lua_setfield(L, -2, "proxy");
+            closures.push(L, "java.array", JavaLibrary::array);
+            lua_setfield(L, -2, "array");
+            closures.push(L, "java.method", JavaLibrary::method);
+            lua_setfield(L, -2, "method");
+            closures.push(L, "java.method", JavaLibrary::invoke);
+            lua_setfield(L, -2, "invoke");
+            closures.push(L, "java.luaify", JavaLibrary::luaify);
+            lua_setfield(L, -2, "luaify");
+            lua_pushcfunction(L, lifetime.cfunction(this, JavaObjects::hold));
+            lua_setfield(L, -2, "hold");
         }
         lua_pop(L, 2);
         collect = lifetime.cfunction(this, JavaObjects::collect);
@@ -327,25 +430,25 @@ public final class JavaObjects {
         };
     }
 
-    /** {@code java.import(name)}: the public class of that name, for its static members. */
-    private static Object importClass(Object[] args) {
-        if (args.length != 1 || !(args[0] instanceof String name)) {
-            throw new IllegalArgumentException("java.import takes a class name, like \"java.util.ArrayList\"");
-        }
-        ClassLoader loader = Thread.currentThread().getContextClassLoader();
-        Class<?> type;
+    /**
+     * {@code java.hold(table)}, a C function (an upcall, so it never throws): pushes a reference to the table as an
+     * opaque Java object, or nothing when it cannot, so that java.proxy reaches the table itself and not a copy.
+     */
+    private int hold(MemorySegment L) {
         try {
-            type = Class.forName(name, false, loader != null ? loader : ClassLoader.getSystemClassLoader());
-        } catch (ClassNotFoundException e) {
-            throw new IllegalArgumentException("no class " + name + " (give its binary name, like"
-                    + " \"java.util.Map$Entry\")");
+            if (lua_type(L, 1) != LUA_TTABLE || !lua_checkstack(L, 3)) {
+                return 0;
+            }
+            boolean paused = gcPause(L);
+            try {
+                push(L, new Exposed(values.bridge.reference(L, 1, LUA_TTABLE), null));
+            } finally {
+                gcResume(L, paused);
+            }
+            return 1;
+        } catch (Throwable t) {
+            return 0;
         }
-        try {
-            MethodHandles.publicLookup().accessClass(type);
-        } catch (IllegalAccessException e) {
-            throw new IllegalArgumentException(name + " is not public in a package its module exports");
-        }
-        return new Statics(type);
     }
 
     /**
@@ -373,19 +476,8 @@ public final class JavaObjects {
             if (bound == null) {
                 bound = members.overloads(name, statics);
             }
-            try {
-                Object results = bound.call(args);
-                if (keepObjects && results instanceof Object[] one && one.length == 1 && one[0] != null
-                        && (one[0] instanceof java.util.Map<?, ?> || one[0] instanceof java.util.List<?>
-                        || (one[0].getClass().isArray() && !(one[0] instanceof byte[])))) {
-                    return new Object[] {new Kept(one[0])};
-                }
-                return results;
-            } catch (Exception | Error e) {
-                throw e;
-            } catch (Throwable t) {
-                throw new IllegalStateException(t);
-            }
+            return keepObjects ? keep(bound, args) : unchecked(() -> bound.call(args));
         }
+
     }
 }
