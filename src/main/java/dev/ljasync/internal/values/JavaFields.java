@@ -11,11 +11,11 @@ import java.util.TreeMap;
 
 /**
  * The public fields of one class that Lua code reads and writes in a state with Java classes ({@code obj.x},
- * {@code cls.counter = 5}): the instance fields, and the static ones that are not constants (a static final field is
- * a constant, read once, {@link JavaMembers#constants}). A field whose name a method of the same kind also has is
- * left out: the method wins, as a method of the class is what {@code obj.name} has always given. Each field's getter
- * and setter are bound once, through {@link MethodHandles#publicLookup()}; a field of a type not exported to everyone
- * is left out, as such a class's methods are. Thread-safe.
+ * {@code cls.counter = 5}): its instance fields, and its static ones; a static final field is a constant, read once
+ * ({@link JavaMembers#constants}), which is here only to refuse a write by name. A field whose name a method of the
+ * same kind (instance or static) also has is left out: the method wins, so {@code obj.name} gives what it always gave.
+ * Each field's getter and setter are bound once, through {@link MethodHandles#publicLookup()} from the class itself
+ * (findGetter, findSetter); a field that lookup cannot reach is left out, as such methods are. Thread-safe.
  */
 final class JavaFields {
 
@@ -78,15 +78,18 @@ final class JavaFields {
         try {
             boolean isStatic = Modifier.isStatic(f.getModifiers());
             boolean isFinal = Modifier.isFinal(f.getModifiers());
-            MethodHandle getter = LOOKUP.unreflectGetter(f);
-            MethodHandle setter = isFinal ? null : LOOKUP.unreflectSetter(f);
+            // found through `type`, which is public, even for a field a non-public superclass declares
+            MethodHandle getter = isStatic ? LOOKUP.findStaticGetter(type, f.getName(), f.getType())
+                    : LOOKUP.findGetter(type, f.getName(), f.getType());
+            MethodHandle setter = isFinal ? null : isStatic ? LOOKUP.findStaticSetter(type, f.getName(), f.getType())
+                    : LOOKUP.findSetter(type, f.getName(), f.getType());
             if (isStatic) { // the class the Lua side passes as the target is dropped
                 getter = MethodHandles.dropArguments(getter, 0, Object.class);
                 setter = setter == null ? null : MethodHandles.dropArguments(setter, 0, Object.class);
             }
             return new Bound(type.getName() + "." + f.getName(), f.getType(), isStatic, getter.asType(GETTER),
                     setter == null ? null : setter.asType(SETTER));
-        } catch (IllegalAccessException notExported) {
+        } catch (NoSuchFieldException | IllegalAccessException notExported) {
             return null;
         }
     }

@@ -90,7 +90,7 @@ final class JavaLibrary {
             call = args.clone();
             call[0] = bound.receiver();
         }
-        return JavaObjects.keep(bound.overload(), call);
+        return MemberCalls.keep(bound.overload(), call);
     }
 
     /** {@code java.luaify(value)}: the value by the one rule, so a Map, List or array becomes a table. */

@@ -16,9 +16,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * The Java objects of one state as Lua values: each pushed object is a full userdata of 8 bytes holding its number in
  * a {@link SlotTable}, released by the userdata's {@code __gc}, so an object lives in the table exactly as long as
  * its userdata lives in Lua. The userdata's metatable is one per exposed class (made here, from state.lua's
- * {@code object_mt}), and hidden from Lua code by {@code __metatable} (a name unique to it); its methods are Java
- * functions of the state ({@link JavaMembers} binds them), raised by state.lua's wrappers as any Java function's
- * errors are. A userdata is taken for one of these only when its metatable is exactly one of them and its block is
+ * {@code object_mt}), and hidden from Lua code by {@code __metatable} (a name unique to it); its methods, and in a
+ * state with Java classes its fields and an array's elements, are Java functions of the state ({@link MemberCalls},
+ * over {@link JavaMembers}, {@link JavaFields} and {@link JavaArrays}), raised by state.lua's wrappers as any Java
+ * function's errors are; the global {@code java} is {@link JavaLibrary}'s. A userdata is taken for one of these only when its metatable is exactly one of them and its block is
  * 8 bytes. Used only by the thread holding the state.
  */
 public final class JavaObjects {
@@ -42,7 +43,6 @@ public final class JavaObjects {
     // the fields of a metatable, as state.lua's section on Java objects numbers them
     private static final int CLASS = 1, NAME = 2, RAW = 3, STATIC = 4, METHODS = 5, GETTERS = 6, SETTERS = 7,
             ARRAY = 8;
-    private static final Object[] NO_RESULTS = {};
     private static final String[] FIELDS = {"__newindex", "__len", "__tostring", "__eq"};
 
     private enum Kind { OPAQUE, INSTANCE, STATIC }
@@ -273,7 +273,7 @@ public final class JavaObjects {
             boolean statics = exposure.kind() == Kind.STATIC;
             JavaMembers members = JavaMembers.of(exposure.type());
             for (String name : members.names(statics)) {
-                closures.push(L, exposure.type().getName() + "." + name, new MethodCall(members, name, statics,
+                closures.push(L, exposure.type().getName() + "." + name, MemberCalls.method(members, name, statics,
                         javaClasses));
                 lua_setfield(L, -2, name);
             }
@@ -325,13 +325,10 @@ public final class JavaObjects {
             JavaFields.Bound field = fields.field(entry.getKey(), statics);
             String what = type.getName() + "." + entry.getKey();
             if (entry.getValue()) {
-                closures.push(L, what, args -> unchecked(() -> kept(field.get(args[0]))));
+                closures.push(L, what, MemberCalls.getter(field));
                 lua_setfield(L, -3, entry.getKey());
             }
-            closures.push(L, what, args -> unchecked(() -> {
-                field.set(args[0], args[1]);
-                return NO_RESULTS;
-            }));
+            closures.push(L, what, MemberCalls.setter(field));
             lua_setfield(L, -2, entry.getKey());
         }
         lua_rawseti(L, -3, SETTERS);
@@ -339,14 +336,11 @@ public final class JavaObjects {
         if (array) {
             String what = type.getTypeName();
             lua_newtable(L);
-            closures.push(L, what, args -> kept(JavaArrays.get(args[0], args[1])));
+            closures.push(L, what, MemberCalls::element);
             lua_rawseti(L, -2, 1);
-            closures.push(L, what, args -> {
-                JavaArrays.set(args[0], args[1], args[2]);
-                return NO_RESULTS;
-            });
+            closures.push(L, what, MemberCalls::store);
             lua_rawseti(L, -2, 2);
-            closures.push(L, what, args -> (long) JavaArrays.length(args[0]));
+            closures.push(L, what, MemberCalls::length);
             lua_rawseti(L, -2, 3);
             lua_rawseti(L, -2, ARRAY);
         }
@@ -355,36 +349,6 @@ public final class JavaObjects {
             lua_rawgeti(L, -1, 5);
             lua_setfield(L, -3, "__index");
             lua_pop(L, 1);
-        }
-    }
-
-    /** In a state with Java classes, a Map, List or array (but a byte[], a string) stays a Java object. */
-    static Object kept(Object value) {
-        return value instanceof java.util.Map<?, ?> || value instanceof java.util.List<?>
-                || (value != null && value.getClass().isArray() && !(value instanceof byte[])) ? new Kept(value) : value;
-    }
-
-    /** Calls {@code overloads} with {@code args}, a Map, List or array it returns kept a Java object. */
-    static Object keep(JavaMembers.Overloads overloads, Object[] args) throws Exception {
-        return unchecked(() -> {
-            Object results = overloads.call(args);
-            return results instanceof Object[] one && one.length == 1 ? new Object[] {kept(one[0])} : results;
-        });
-    }
-
-    /** A call through a method handle, which may throw anything. */
-    private interface HandleCall {
-        Object call() throws Throwable;
-    }
-
-    /** What {@code call} gives, with what it throws as a Java function's failure (an exception). */
-    static Object unchecked(HandleCall call) throws Exception {
-        try {
-            return call.call();
-        } catch (Exception | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
         }
     }
 
@@ -449,35 +413,5 @@ public final class JavaObjects {
         } catch (Throwable t) {
             return 0;
         }
-    }
-
-    /**
-     * The Java function behind one method name of one exposed class: its overloads, bound on the first call. Its
-     * result converts by the one rule (a List a method returns becomes a table), except in a state with Java
-     * classes, where Lua code works with Java's own objects, as in luajava: there a Map, List or array it returns
-     * stays a Java object, with its methods.
-     */
-    private static final class MethodCall implements Function {
-        private final JavaMembers members;
-        private final String name;
-        private final boolean statics;
-        private final boolean keepObjects;
-        private JavaMembers.Overloads bound;
-
-        MethodCall(JavaMembers members, String name, boolean statics, boolean keepObjects) {
-            this.members = members;
-            this.name = name;
-            this.statics = statics;
-            this.keepObjects = keepObjects;
-        }
-
-        @Override
-        public Object call(Object[] args) throws Exception {
-            if (bound == null) {
-                bound = members.overloads(name, statics);
-            }
-            return keepObjects ? keep(bound, args) : unchecked(() -> bound.call(args));
-        }
-
     }
 }
