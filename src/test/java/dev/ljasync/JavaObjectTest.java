@@ -597,6 +597,29 @@ class JavaObjectTest {
     }
 
     @Test
+    void shouldNotCrashWhenTheDebugLibraryCallsTheFieldAndElementFunctions() {
+        try (LuaState trusted = trusted()) {
+            Object[] r = trusted.run("""
+                    local f, a = ..., java.array("int", 1)
+                    local mt, amt = debug.getmetatable(f), debug.getmetatable(a)
+                    local ok = {}
+                    ok[1] = mt[6].x()                  -- the raw getter, without an object
+                    ok[2] = mt[6].x("not a Fields")    -- of another object
+                    ok[3] = mt[7].x(a, 1)              -- the raw setter, on an array
+                    ok[4] = amt[8][1](f, 1)            -- an element of what is not an array
+                    ok[5] = amt[8][2](nil, 1, 2)
+                    ok[6] = amt[8][3]("s")
+                    ok[7] = pcall(mt.__index, 5, "x")  -- state.lua's get_member on a number
+                    ok[8] = pcall(mt.__newindex, a, "x", 1)
+                    f.x = 4 a[1] = 5
+                    return ok, f.x, a[1]
+                    """, "chunk", new Fields());
+            assertEquals(java.util.Collections.nCopies(8, false), ((LuaTable) r[0]).toList());
+            assertEquals(List.of(4L, 5L), List.of(r[1], r[2]));
+        }
+    }
+
+    @Test
     void shouldLuaifyJavaCollectionsAndArrays() {
         try (LuaState trusted = trusted()) {
             Object plain = new Object();
