@@ -366,6 +366,13 @@ class JavaObjectTest {
         return assertThrows(LuaException.class, () -> lua.run(code, "chunk", args)).luaMessage();
     }
 
+    /** Each code (of pairs: code, then the message after {@code prefix}) fails with its message. */
+    private static void assertFailures(LuaState lua, String prefix, String... codeAndMessage) {
+        for (int i = 0; i < codeAndMessage.length; i += 2) {
+            assertEquals(prefix + codeAndMessage[i + 1], failure(lua, codeAndMessage[i]), codeAndMessage[i]);
+        }
+    }
+
     @Test
     void shouldReadAndWriteStaticFieldsLive() {
         Fields.counter = 0;
@@ -464,20 +471,21 @@ class JavaObjectTest {
             assertEquals("got", r[2]);
             assertInstanceOf(Runnable.class, r[3]);
             assertEquals("got", ((java.util.function.Supplier<?>) r[3]).get());
-            String threw = "Java function 'java.proxy' threw java.lang.IllegalArgumentException: ";
-            assertEquals("chunk:1: " + threw + "java.util.ArrayList is not an interface; a Lua value can implement"
-                    + " interfaces only", failure(trusted, "java.proxy('java.util.ArrayList', {})"));
-            assertTrue(failure(trusted, "java.proxy('java.util.List', function() end)").startsWith("chunk:1: "
-                    + threw + "a Lua function implements an interface of one abstract method; java.util.List has"),
+            String threw = "chunk:1: Java function 'java.proxy' threw java.lang.IllegalArgumentException: ";
+            assertTrue(failure(trusted, "java.proxy('java.util.List', function() end)").startsWith(threw
+                    + "a Lua function implements an interface of one abstract method; java.util.List has"),
                     "a function for a List");
-            assertEquals("chunk:1: " + threw + "a number 5 cannot implement an interface; a function or a table"
-                    + " can", failure(trusted, "java.proxy('java.lang.Runnable', 5)"));
-            assertEquals("chunk:1: " + threw + "java.proxy takes one or more interfaces (names or imported classes)"
-                    + " and then a table or a function implementing them", failure(trusted, "java.proxy({})"));
-            assertEquals("chunk:1: " + threw + "no class no.Such (give its binary name, like"
-                    + " \"java.util.Map$Entry\")", failure(trusted, "java.proxy('no.Such', {})"));
-            assertEquals("chunk:1: " + threw + "java.proxy takes types as names (\"int\", \"java.lang.String\")"
-                    + " or imported classes, not boolean", failure(trusted, "java.proxy(true, {})"));
+            assertFailures(trusted, threw,
+                    "java.proxy('java.util.ArrayList', {})",
+                    "java.util.ArrayList is not an interface; a Lua value can implement interfaces only",
+                    "java.proxy('java.lang.Runnable', 5)",
+                    "a number 5 cannot implement an interface; a function or a table can",
+                    "java.proxy({})",
+                    "java.proxy takes one or more interfaces (names or imported classes) and then a table or a"
+                            + " function implementing them",
+                    "java.proxy('no.Such', {})", "no class no.Such (give its binary name, like \"java.util.Map$Entry\")",
+                    "java.proxy(true, {})",
+                    "java.proxy takes types as names (\"int\", \"java.lang.String\") or imported classes, not boolean");
             // a method the table lacks
             LuaException e = assertThrows(LuaException.class, () -> trusted.run(
                     "java.proxy('java.lang.Runnable', {}):run()", "chunk"));
@@ -540,28 +548,24 @@ class JavaObjectTest {
             assertArrayEquals(new byte[2], (byte[]) r[8]); // a Java array in Lua, not a string
             assertArrayEquals(new String[1][], (String[][]) r[9]);
             assertEquals("int[]", r[10]);
-            String threw = "Java function 'int[]' threw java.lang.";
-            assertEquals("chunk:1: " + threw + "ArrayIndexOutOfBoundsException: index 0 is outside the int[3] (1 to"
-                    + " 3)", failure(trusted, "local a = java.array('int', 3) return a[0]"));
-            assertEquals("chunk:1: " + threw + "ArrayIndexOutOfBoundsException: index 4 is outside the int[3] (1 to"
-                    + " 3)", failure(trusted, "local a = java.array('int', 3) a[4] = 1"));
-            assertEquals("chunk:1: " + threw + "ArrayIndexOutOfBoundsException: index 1.5 is outside the int[3] (1"
-                    + " to 3)", failure(trusted, "local a = java.array('int', 3) return a[1.5]"));
-            assertEquals("chunk:1: " + threw + "IllegalArgumentException: element 2 of a int[] takes int; string"
-                    + " does not fit", failure(trusted, "local a = java.array('int', 3) a[2] = 'x'"));
+            String bounds = "ArrayIndexOutOfBoundsException: index ";
+            assertFailures(trusted, "chunk:1: Java function 'int[]' threw java.lang.",
+                    "local a = java.array('int', 3) return a[0]", bounds + "0 is outside the int[3] (1 to 3)",
+                    "local a = java.array('int', 3) a[4] = 1", bounds + "4 is outside the int[3] (1 to 3)",
+                    "local a = java.array('int', 3) return a[1.5]", bounds + "1.5 is outside the int[3] (1 to 3)",
+                    "local a = java.array('int', 0) return a[1]", bounds + "1 is outside the int[0], which has no"
+                            + " elements",
+                    "local a = java.array('int', 3) a[2] = 'x'",
+                    "IllegalArgumentException: element 2 of a int[] takes int; string does not fit");
             assertEquals("chunk:1: no method 'length' on int[]",
                     failure(trusted, "local a = java.array('int', 3) return a.length"));
-            String array = "chunk:1: Java function 'java.array' threw java.lang.IllegalArgumentException: ";
-            assertEquals(array + "an array length is a whole number from 0, not number -1",
-                    failure(trusted, "java.array('int', -1)"));
-            assertEquals(array + "element 2 of a int[] takes int; string does not fit",
-                    failure(trusted, "java.array('int', {1, 'two'})"));
-            assertEquals(array + "java.array fills an array from a sequence table (keys 1 to n)",
-                    failure(trusted, "java.array('int', {x = 1})"));
-            assertEquals(array + "no class no.Such (give its binary name, like \"java.util.Map$Entry\")",
-                    failure(trusted, "java.array('no.Such', 1)"));
-            assertEquals(array + "java.array takes a type and a length (or several), or a type and a table of"
-                    + " values", failure(trusted, "java.array('int')"));
+            assertFailures(trusted, "chunk:1: Java function 'java.array' threw java.lang.IllegalArgumentException: ",
+                    "java.array('int', -1)", "an array length is a whole number from 0, not number -1",
+                    "java.array('int', {1, 'two'})", "element 2 of a int[] takes int; string does not fit",
+                    "java.array('int', {x = 1})", "java.array fills an array from a sequence table (keys 1 to n)",
+                    "java.array('no.Such', 1)", "no class no.Such (give its binary name, like \"java.util.Map$Entry\")",
+                    "java.array('int')", "java.array takes a type and a length (or several), or a type and a table"
+                            + " of values");
         }
     }
 
