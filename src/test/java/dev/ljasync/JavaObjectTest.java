@@ -431,7 +431,8 @@ class JavaObjectTest {
             assertEquals(prefix + "id' threw java.lang.IllegalArgumentException: field " + FIELDS + ".id is final",
                     failure(trusted, "local f = ... f.id = 1", fields));
             assertEquals(prefix + "small' threw java.lang.IllegalArgumentException: field " + FIELDS + ".small is"
-                    + " of type byte: number 128 does not fit it", failure(trusted, "local f = ... f.small = 128", fields));
+                    + " of type byte: number 128 does not fit it",
+                    failure(trusted, "local f = ... f.small = 128", fields));
             assertEquals("chunk:1: cannot set 'size' on a Java object (" + FIELDS + ")",
                     failure(trusted, "local f = ... f.size = 1", fields));
             assertEquals("chunk:1: no method 'counter' on " + FIELDS, // static fields through the class only
@@ -483,7 +484,8 @@ class JavaObjectTest {
                     "java.proxy({})",
                     "java.proxy takes one or more interfaces (names or imported classes) and then a table or a"
                             + " function implementing them",
-                    "java.proxy('no.Such', {})", "no class no.Such (give its binary name, like \"java.util.Map$Entry\")",
+                    "java.proxy('no.Such', {})",
+                    "no class no.Such (give its binary name, like \"java.util.Map$Entry\")",
                     "java.proxy(true, {})",
                     "java.proxy takes types as names (\"int\", \"java.lang.String\") or imported classes, not boolean");
             // a method the table lacks
@@ -563,7 +565,8 @@ class JavaObjectTest {
                     "java.array('int', -1)", "an array length is a whole number from 0, not number -1",
                     "java.array('int', {1, 'two'})", "element 2 of a int[] takes int; string does not fit",
                     "java.array('int', {x = 1})", "java.array fills an array from a sequence table (keys 1 to n)",
-                    "java.array('no.Such', 1)", "no class no.Such (give its binary name, like \"java.util.Map$Entry\")",
+                    "java.array('no.Such', 1)",
+                    "no class no.Such (give its binary name, like \"java.util.Map$Entry\")",
                     "java.array('int')", "java.array takes a type and a length (or several), or a type and a table"
                             + " of values");
         }

@@ -383,22 +383,21 @@ local function bound(ok, ...)
   end
 end
 
--- The global `java` of a state with Java classes. A table implementing interfaces reaches Java as a reference
--- (java.hold, a C function that gives nothing when it cannot make one), not as the copy an argument would be.
+-- The global `java` of a state with Java classes. A table implementing interfaces would reach Java as a copy, as
+-- any table argument does: it goes in a userdata that indexes to it ([1]), which reaches Java as a reference.
 local library = {
   import = function(name)
     return finish(java.import(name))
   end,
   proxy = function(...)
     local n, args = select("#", ...), {...}
-    local implementation = args[n]
+    local implementation, boxed = args[n], false
     if type(implementation) == "table" then
-      implementation = java.hold(implementation)
-      if implementation == nil then
-        error("java.proxy could not hold the table (the Lua stack or memory is exhausted)", 2)
-      end
+      local box = newproxy(true)
+      getmetatable(box).__index = {implementation}
+      implementation, boxed = box, true
     end
-    return finish(java.proxy(implementation, unpack(args, 1, n - 1)))
+    return finish(java.proxy(boxed, implementation, unpack(args, 1, n - 1)))
   end,
   array = function(...)
     return finish(java.array(...))

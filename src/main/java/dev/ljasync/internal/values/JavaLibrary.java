@@ -1,5 +1,7 @@
 package dev.ljasync.internal.values;
 
+import dev.ljasync.LuaValue;
+
 import java.lang.invoke.MethodHandles;
 import java.util.Arrays;
 import java.util.Map;
@@ -32,17 +34,26 @@ final class JavaLibrary {
         return classNamed(name);
     }
 
-    /** {@code java.proxy(implementation, interface...)}: the table's reference (java.hold's) or the function. */
-    Object proxy(Object[] args) {
-        if (args.length < 2) {
+    /**
+     * {@code java.proxy(boxed, implementation, interface...)}: the function, or the table (boxed: state.lua's
+     * userdata that indexes to it at [1], so that the table comes as a reference and not as a copy).
+     */
+    Object proxy(Object[] args) throws Exception {
+        if (args.length < 3) {
             throw new IllegalArgumentException("java.proxy takes one or more interfaces (names or imported classes)"
                     + " and then a table or a function implementing them");
         }
-        Class<?>[] interfaces = new Class<?>[args.length - 1];
-        for (int i = 1; i < args.length; i++) {
-            interfaces[i - 1] = type(args[i], "java.proxy");
+        Class<?>[] interfaces = new Class<?>[args.length - 2];
+        for (int i = 2; i < args.length; i++) {
+            interfaces[i - 2] = type(args[i], "java.proxy");
         }
-        return values.bridge.proxy(args[0], interfaces);
+        Object implementation = args[1];
+        if (Boolean.TRUE.equals(args[0]) && implementation instanceof LuaValue box) {
+            try (box) {
+                implementation = box.reference(1L);
+            }
+        }
+        return values.bridge.proxy(implementation, interfaces);
     }
 
     /** {@code java.array(type, n, ...)} or {@code java.array(type, {values})}: a new array, kept a Java object. */
@@ -63,8 +74,8 @@ final class JavaLibrary {
     static Object method(Object[] args) {
         if (args.length < 2 || args[0] == null || !(args[1] instanceof String name)
                 || (args.length > 2 && args[2] != null && !(args[2] instanceof String))) {
-            throw new IllegalArgumentException("java.method takes an imported class or an object, a method name (\"new\""
-                    + " for a constructor) and its parameter types, like \"int,java.lang.String\"");
+            throw new IllegalArgumentException("java.method takes an imported class or an object, a method name"
+                    + " (\"new\" for a constructor) and its parameter types, like \"int,java.lang.String\"");
         }
         String signature = args.length > 2 && args[2] != null ? ((String) args[2]).trim() : "";
         String[] names = signature.isEmpty() ? new String[0] : signature.split(",");

@@ -19,8 +19,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@code object_mt}), and hidden from Lua code by {@code __metatable} (a name unique to it); its methods, and in a
  * state with Java classes its fields and an array's elements, are Java functions of the state ({@link MemberCalls},
  * over {@link JavaMembers}, {@link JavaFields} and {@link JavaArrays}), raised by state.lua's wrappers as any Java
- * function's errors are; the global {@code java} is {@link JavaLibrary}'s. A userdata is taken for one of these only when its metatable is exactly one of them and its block is
- * 8 bytes. Used only by the thread holding the state.
+ * function's errors are; the global {@code java} is {@link JavaLibrary}'s. A userdata is taken for one of these
+ * only when its metatable is exactly one of them and its block is 8 bytes. Used only by the thread holding the state.
  */
 public final class JavaObjects {
 
@@ -69,6 +69,7 @@ public final class JavaObjects {
     record Kept(Object object) {}
 
     private final JavaValues values;
+    private final JavaLibrary library;
     private final SlotTable<Object> slots = new SlotTable<>();
     private final Map<Exposure, Integer> classIds = new HashMap<>();
     private final List<Exposure> classes = new ArrayList<>();
@@ -76,10 +77,9 @@ public final class JavaObjects {
     // set once the state is open; until then (and in a bare JavaValues) objects have no Lua value
     private Closures closures;
     private StateLifetime lifetime;
-    private int objectsRef; // state.lua's {object_mt, java, import}
+    private int objectsRef; // state.lua's {object_mt, java, library, method, get_member}
     private boolean javaClasses;
     private MemorySegment collect; // the __gc of every metatable here, made with the first one
-    private final JavaLibrary library;
 
     JavaObjects(JavaValues values) {
         this.values = values;
@@ -376,8 +376,6 @@ public final class JavaObjects {
             lua_setfield(L, -2, "invoke");
             closures.push(L, "java.luaify", JavaLibrary::luaify);
             lua_setfield(L, -2, "luaify");
-            lua_pushcfunction(L, lifetime.cfunction(this, JavaObjects::hold));
-            lua_setfield(L, -2, "hold");
         }
         lua_pop(L, 2);
         collect = lifetime.cfunction(this, JavaObjects::collect);
@@ -392,26 +390,5 @@ public final class JavaObjects {
             case INSTANCE -> String.valueOf(object);
             case STATIC -> "class " + exposure.type().getName();
         };
-    }
-
-    /**
-     * {@code java.hold(table)}, a C function (an upcall, so it never throws): pushes a reference to the table as an
-     * opaque Java object, or nothing when it cannot, so that java.proxy reaches the table itself and not a copy.
-     */
-    private int hold(MemorySegment L) {
-        try {
-            if (lua_type(L, 1) != LUA_TTABLE || !lua_checkstack(L, 3)) {
-                return 0;
-            }
-            boolean paused = gcPause(L);
-            try {
-                push(L, new Exposed(values.bridge.reference(L, 1, LUA_TTABLE), null));
-            } finally {
-                gcResume(L, paused);
-            }
-            return 1;
-        } catch (Throwable t) {
-            return 0;
-        }
     }
 }
