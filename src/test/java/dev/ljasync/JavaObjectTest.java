@@ -559,6 +559,8 @@ class JavaObjectTest {
                             + " elements",
                     "local a = java.array('int', 3) a[2] = 'x'",
                     "IllegalArgumentException: element 2 of a int[] takes int; string does not fit");
+            assertInstanceOf(ArrayIndexOutOfBoundsException.class, assertThrows(LuaException.class,
+                    () -> trusted.run("return java.array('int', 1)[2]", "chunk")).getCause());
             assertEquals("chunk:1: no method 'length' on int[]",
                     failure(trusted, "local a = java.array('int', 3) return a.length"));
             assertFailures(trusted, "chunk:1: Java function 'java.array' threw java.lang.IllegalArgumentException: ",
