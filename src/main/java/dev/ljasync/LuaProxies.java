@@ -18,18 +18,30 @@ final class LuaProxies {
     private LuaProxies() {}
 
     static <T> T proxy(LuaValue value, Class<T> type) {
-        if (!type.isInterface()) {
-            throw new IllegalArgumentException(type.getName() + " is not an interface; a Lua value can implement"
-                    + " interfaces only");
+        return type.cast(proxy(value, new Class<?>[] {type}));
+    }
+
+    /**
+     * A Java object implementing every one of {@code interfaces} with {@code value} (Lua's {@code java.proxy}); a
+     * function implements the one abstract method they have together.
+     */
+    static Object proxy(LuaValue value, Class<?>[] interfaces) {
+        for (Class<?> type : interfaces) {
+            if (!type.isInterface()) {
+                throw new IllegalArgumentException(type.getName() + " is not an interface; a Lua value can implement"
+                        + " interfaces only");
+            }
         }
+        String named = interfaces.length == 1 ? interfaces[0].getName() : java.util.Arrays.stream(interfaces)
+                .map(Class::getName).collect(java.util.stream.Collectors.joining(", "));
         Method single = null;
         switch (value.type()) {
             case FUNCTION -> {
-                List<Method> abstracts = abstractMethods(type);
+                List<Method> abstracts = abstractMethods(interfaces);
                 if (abstracts.size() != 1) {
                     throw new IllegalArgumentException("a Lua function implements an interface of one abstract"
-                            + " method; " + type.getName() + " has " + abstracts.size() + " (use a table of"
-                            + " functions)");
+                            + " method; " + named + " " + (interfaces.length == 1 ? "has " : "have ")
+                            + abstracts.size() + " (use a table of functions)");
                 }
                 single = abstracts.getFirst();
             }
@@ -37,12 +49,20 @@ final class LuaProxies {
             default -> throw new IllegalArgumentException("a " + value.typeName() + " cannot implement an"
                     + " interface; a function or a table can");
         }
-        ClassLoader loader = type.getClassLoader() != null ? type.getClassLoader() : LuaProxies.class.getClassLoader();
-        return type.cast(Proxy.newProxyInstance(loader, new Class<?>[] {type}, handler(value, type, single)));
+        ClassLoader loader = LuaProxies.class.getClassLoader();
+        for (Class<?> type : interfaces) {
+            if (type.getClassLoader() != null) {
+                loader = type.getClassLoader();
+                break;
+            }
+        }
+        return Proxy.newProxyInstance(loader, interfaces.clone(), handler(value, interfaces, single));
     }
 
-    private static InvocationHandler handler(LuaValue value, Class<?> type, Method single) {
+    private static InvocationHandler handler(LuaValue value, Class<?>[] interfaces, Method single) {
         return (proxy, method, args) -> {
+            // what messages name: the one interface, or the one declaring the method among several
+            Class<?> type = interfaces.length == 1 ? interfaces[0] : method.getDeclaringClass();
             Object[] arguments = args == null ? new Object[0] : args;
             if (method.getDeclaringClass() == Object.class) {
                 return switch (method.getName()) {
@@ -93,13 +113,15 @@ final class LuaProxies {
         return a.getName().equals(b.getName()) && java.util.Arrays.equals(a.getParameterTypes(), b.getParameterTypes());
     }
 
-    /** The abstract methods of an interface, without those that Object's public methods implement. */
-    private static List<Method> abstractMethods(Class<?> type) {
+    /** The abstract methods of interfaces, one of each signature, without those Object's public methods implement. */
+    private static List<Method> abstractMethods(Class<?>[] interfaces) {
         List<Method> found = new ArrayList<>();
-        for (Method m : type.getMethods()) {
-            if (Modifier.isAbstract(m.getModifiers()) && !isObjectMethod(m)
-                    && found.stream().noneMatch(f -> sameSignature(f, m))) {
-                found.add(m);
+        for (Class<?> type : interfaces) {
+            for (Method m : type.getMethods()) {
+                if (Modifier.isAbstract(m.getModifiers()) && !isObjectMethod(m)
+                        && found.stream().noneMatch(f -> sameSignature(f, m))) {
+                    found.add(m);
+                }
             }
         }
         return found;

@@ -74,7 +74,8 @@ import static dev.ljasync.internal.lua.LuaNative.*;
  * as a Java function's is ({@code "Java function 'java.util.List.get' threw java.lang.IndexOutOfBoundsException:
  * ..."}), with the exception as the {@link LuaException}'s cause. Methods are bound once per class through
  * {@link java.lang.invoke.MethodHandles#publicLookup()} and run as Java functions of the state. Lua code reaches no
- * other Java class or method unless the state was built with {@link Builder#javaClasses(boolean)}.
+ * other Java class, method or field unless the state was built with {@link Builder#javaClasses(boolean)} (which
+ * also gives Lua luajava's {@code java.proxy}, {@code java.array}, {@code java.method} and {@code java.luaify}).
  *
  * <h2>Errors</h2>
  * Every Lua error, whatever was raised, becomes a {@link LuaException} with the message, chunk name, line and
@@ -445,12 +446,21 @@ public final class LuaState implements AutoCloseable {
 
         /**
          * Lets Lua code reach Java classes, as luajava does: the global {@code java} with
-         * {@code java.import("java.util.ArrayList")}, which gives the class's constructors ({@code cls.new(args)})
-         * and static methods ({@code cls.valueOf(args)}), and every Java object in the state (passed in, or returned
-         * by a method) callable with its public methods. Only public classes and members of exported packages
-         * ({@link java.lang.invoke.MethodHandles#publicLookup()}). Off by default, and then {@code java} is nil and
-         * Lua code calls only the methods of objects passed as {@link JavaObject#of(Object, Class)}: with it, Lua
-         * code can do what any Java code can ({@code java.lang.ProcessBuilder}), so allow it only for trusted code.
+         * {@code java.import("java.util.ArrayList")}, which gives the class's constructors ({@code cls.new(args)}),
+         * static methods ({@code cls.valueOf(args)}) and constants (static final fields, read once), and every Java
+         * object in the state (passed in, or returned by a method) callable with its public methods. Public fields
+         * are read live and written ({@code cls.counter = 5}, {@code obj.x = 1}; the value converts by the one rule,
+         * and a misfit or a final field is a Lua error naming the field); a method wins over a field of the same
+         * name (luajava gives the field). Also {@code java.proxy(interface, ..., tableOrFunction)} (as
+         * {@link LuaValue#proxy}, callable from any thread), {@code java.array(type, n)} and
+         * {@code java.array(type, {values})} (arrays are indexed from 1 in Lua, as in luajava, with {@code #arr}
+         * their length), {@code java.method(classOrObject, "name", "int,int")} (one overload) and
+         * {@code java.luaify(value)} (a Map, List or array as a table). Only public classes and members of exported
+         * packages ({@link java.lang.invoke.MethodHandles#publicLookup()}), bound to method handles once. Off by
+         * default, and then {@code java} is nil, objects have no fields and Lua code calls only the methods of
+         * objects passed as {@link JavaObject#of(Object, Class)}: with it, Lua code can do what any Java code can
+         * ({@code java.lang.ProcessBuilder}), so allow it only for trusted code. The README's "Java objects" has the
+         * details.
          *
          * @param allowed whether Lua code reaches Java classes
          * @return this builder

@@ -1,6 +1,7 @@
 package dev.ljasync;
 
 import dev.ljasync.internal.values.JavaValues;
+import dev.ljasync.internal.values.LuaToJava;
 import dev.ljasync.internal.lua.LibraryChunks;
 import dev.ljasync.internal.lua.StateLifetime;
 
@@ -63,6 +64,15 @@ final class LuaValues implements JavaValues.Bridge {
     @Override
     public Object reference(MemorySegment L, int idx, int type) {
         return hold(L, idx, type);
+    }
+
+    @Override
+    public Object proxy(Object implementation, Class<?>[] interfaces) {
+        if (!(implementation instanceof LuaValue value)) {
+            throw new IllegalArgumentException("a " + LuaToJava.describe(implementation)
+                    + " cannot implement an interface; a function or a table can");
+        }
+        return LuaProxies.proxy(value, interfaces);
     }
 
     /** A new reference to the value at absolute index {@code idx}, of Lua type {@code type}. */

@@ -333,4 +333,315 @@ class JavaObjectTest {
                     "chunk")[1].toString().endsWith("no method 'new' on java.util.List"));
         }
     }
+
+    // ---- fields, proxies, arrays, java.method and java.luaify (a state with Java classes) ----------------------
+
+    /** Public fields of each kind, and a field and a static field that a method of the same name hides. */
+    public static final class Fields {
+        public static int counter;
+        public static String label = "start";
+        public static final String NAME = "fields";
+        public static int hidden = 1;
+        public int x;
+        public double y = 0.5;
+        public final long id = 7;
+        public byte small;
+        public String text = "t";
+        public Object any;
+        public int[] numbers = {1, 2, 3};
+        public List<String> names = new ArrayList<>(List.of("a"));
+        public int size = 3;
+
+        public int size() { return 42; }
+        public static int hidden() { return 2; }
+    }
+
+    private static final String FIELDS = Fields.class.getName();
+
+    private static LuaState trusted() {
+        return LuaState.builder().javaClasses(true).open();
+    }
+
+    private static String failure(LuaState lua, String code, Object... args) {
+        return assertThrows(LuaException.class, () -> lua.run(code, "chunk", args)).luaMessage();
+    }
+
+    /** Each code (of pairs: code, then the message after {@code prefix}) fails with its message. */
+    private static void assertFailures(LuaState lua, String prefix, String... codeAndMessage) {
+        for (int i = 0; i < codeAndMessage.length; i += 2) {
+            assertEquals(prefix + codeAndMessage[i + 1], failure(lua, codeAndMessage[i]), codeAndMessage[i]);
+        }
+    }
+
+    @Test
+    void shouldReadAndWriteStaticFieldsLive() {
+        Fields.counter = 0;
+        Fields.label = "start";
+        try (LuaState trusted = trusted()) {
+            trusted.run("F = java.import('" + FIELDS + "')", "chunk");
+            assertArrayEquals(new Object[] {0L, "start", "fields", "function", 2L},
+                    trusted.run("return F.counter, F.label, F.NAME, type(F.hidden), F.hidden()", "chunk"));
+            trusted.run("F.counter = 5 F.label = 'lua'", "chunk");
+            assertEquals(5, Fields.counter);
+            assertEquals("lua", Fields.label);
+            Fields.counter = 9;
+            assertEquals(9L, trusted.run("return F.counter", "chunk")[0]); // live, not read once
+            trusted.run("F.label = nil", "chunk");
+            assertNull(Fields.label);
+            String field = "Java function '" + FIELDS + ".counter' threw java.lang.IllegalArgumentException: field "
+                    + FIELDS + ".counter is of type int: ";
+            assertEquals("chunk:1: " + field + "string does not fit it", failure(trusted, "F.counter = 'x'"));
+            assertEquals("chunk:1: " + field + "number 2.5 does not fit it", failure(trusted, "F.counter = 2.5"));
+            assertEquals("chunk:1: " + field + "number 4294967296 does not fit it",
+                    failure(trusted, "F.counter = 2^32"));
+            assertEquals("chunk:1: Java function '" + FIELDS + ".NAME' threw java.lang.IllegalArgumentException:"
+                    + " field " + FIELDS + ".NAME is final", failure(trusted, "F.NAME = 'other'"));
+            assertEquals("chunk:1: cannot set 'hidden' on a Java object (" + FIELDS + ")",
+                    failure(trusted, "F.hidden = 3"));
+            assertEquals("chunk:1: cannot set 'nothing' on a Java object (" + FIELDS + ")",
+                    failure(trusted, "F.nothing = 3"));
+            assertEquals("chunk:1: no method 'nothing' on " + FIELDS, failure(trusted, "return F.nothing"));
+            assertEquals(9, Fields.counter);
+            assertEquals(1, Fields.hidden);
+            assertEquals(false, trusted.run("return pcall(function() F.counter = {} end)", "chunk")[0]);
+        }
+    }
+
+    @Test
+    void shouldReadAndWriteInstanceFields() {
+        Fields fields = new Fields();
+        try (LuaState trusted = trusted()) {
+            Object[] r = trusted.run("""
+                    local f = ...
+                    f.x = 3 f.y = 1 f.small = -128 f.text = nil f.any = 'anything'
+                    return f.x, f.y, f.id, f.small, f.text, f.any, type(f.size), f:size(), f.numbers[3], #f.numbers,
+                           f.names:get(0)
+                    """, "chunk", fields);
+            assertArrayEquals(new Object[] {3L, 1L, 7L, -128L, null, "anything", "function", 42L, 3L, 3L, "a"}, r);
+            assertEquals(3, fields.x);
+            assertEquals(1.0, fields.y);
+            assertNull(fields.text);
+            assertEquals(3, fields.size);
+            fields.x = 11;
+            assertEquals(11L, trusted.run("local f = ... return f.x", "chunk", fields)[0]);
+            trusted.run("local f = ... f.numbers[1] = 10 f.names:add('b')", "chunk", fields);
+            assertArrayEquals(new int[] {10, 2, 3}, fields.numbers);
+            assertEquals(List.of("a", "b"), fields.names);
+            String prefix = "chunk:1: Java function '" + FIELDS + ".";
+            assertEquals(prefix + "id' threw java.lang.IllegalArgumentException: field " + FIELDS + ".id is final",
+                    failure(trusted, "local f = ... f.id = 1", fields));
+            assertEquals(prefix + "small' threw java.lang.IllegalArgumentException: field " + FIELDS + ".small is"
+                    + " of type byte: number 128 does not fit it",
+                    failure(trusted, "local f = ... f.small = 128", fields));
+            assertEquals("chunk:1: cannot set 'size' on a Java object (" + FIELDS + ")",
+                    failure(trusted, "local f = ... f.size = 1", fields));
+            assertEquals("chunk:1: no method 'counter' on " + FIELDS, // static fields through the class only
+                    failure(trusted, "local f = ... return f.counter", fields));
+            assertEquals(-128, fields.small);
+        }
+        // without Java classes an object has no fields
+        assertEquals("chunk:1: no method 'x' on " + FIELDS,
+                error("local f = ... return f.x", JavaObject.of(new Fields(), Fields.class)));
+    }
+
+    @Test
+    void shouldImplementInterfacesWithLuaFunctionsAndTables() {
+        try (LuaState trusted = trusted()) {
+            Object[] r = trusted.run("""
+                    local list = java.import("java.util.ArrayList").new()
+                    list:add(3) list:add(1) list:add(2)
+                    java.import("java.util.Collections").sort(list, java.proxy("java.util.Comparator",
+                        function(a, b) return a - b end))
+                    local names = {"b", "a"}
+                    local iterator = java.proxy(java.import("java.util.Iterator"), {
+                      i = 0,
+                      hasNext = function(self) return self.i < #names end,
+                      next = function(self) self.i = self.i + 1 return names[self.i] end,
+                    })
+                    local seen = {}
+                    while iterator:hasNext() do seen[#seen + 1] = iterator:next() end
+                    local both = java.proxy("java.lang.Runnable", "java.util.function.Supplier", {
+                      run = function(self) self.ran = true end,
+                      get = function(self) return "got" end,
+                    })
+                    both:run()
+                    return tostring(list), table.concat(seen, ","), both:get(), both
+                    """, "chunk");
+            assertEquals("[1, 2, 3]", r[0]);
+            assertEquals("b,a", r[1]);
+            assertEquals("got", r[2]);
+            assertInstanceOf(Runnable.class, r[3]);
+            assertEquals("got", ((java.util.function.Supplier<?>) r[3]).get());
+            String threw = "chunk:1: Java function 'java.proxy' threw java.lang.IllegalArgumentException: ";
+            assertTrue(failure(trusted, "java.proxy('java.util.List', function() end)").startsWith(threw
+                    + "a Lua function implements an interface of one abstract method; java.util.List has"),
+                    "a function for a List");
+            assertFailures(trusted, threw,
+                    "java.proxy('java.util.ArrayList', {})",
+                    "java.util.ArrayList is not an interface; a Lua value can implement interfaces only",
+                    "java.proxy('java.lang.Runnable', 5)",
+                    "a number 5 cannot implement an interface; a function or a table can",
+                    "java.proxy({})",
+                    "java.proxy takes one or more interfaces (names or imported classes) and then a table or a"
+                            + " function implementing them",
+                    "java.proxy('no.Such', {})",
+                    "no class no.Such (give its binary name, like \"java.util.Map$Entry\")",
+                    "java.proxy(true, {})",
+                    "java.proxy takes types as names (\"int\", \"java.lang.String\") or imported classes, not boolean");
+            // a method the table lacks
+            LuaException e = assertThrows(LuaException.class, () -> trusted.run(
+                    "java.proxy('java.lang.Runnable', {}):run()", "chunk"));
+            assertInstanceOf(UnsupportedOperationException.class, e.getCause());
+        }
+    }
+
+    @Test
+    void shouldCallAProxyFromSeveralJavaThreads() throws Exception {
+        try (LuaState trusted = trusted()) {
+            @SuppressWarnings("unchecked")
+            java.util.function.IntUnaryOperator twice = (java.util.function.IntUnaryOperator) trusted.run("""
+                    counts = {calls = 0}
+                    return java.proxy("java.util.function.IntUnaryOperator", {
+                      applyAsInt = function(self, n) counts.calls = counts.calls + 1 return 2 * n end,
+                    })
+                    """, "chunk")[0];
+            int threads = 4, calls = 500;
+            List<Thread> started = new ArrayList<>();
+            java.util.concurrent.atomic.AtomicInteger wrong = new java.util.concurrent.atomic.AtomicInteger();
+            for (int t = 0; t < threads; t++) {
+                Thread thread = new Thread(() -> {
+                    for (int i = 0; i < calls; i++) {
+                        if (twice.applyAsInt(i) != 2 * i) {
+                            wrong.incrementAndGet();
+                        }
+                    }
+                });
+                thread.start();
+                started.add(thread);
+            }
+            for (Thread thread : started) {
+                assertTrue(thread.join(java.time.Duration.ofSeconds(30)), "a thread calling the proxy finished");
+            }
+            assertEquals(0, wrong.get());
+            assertEquals((long) threads * calls, trusted.run("return counts.calls", "chunk")[0]);
+        }
+    }
+
+    @Test
+    void shouldMakeAndIndexJavaArraysFromOne() {
+        try (LuaState trusted = trusted()) {
+            Object[] r = trusted.run("""
+                    local a = java.array("int", 3)
+                    local first = a[1]
+                    a[1] = 5 a[3] = 7
+                    local grid = java.array("double", 2, 3)
+                    grid[2][3] = 0.5
+                    local words = java.array(java.import("java.lang.String"), {"x", "y"})
+                    return a, first, #a, grid, #grid, #grid[1], words, words[2], java.array("byte", 2),
+                           java.array("java.lang.String[]", 1), a:getClass():getSimpleName()
+                    """, "chunk");
+            assertArrayEquals(new int[] {5, 0, 7}, (int[]) r[0]);
+            assertEquals(0L, r[1]);
+            assertEquals(3L, r[2]);
+            assertArrayEquals(new double[][] {{0, 0, 0}, {0, 0, 0.5}}, (double[][]) r[3]);
+            assertEquals(List.of(2L, 3L), List.of(r[4], r[5]));
+            assertArrayEquals(new String[] {"x", "y"}, (String[]) r[6]);
+            assertEquals("y", r[7]);
+            assertArrayEquals(new byte[2], (byte[]) r[8]); // a Java array in Lua, not a string
+            assertArrayEquals(new String[1][], (String[][]) r[9]);
+            assertEquals("int[]", r[10]);
+            String bounds = "ArrayIndexOutOfBoundsException: index ";
+            assertFailures(trusted, "chunk:1: Java function 'int[]' threw java.lang.",
+                    "local a = java.array('int', 3) return a[0]", bounds + "0 is outside the int[3] (1 to 3)",
+                    "local a = java.array('int', 3) a[4] = 1", bounds + "4 is outside the int[3] (1 to 3)",
+                    "local a = java.array('int', 3) return a[1.5]", bounds + "1.5 is outside the int[3] (1 to 3)",
+                    "local a = java.array('int', 0) return a[1]", bounds + "1 is outside the int[0], which has no"
+                            + " elements",
+                    "local a = java.array('int', 3) a[2] = 'x'",
+                    "IllegalArgumentException: element 2 of a int[] takes int; string does not fit");
+            assertInstanceOf(ArrayIndexOutOfBoundsException.class, assertThrows(LuaException.class,
+                    () -> trusted.run("return java.array('int', 1)[2]", "chunk")).getCause());
+            assertEquals("chunk:1: no method 'length' on int[]",
+                    failure(trusted, "local a = java.array('int', 3) return a.length"));
+            assertFailures(trusted, "chunk:1: Java function 'java.array' threw java.lang.IllegalArgumentException: ",
+                    "java.array('int', -1)", "an array length is a whole number from 0, not number -1",
+                    "java.array('int', {1, 'two'})", "element 2 of a int[] takes int; string does not fit",
+                    "java.array('int', {x = 1})", "java.array fills an array from a sequence table (keys 1 to n)",
+                    "java.array('no.Such', 1)",
+                    "no class no.Such (give its binary name, like \"java.util.Map$Entry\")",
+                    "java.array('int')", "java.array takes a type and a length (or several), or a type and a table"
+                            + " of values");
+        }
+    }
+
+    @Test
+    void shouldCallTheOverloadThatJavaMethodNames() {
+        try (LuaState trusted = trusted()) {
+            Object[] r = trusted.run("""
+                    local Math = java.import("java.lang.Math")
+                    local AtomicInteger = java.import("java.util.concurrent.atomic.AtomicInteger")
+                    local integer = java.method(AtomicInteger, "new", "int")(100)
+                    local compareAndSet = java.method(integer, "compareAndSet", "int, int")
+                    local list = java.import("java.util.ArrayList").new()
+                    java.method(list, "add", "java.lang.Object")("b")
+                    java.method(list, "add", "int,java.lang.Object")(0, "a")
+                    return java.method(Math, "max", "double,double")(1, 2.5), java.method(Math, "abs", "int")(-3),
+                           compareAndSet(100, 200), compareAndSet(100, 300), integer:get(), tostring(list),
+                           java.method(list, "size")()
+                    """, "chunk");
+            assertArrayEquals(new Object[] {2.5, 3L, true, false, 200L, "[a, b]", 2L}, r);
+            String threw = "chunk:1: Java function 'java.method' threw java.lang.IllegalArgumentException: ";
+            assertEquals(threw + "no overload of java.lang.Math.max has the parameters (java.lang.String); it has"
+                    + " max(double, double), max(float, float), max(int, int), max(long, long)",
+                    failure(trusted, "java.method(java.import('java.lang.Math'), 'max', 'java.lang.String')"));
+            assertEquals(threw + "no overload of java.lang.Math.max takes (number 1.5, number 2); it has"
+                    + " max(int, int)", failure(trusted, "java.method(java.import('java.lang.Math'), 'max',"
+                    + " 'int,int')(1.5, 2)"));
+            assertEquals(threw + "no method 'nope' on java.lang.Math",
+                    failure(trusted, "java.method(java.import('java.lang.Math'), 'nope')"));
+            assertEquals(threw + "java.method takes an imported class or an object, a method name (\"new\" for a"
+                    + " constructor) and its parameter types, like \"int,java.lang.String\"",
+                    failure(trusted, "java.method(nil, 'max')"));
+        }
+    }
+
+    @Test
+    void shouldNotCrashWhenTheDebugLibraryCallsTheFieldAndElementFunctions() {
+        try (LuaState trusted = trusted()) {
+            Object[] r = trusted.run("""
+                    local f, a = ..., java.array("int", 1)
+                    local mt, amt = debug.getmetatable(f), debug.getmetatable(a)
+                    local ok = {}
+                    ok[1] = mt[6].x()                  -- the raw getter, without an object
+                    ok[2] = mt[6].x("not a Fields")    -- of another object
+                    ok[3] = mt[7].x(a, 1)              -- the raw setter, on an array
+                    ok[4] = amt[8][1](f, 1)            -- an element of what is not an array
+                    ok[5] = amt[8][2](nil, 1, 2)
+                    ok[6] = amt[8][3]("s")
+                    ok[7] = pcall(mt.__index, 5, "x")  -- state.lua's get_member on a number
+                    ok[8] = pcall(mt.__newindex, a, "x", 1)
+                    f.x = 4 a[1] = 5
+                    return ok, f.x, a[1]
+                    """, "chunk", new Fields());
+            assertEquals(java.util.Collections.nCopies(8, false), ((LuaTable) r[0]).toList());
+            assertEquals(List.of(4L, 5L), List.of(r[1], r[2]));
+        }
+    }
+
+    @Test
+    void shouldLuaifyJavaCollectionsAndArrays() {
+        try (LuaState trusted = trusted()) {
+            Object plain = new Object();
+            Object[] r = trusted.run("""
+                    local plain = ...
+                    local list = java.import("java.util.List").of(1, 2, 3)
+                    local map = java.import("java.util.Map").of("k", "v")
+                    local t, m, a = java.luaify(list), java.luaify(map), java.luaify(java.array("int", {4, 5}))
+                    return type(list), type(t), #t, t[3], type(m), m.k, type(a), a[2], java.luaify(plain) == plain,
+                           java.luaify("s"), java.luaify(nil)
+                    """, "chunk", plain);
+            assertArrayEquals(new Object[] {"userdata", "table", 3L, 3L, "table", "v", "table", 5L, true, "s", null},
+                    r);
+        }
+    }
 }

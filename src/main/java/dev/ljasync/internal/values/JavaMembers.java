@@ -292,17 +292,40 @@ final class JavaMembers {
             return best.call(args);
         }
 
+        /**
+         * The overload whose parameter types are exactly {@code parameters}, alone ({@code java.method}).
+         *
+         * @throws IllegalArgumentException when there is none, naming the overloads there are
+         */
+        Overloads only(Class<?>[] parameters) {
+            for (Overload o : overloads) {
+                if (Arrays.equals(o.parameters, parameters)) {
+                    return new Overloads(name, new Overload[] {o});
+                }
+            }
+            StringJoiner wanted = new StringJoiner(", ", "(", ")");
+            for (Class<?> p : parameters) {
+                wanted.add(p.getTypeName());
+            }
+            throw new IllegalArgumentException("no overload of " + name + " has the parameters " + wanted + "; it has "
+                    + known());
+        }
+
+        private String known() {
+            StringJoiner known = new StringJoiner(", ");
+            for (Overload o : overloads) {
+                known.add(o.signature);
+            }
+            return known.toString();
+        }
+
         private String mismatch(Object[] args) {
             int first = overloads[0].first;
             StringJoiner given = new StringJoiner(", ", "(", ")");
             for (int i = first; i < args.length; i++) {
                 given.add(LuaToJava.describe(args[i]));
             }
-            StringJoiner known = new StringJoiner(", ");
-            for (Overload o : overloads) {
-                known.add(o.signature);
-            }
-            return "no overload of " + name + " takes " + given + "; it has " + known;
+            return "no overload of " + name + " takes " + given + "; it has " + known();
         }
     }
 }

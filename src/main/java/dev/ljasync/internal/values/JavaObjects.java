@@ -4,7 +4,6 @@ import dev.ljasync.internal.lua.SlotTable;
 import dev.ljasync.internal.lua.StateLifetime;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandles;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -17,10 +16,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * The Java objects of one state as Lua values: each pushed object is a full userdata of 8 bytes holding its number in
  * a {@link SlotTable}, released by the userdata's {@code __gc}, so an object lives in the table exactly as long as
  * its userdata lives in Lua. The userdata's metatable is one per exposed class (made here, from state.lua's
- * {@code object_mt}), and hidden from Lua code by {@code __metatable} (a name unique to it); its methods are Java
- * functions of the state ({@link JavaMembers} binds them), raised by state.lua's wrappers as any Java function's
- * errors are. A userdata is taken for one of these only when its metatable is exactly one of them and its block is
- * 8 bytes. Used only by the thread holding the state.
+ * {@code object_mt}), and hidden from Lua code by {@code __metatable} (a name unique to it); its methods, and in a
+ * state with Java classes its fields and an array's elements, are Java functions of the state ({@link MemberCalls},
+ * over {@link JavaMembers}, {@link JavaFields} and {@link JavaArrays}), raised by state.lua's wrappers as any Java
+ * function's errors are; the global {@code java} is {@link JavaLibrary}'s. A userdata is taken for one of these
+ * only when its metatable is exactly one of them and its block is 8 bytes. Used only by the thread holding the state.
  */
 public final class JavaObjects {
 
@@ -41,7 +41,8 @@ public final class JavaObjects {
 
     private static final int BLOCK = Long.BYTES;
     // the fields of a metatable, as state.lua's section on Java objects numbers them
-    private static final int CLASS = 1, NAME = 2, RAW = 3, STATIC = 4;
+    private static final int CLASS = 1, NAME = 2, RAW = 3, STATIC = 4, METHODS = 5, GETTERS = 6, SETTERS = 7,
+            ARRAY = 8;
     private static final String[] FIELDS = {"__newindex", "__len", "__tostring", "__eq"};
 
     private enum Kind { OPAQUE, INSTANCE, STATIC }
@@ -65,9 +66,10 @@ public final class JavaObjects {
     private record Exposed(Object object, Class<?> exposed) {}
 
     /** A Map, List or array a method returned in a state with Java classes: it stays a Java object there. */
-    private record Kept(Object object) {}
+    record Kept(Object object) {}
 
     private final JavaValues values;
+    private final JavaLibrary library;
     private final SlotTable<Object> slots = new SlotTable<>();
     private final Map<Exposure, Integer> classIds = new HashMap<>();
     private final List<Exposure> classes = new ArrayList<>();
@@ -75,12 +77,13 @@ public final class JavaObjects {
     // set once the state is open; until then (and in a bare JavaValues) objects have no Lua value
     private Closures closures;
     private StateLifetime lifetime;
-    private int objectsRef; // state.lua's {object_mt, java, import}
+    private int objectsRef; // state.lua's {object_mt, java, library, method, get_member}
     private boolean javaClasses;
     private MemorySegment collect; // the __gc of every metatable here, made with the first one
 
     JavaObjects(JavaValues values) {
         this.values = values;
+        this.library = new JavaLibrary(values);
     }
 
     /**
@@ -95,18 +98,16 @@ public final class JavaObjects {
         this.javaClasses = javaClasses;
     }
 
-    /** Sets the global {@code java} with {@code java.import}; for a state with java classes, as it is opened. */
+    /** Sets the global {@code java} (state.lua's library, {@link JavaLibrary}); for a state with java classes. */
     public void openJavaLibrary(MemorySegment L) {
         boolean paused = gcPause(L);
         try {
             lua_checkstack(L, 6);
             install(L);
-            lua_newtable(L);
             lua_rawgeti(L, LUA_REGISTRYINDEX, objectsRef);
             lua_rawgeti(L, -1, 3);
-            lua_setfield(L, -3, "import");
-            lua_pop(L, 1);
             lua_setglobal(L, "java");
+            lua_pop(L, 1);
         } finally {
             gcResume(L, paused);
         }
@@ -256,20 +257,23 @@ public final class JavaObjects {
         lua_pushvalue(L, -4);
         lua_rawseti(L, -2, 1);
         lua_setmetatable(L, -2);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, -4, METHODS);
         lua_setfield(L, -3, "__index");
         lua_pop(L, 1);
         lua_pushcfunction(L, collect);
         lua_setfield(L, -2, "__gc");
         lua_pushinteger(L, id);
         lua_rawseti(L, -2, CLASS);
-        values.push(L, exposure.type().getName());
+        Class<?> type = exposure.type();
+        values.push(L, type.isArray() ? type.getTypeName() : type.getName()); // int[], not [I
         lua_rawseti(L, -2, NAME);
         lua_newtable(L);
         if (exposure.kind() != Kind.OPAQUE) {
             boolean statics = exposure.kind() == Kind.STATIC;
             JavaMembers members = JavaMembers.of(exposure.type());
             for (String name : members.names(statics)) {
-                closures.push(L, exposure.type().getName() + "." + name, new MethodCall(members, name, statics,
+                closures.push(L, exposure.type().getName() + "." + name, MemberCalls.method(members, name, statics,
                         javaClasses));
                 lua_setfield(L, -2, name);
             }
@@ -279,6 +283,9 @@ public final class JavaObjects {
             lua_pushboolean(L, true);
             lua_rawseti(L, -2, STATIC);
         }
+        if (javaClasses && exposure.kind() != Kind.OPAQUE) {
+            fieldsAndElements(L, exposure.type(), exposure.kind() == Kind.STATIC);
+        }
         int ref = registryRef(L);
         classes.add(exposure);
         metatableRefs.add(ref);
@@ -287,7 +294,7 @@ public final class JavaObjects {
             // The class's constants wait in the table that `Class.name` finds methods in; pushed once the class has
             // its number, since a constant may be an object whose class needs a metatable too (Integer.TYPE).
             lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
-            lua_getfield(L, -1, "__index");
+            lua_rawgeti(L, -1, METHODS);
             for (var constant : JavaMembers.of(exposure.type()).constants().entrySet()) {
                 values.push(L, constant.getValue());
                 lua_setfield(L, -2, constant.getKey());
@@ -295,6 +302,54 @@ public final class JavaObjects {
             lua_pop(L, 2);
         }
         return ref;
+    }
+
+    /**
+     * Gives the metatable at the top its fields' Java functions (a getter for those read live, a setter for each)
+     * and, for an array's class, its elements' ones; with either read live, its __index is state.lua's
+     * {@code get_member}.
+     */
+    private void fieldsAndElements(MemorySegment L, Class<?> type, boolean statics) {
+        JavaFields fields = JavaFields.of(type);
+        Map<String, Boolean> names = fields.names(statics);
+        boolean array = !statics && type.isArray();
+        if (names.isEmpty() && !array) {
+            return;
+        }
+        if (!lua_checkstack(L, 6)) {
+            throw new IllegalArgumentException("the Lua stack is full");
+        }
+        lua_newtable(L);
+        lua_newtable(L);
+        for (var entry : names.entrySet()) {
+            JavaFields.Bound field = fields.field(entry.getKey(), statics);
+            String what = type.getName() + "." + entry.getKey();
+            if (entry.getValue()) {
+                closures.push(L, what, MemberCalls.getter(field));
+                lua_setfield(L, -3, entry.getKey());
+            }
+            closures.push(L, what, MemberCalls.setter(field));
+            lua_setfield(L, -2, entry.getKey());
+        }
+        lua_rawseti(L, -3, SETTERS);
+        lua_rawseti(L, -2, GETTERS);
+        if (array) {
+            String what = type.getTypeName();
+            lua_newtable(L);
+            closures.push(L, what, MemberCalls::element);
+            lua_rawseti(L, -2, 1);
+            closures.push(L, what, MemberCalls::store);
+            lua_rawseti(L, -2, 2);
+            closures.push(L, what, MemberCalls::length);
+            lua_rawseti(L, -2, 3);
+            lua_rawseti(L, -2, ARRAY);
+        }
+        if (array || names.containsValue(true)) {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, objectsRef);
+            lua_rawgeti(L, -1, 5);
+            lua_setfield(L, -3, "__index");
+            lua_pop(L, 1);
+        }
     }
 
     /** Gives state.lua's metamethods their Java functions, and makes the __gc; once. */
@@ -309,8 +364,18 @@ public final class JavaObjects {
         closures.push(L, "==", args -> args[0] == args[1]);
         lua_setfield(L, -2, "same");
         if (javaClasses) {
-            closures.push(L, "java.import", JavaObjects::importClass);
+            closures.push(L, "java.import", args -> new Statics(JavaLibrary.importClass(args)));
             lua_setfield(L, -2, "import");
+            closures.push(L, "java.proxy", library::proxy);
+            lua_setfield(L, -2, "proxy");
+            closures.push(L, "java.array", JavaLibrary::array);
+            lua_setfield(L, -2, "array");
+            closures.push(L, "java.method", JavaLibrary::method);
+            lua_setfield(L, -2, "method");
+            closures.push(L, "java.method", JavaLibrary::invoke);
+            lua_setfield(L, -2, "invoke");
+            closures.push(L, "java.luaify", JavaLibrary::luaify);
+            lua_setfield(L, -2, "luaify");
         }
         lua_pop(L, 2);
         collect = lifetime.cfunction(this, JavaObjects::collect);
@@ -325,67 +390,5 @@ public final class JavaObjects {
             case INSTANCE -> String.valueOf(object);
             case STATIC -> "class " + exposure.type().getName();
         };
-    }
-
-    /** {@code java.import(name)}: the public class of that name, for its static members. */
-    private static Object importClass(Object[] args) {
-        if (args.length != 1 || !(args[0] instanceof String name)) {
-            throw new IllegalArgumentException("java.import takes a class name, like \"java.util.ArrayList\"");
-        }
-        ClassLoader loader = Thread.currentThread().getContextClassLoader();
-        Class<?> type;
-        try {
-            type = Class.forName(name, false, loader != null ? loader : ClassLoader.getSystemClassLoader());
-        } catch (ClassNotFoundException e) {
-            throw new IllegalArgumentException("no class " + name + " (give its binary name, like"
-                    + " \"java.util.Map$Entry\")");
-        }
-        try {
-            MethodHandles.publicLookup().accessClass(type);
-        } catch (IllegalAccessException e) {
-            throw new IllegalArgumentException(name + " is not public in a package its module exports");
-        }
-        return new Statics(type);
-    }
-
-    /**
-     * The Java function behind one method name of one exposed class: its overloads, bound on the first call. Its
-     * result converts by the one rule (a List a method returns becomes a table), except in a state with Java
-     * classes, where Lua code works with Java's own objects, as in luajava: there a Map, List or array it returns
-     * stays a Java object, with its methods.
-     */
-    private static final class MethodCall implements Function {
-        private final JavaMembers members;
-        private final String name;
-        private final boolean statics;
-        private final boolean keepObjects;
-        private JavaMembers.Overloads bound;
-
-        MethodCall(JavaMembers members, String name, boolean statics, boolean keepObjects) {
-            this.members = members;
-            this.name = name;
-            this.statics = statics;
-            this.keepObjects = keepObjects;
-        }
-
-        @Override
-        public Object call(Object[] args) throws Exception {
-            if (bound == null) {
-                bound = members.overloads(name, statics);
-            }
-            try {
-                Object results = bound.call(args);
-                if (keepObjects && results instanceof Object[] one && one.length == 1 && one[0] != null
-                        && (one[0] instanceof java.util.Map<?, ?> || one[0] instanceof java.util.List<?>
-                        || (one[0].getClass().isArray() && !(one[0] instanceof byte[])))) {
-                    return new Object[] {new Kept(one[0])};
-                }
-                return results;
-            } catch (Exception | Error e) {
-                throw e;
-            } catch (Throwable t) {
-                throw new IllegalStateException(t);
-            }
-        }
     }
 }

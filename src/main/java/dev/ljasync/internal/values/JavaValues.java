@@ -66,6 +66,14 @@ public final class JavaValues {
          * @throws IllegalArgumentException when the state cannot make one (it has no FFI)
          */
         void pushInteger(MemorySegment L, long bits, boolean unsigned);
+
+        /**
+         * A Java object implementing {@code interfaces} with the Lua function or table that {@code implementation}
+         * (one of {@link #reference}'s) refers to, as {@code LuaValue.proxy} makes one.
+         *
+         * @throws IllegalArgumentException when it cannot implement them, saying why
+         */
+        Object proxy(Object implementation, Class<?>[] interfaces);
     }
 
     /** A bridge for states without the public API's objects: every such object and every reference is refused. */
@@ -88,6 +96,10 @@ public final class JavaValues {
 
         public void pushInteger(MemorySegment L, long bits, boolean unsigned) {
             throw new IllegalArgumentException("an int64_t cannot be made here");
+        }
+
+        public Object proxy(Object implementation, Class<?>[] interfaces) {
+            throw new IllegalArgumentException("no Lua value can implement an interface here");
         }
     };
 
