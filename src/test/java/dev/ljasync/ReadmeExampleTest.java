@@ -46,6 +46,7 @@ class ReadmeExampleTest {
             Map.entry("ReadmeExecutor", List.of("total 160", "task line 2: task:2: no 7", "true [next]")),
             Map.entry("ReadmeValues", List.of("[1, 4, 9, 16]", "demo has 3 sizes", "5", "changed", "42",
                     "20 15 DEAD")),
+            Map.entry("ReadmeTyped", List.of("250250.0")),
             Map.entry("ReadmeObjects", List.of("[java, lua] 2 true", "objects:4: no method 'hashCode' on"
                     + " java.lang.Object", "[42]", "[3, 2, 1] 9 2.5")),
             Map.entry("ReadmeOutput", List.of(

@@ -9,6 +9,8 @@ import party.iroiro.luajava.luajit.LuaJit;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,6 +29,10 @@ public class LuaStateBench {
     static final int LOOP = 1000;
     static final String INC = "function inc(x) return x + 1 end";
     static final String LOOP_JAVA = "function loopJava(n) local s = 0 for i = 1, n do s = jinc(s) end return s end";
+    /** What Lua calls as jincTyped: registered with the C type double (*)(double), which a Lua number maps to. */
+    static double inc(double x) {
+        return x + 1;
+    }
 
     /** A LuaState of this library with a global Lua function inc, and loops calling inc or a Java function. */
     @State(Scope.Thread)
@@ -43,7 +49,15 @@ public class LuaStateBench {
             lua.register("jinc", args -> (Long) args[0] + 1);
             lua.run("function loopLua(n) local s = 0 for i = 1, n do s = inc(s) end return s end");
             lua.run(LOOP_JAVA);
+            try {
+                lua.register("jincTyped", "double (*)(double)", MethodHandles.lookup().findStatic(
+                        LuaStateBench.class, "inc", MethodType.methodType(double.class, double.class)));
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+            lua.run(LOOP_JAVA.replace("loopJava", "loopJavaTyped").replace("jinc(", "jincTyped("));
             Baselines.expect("LuaState.call", 42, (Long) lua.call("inc", 41)[0]);
+            Baselines.expect("LuaState.register, typed", LOOP, (Long) lua.call("loopJavaTyped", LOOP)[0]);
             Baselines.expect("LuaState.register", LOOP, (Long) lua.call("loopJava", LOOP)[0]);
             inc = lua.function("inc", "int (*)(int)");
             try {
@@ -152,6 +166,16 @@ public class LuaStateBench {
     @OperationsPerInvocation(LOOP)
     public Object luaCallsJava(Library s) {
         return s.lua.call("loopJava", LOOP)[0];
+    }
+
+    /**
+     * Lua -> Java, typed: the same loop calling a Java method registered with a C type, which Lua calls through
+     * the FFI (time per call).
+     */
+    @Benchmark
+    @OperationsPerInvocation(LOOP)
+    public Object luaCallsJavaTyped(Library s) {
+        return s.lua.call("loopJavaTyped", LOOP)[0];
     }
 
     /** Lua -> Java with luajava: the same loop calling a JFunction global (time per call). */
