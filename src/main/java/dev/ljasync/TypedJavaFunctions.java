@@ -9,6 +9,7 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.invoke.WrongMethodTypeException;
+import java.lang.ref.WeakReference;
 
 import static dev.ljasync.internal.lua.LuaNative.*;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -28,11 +29,10 @@ final class TypedJavaFunctions {
     static {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
-            HELD = lookup.findVirtual(TypedJavaFunctions.class, "held", MethodType.methodType(boolean.class));
-            ENTER = lookup.findVirtual(TypedJavaFunctions.class, "enter", MethodType.methodType(void.class));
-            LEAVE = lookup.findVirtual(TypedJavaFunctions.class, "leave", MethodType.methodType(void.class));
-            FAIL = lookup.findVirtual(TypedJavaFunctions.class, "fail",
-                    MethodType.methodType(void.class, Throwable.class));
+            HELD = lookup.findVirtual(Guard.class, "held", MethodType.methodType(boolean.class));
+            ENTER = lookup.findVirtual(Guard.class, "enter", MethodType.methodType(void.class));
+            LEAVE = lookup.findVirtual(Guard.class, "leave", MethodType.methodType(void.class));
+            FAIL = lookup.findVirtual(Guard.class, "fail", MethodType.methodType(void.class, Throwable.class));
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -43,6 +43,7 @@ final class TypedJavaFunctions {
     private final StateLifetime lifetime;
     private MemorySegment flag; // an int32_t, non-zero while a failure waits to be raised; made when first needed
     private Throwable failure; // what the last failed call threw, until the Lua side raises it
+    private final Guard guard = new Guard(this);
 
     TypedJavaFunctions(CallPath calls, JavaFunctions javaFunctions, StateLifetime lifetime) {
         this.calls = calls;
@@ -109,19 +110,19 @@ final class TypedJavaFunctions {
      */
     private MethodHandle guarded(MethodHandle target) {
         MethodType type = target.type();
-        return MethodHandles.guardWithTest(HELD.bindTo(this), caught(target),
+        return MethodHandles.guardWithTest(HELD.bindTo(guard), caught(target),
                 MethodHandles.dropArguments(zero(type.returnType()), 0, type.parameterList()));
     }
 
     private MethodHandle caught(MethodHandle target) {
         MethodType type = target.type();
-        MethodHandle body = MethodHandles.foldArguments(target, ENTER.bindTo(this));
-        MethodHandle leave = LEAVE.bindTo(this);
+        MethodHandle body = MethodHandles.foldArguments(target, ENTER.bindTo(guard));
+        MethodHandle leave = LEAVE.bindTo(guard);
         body = type.returnType() == void.class ? MethodHandles.filterReturnValue(body, leave)
                 : MethodHandles.filterReturnValue(body, MethodHandles.foldArguments(
                         MethodHandles.identity(type.returnType()), leave));
         MethodHandle zero = MethodHandles.dropArguments(zero(type.returnType()), 0, Throwable.class);
-        MethodHandle handler = MethodHandles.dropArguments(MethodHandles.foldArguments(zero, FAIL.bindTo(this)), 1,
+        MethodHandle handler = MethodHandles.dropArguments(MethodHandles.foldArguments(zero, FAIL.bindTo(guard)), 1,
                 type.parameterList());
         return MethodHandles.catchException(body, Throwable.class, handler);
     }
@@ -131,8 +132,37 @@ final class TypedJavaFunctions {
         return type == void.class ? MethodHandles.empty(MethodType.methodType(void.class)) : MethodHandles.zero(type);
     }
 
-    private boolean held() {
-        return calls.heldByCurrentThread();
+    /**
+     * What the stubs' bodies are bound to: this object, weakly. A stub lives as long as its lua_State, and this
+     * object leads back to the state's Java object, which must stay collectable (an unclosed state is freed once it
+     * is dropped). While {@link #held} is true the state is in use, so this object is there.
+     */
+    private static final class Guard {
+        private final WeakReference<TypedJavaFunctions> owner;
+
+        Guard(TypedJavaFunctions owner) {
+            this.owner = new WeakReference<>(owner);
+        }
+
+        boolean held() {
+            TypedJavaFunctions functions = owner.get();
+            return functions != null && functions.calls.heldByCurrentThread();
+        }
+
+        void enter() {
+            owner.get().enter();
+        }
+
+        void leave() {
+            owner.get().leave();
+        }
+
+        void fail(Throwable thrown) {
+            TypedJavaFunctions functions = owner.get();
+            if (functions != null) {
+                functions.fail(thrown);
+            }
+        }
     }
 
     private void enter() {

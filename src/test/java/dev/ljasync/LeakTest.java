@@ -4,6 +4,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -214,12 +216,26 @@ class LeakTest {
 
     // ---- states dropped without close (item 15) ----------------------------------------------------------------
 
+    private static final MethodHandle INC;
+
+    static {
+        try {
+            INC = MethodHandles.insertArguments(MethodHandles.lookup().findStatic(Long.class, "sum",
+                    MethodType.methodType(long.class, long.class, long.class)), 1, 1L);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     /** Opens a state that sends {@code id} on {@code closed} when it is closed (a finalizer), and drops it. */
     private static void openAndDrop(int id, Channel closed) {
         LuaState lua = id % 3 == 2 ? LuaState.builder().memoryLimit(1 << 24).open() : LuaState.open();
         if (id % 3 == 1) {
             lua.register("twice", args -> 2 * (Long) args[0]); // its upcall stub must not keep the state alive
             assertEquals(2L * id, lua.call("twice", id)[0]);
+        } else if (id % 3 == 0) {
+            lua.register("inc", "int64_t (*)(int64_t)", INC); // nor must a typed function's, which is the state's own
+            assertEquals(id + 1L, lua.run("return inc(...)", "typed", id)[0]);
         }
         lua.run("""
                 local closed, id = require("ljasync.sync").wrap((...)), select(2, ...)
