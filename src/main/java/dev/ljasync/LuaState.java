@@ -612,8 +612,9 @@ public final class LuaState implements AutoCloseable {
             typedCalls = new TypedCalls(calls, lifetime, lookupRef);
             javaFunctions = new JavaFunctions(calls, lifetime, registerRef);
             typedJavaFunctions = new TypedJavaFunctions(calls, javaFunctions, lifetime);
+            int finishRef = helpers[4];
             values.objects().attach((L, name, function) -> javaFunctions.pushPrivate(L, "Java function '" + name + "'", function::call),
-                    lifetime, helpers[4], options.javaClasses());
+                    lifetime, L -> StateSetup.objectsTable(calls, L, finishRef), options.javaClasses());
             if (options.javaClasses()) {
                 values.objects().openJavaLibrary(state);
             }

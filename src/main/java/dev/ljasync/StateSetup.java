@@ -24,7 +24,7 @@ final class StateSetup {
     /**
      * Sets up the state of {@code calls} (a new one), known to the library's modules as {@code stateId}, and gives
      * {@code calls} the references it needs; returns
-     * state.lua's helpers: call, lookup, assign and register, and its table for Java objects.
+     * state.lua's helpers: call, lookup, assign and register, and its finish for {@link #objectsTable}.
      */
     static int[] open(CallPath calls, long stateId, LuaState.Options options, Set<LuaState.Library> forLibrary,
                       Interruption interruption) {
@@ -76,6 +76,30 @@ final class StateSetup {
             }
         }
         lua_settop(L, 0);
+    }
+
+    /**
+     * Runs objects.lua, the Lua side of Java objects, in the environment of the library's chunks with state.lua's
+     * finish ({@code finishRef}); returns the registry reference of the table it returns. Once per state, the first
+     * time it pushes a Java object: most states never do, and the code takes about 5 KB of a state's heap. Holding the
+     * lock, with room for four pushes.
+     */
+    static int objectsTable(CallPath calls, MemorySegment L, int finishRef) {
+        int status = calls.load(L, LibraryChunks.OBJECTS);
+        if (status == LUA_OK) {
+            calls.useLibraryEnvironment(L);
+            lua_rawgeti(L, LUA_REGISTRYINDEX, finishRef);
+            status = lua_pcall(L, 1, 1, 0);
+        }
+        if (status != LUA_OK) {
+            throw calls.failure(L, status, "loading the library's Lua code for Java objects");
+        }
+        boolean paused = gcPause(L);
+        try {
+            return registryRef(L);
+        } finally {
+            gcResume(L, paused);
+        }
     }
 
     private static int collectorRef(MemorySegment L) {

@@ -42,6 +42,8 @@ public final class LibraryChunks {
     public static final Chunk JAVA_MODULES = chunk("java_modules.lua", "ljasync.java_modules");
     /** Makes, in a new state, a function copied from another by ljasync.copy; see {@code PinnedEntry}. */
     public static final Chunk COPIED = chunk("copied.lua", "ljasync.copied");
+    /** The Lua side of Java objects, run in a state the first time it needs them; see {@code JavaObjects}. */
+    public static final Chunk OBJECTS = chunk("objects.lua", "ljasync.objects");
     /** Makes the Lua function of a typed Java function; see {@code TypedJavaFunctions}. */
     public static final Chunk TYPED_JAVA = chunk("typed_java.lua", "ljasync.typed_java");
     /** Run in every state after {@link #SANDBOX}: print and io's standard files write to Java sinks. */

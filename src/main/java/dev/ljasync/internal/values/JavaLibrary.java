@@ -7,7 +7,7 @@ import java.util.Arrays;
 import java.util.Map;
 
 /**
- * The Java functions behind the global {@code java} of a state with Java classes (state.lua's {@code library} calls
+ * The Java functions behind the global {@code java} of a state with Java classes (objects.lua's {@code library} calls
  * them): {@code import}, {@code proxy}, {@code array}, {@code method} (with {@code invoke}, which runs what it
  * bound) and {@code luaify}. Used only by the thread holding the state.
  */
@@ -35,7 +35,7 @@ final class JavaLibrary {
     }
 
     /**
-     * {@code java.proxy(boxed, implementation, interface...)}: the function, or the table (boxed: state.lua's
+     * {@code java.proxy(boxed, implementation, interface...)}: the function, or the table (boxed: objects.lua's
      * userdata that indexes to it at [1], so that the table comes as a reference and not as a copy).
      */
     Object proxy(Object[] args) throws Exception {

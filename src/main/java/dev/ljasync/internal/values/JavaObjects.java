@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToIntFunction;
 
 import static dev.ljasync.internal.lua.LuaNative.*;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -15,10 +16,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * The Java objects of one state as Lua values: each pushed object is a full userdata of 8 bytes holding its number in
  * a {@link SlotTable}, released by the userdata's {@code __gc}, so an object lives in the table exactly as long as
- * its userdata lives in Lua. The userdata's metatable is one per exposed class (made here, from state.lua's
+ * its userdata lives in Lua. The userdata's metatable is one per exposed class (made here, from objects.lua's
  * {@code object_mt}), and hidden from Lua code by {@code __metatable} (a name unique to it); its methods, and in a
  * state with Java classes its fields and an array's elements, are Java functions of the state ({@link MemberCalls},
- * over {@link JavaMembers}, {@link JavaFields} and {@link JavaArrays}), raised by state.lua's wrappers as any Java
+ * over {@link JavaMembers}, {@link JavaFields} and {@link JavaArrays}), raised by objects.lua's wrappers as any Java
  * function's errors are; the global {@code java} is {@link JavaLibrary}'s. A userdata is taken for one of these
  * only when its metatable is exactly one of them and its block is 8 bytes. Used only by the thread holding the state.
  */
@@ -40,7 +41,7 @@ public final class JavaObjects {
     public static final Object NOT_AN_OBJECT = new Object();
 
     private static final int BLOCK = Long.BYTES;
-    // the fields of a metatable, as state.lua's section on Java objects numbers them
+    // the fields of a metatable, as objects.lua numbers them
     private static final int CLASS = 1, NAME = 2, RAW = 3, STATIC = 4, METHODS = 5, GETTERS = 6, SETTERS = 7,
             ARRAY = 8;
     private static final String[] FIELDS = {"__newindex", "__len", "__tostring", "__eq"};
@@ -77,7 +78,9 @@ public final class JavaObjects {
     // set once the state is open; until then (and in a bare JavaValues) objects have no Lua value
     private Closures closures;
     private StateLifetime lifetime;
-    private int objectsRef; // state.lua's {object_mt, java, library, method, get_member}
+    // objects.lua's {object_mt, java, library, method, get_member}, made by objectsTable the first time it is needed
+    private ToIntFunction<MemorySegment> objectsTable;
+    private int objectsRef = LUA_NOREF;
     private boolean javaClasses;
     private MemorySegment collect; // the __gc of every metatable here, made with the first one
 
@@ -87,18 +90,20 @@ public final class JavaObjects {
     }
 
     /**
-     * Lets this state push Java objects: {@code objectsRef} is state.lua's table for them, {@code javaClasses}
+     * Lets this state push Java objects: {@code objectsTable} runs objects.lua, the Lua side of them, the first time
+     * a state needs it, and returns the registry reference of the table it returns; {@code javaClasses}
      * whether Lua code reaches public classes ({@code java.import}) and every object's public methods. Called once,
      * as the state is opened.
      */
-    public void attach(Closures closures, StateLifetime lifetime, int objectsRef, boolean javaClasses) {
+    public void attach(Closures closures, StateLifetime lifetime, ToIntFunction<MemorySegment> objectsTable,
+                       boolean javaClasses) {
         this.closures = closures;
         this.lifetime = lifetime;
-        this.objectsRef = objectsRef;
+        this.objectsTable = objectsTable;
         this.javaClasses = javaClasses;
     }
 
-    /** Sets the global {@code java} (state.lua's library, {@link JavaLibrary}); for a state with java classes. */
+    /** Sets the global {@code java} (objects.lua's library, {@link JavaLibrary}); for a state with java classes. */
     public void openJavaLibrary(MemorySegment L) {
         boolean paused = gcPause(L);
         try {
@@ -242,14 +247,14 @@ public final class JavaObjects {
         lua_newtable(L);
         lua_rawgeti(L, LUA_REGISTRYINDEX, objectsRef);
         lua_rawgeti(L, -1, 1);
-        for (String field : FIELDS) { // state.lua's object_mt and the mt have no metatables: raw reads and writes
+        for (String field : FIELDS) { // objects.lua's object_mt and the mt have no metatables: raw reads and writes
             lua_getfield(L, -1, field);
             lua_setfield(L, -4, field);
         }
         lua_pop(L, 1);
         values.push(L, exposure.tag());
         lua_setfield(L, -3, "__metatable");
-        // __index: the methods made so far, and a metatable {__index = state.lua's method, [1] = mt} for the others
+        // __index: the methods made so far, and a metatable {__index = objects.lua's method, [1] = mt} for the others
         lua_newtable(L);
         lua_newtable(L);
         lua_rawgeti(L, -3, 4);
@@ -306,7 +311,7 @@ public final class JavaObjects {
 
     /**
      * Gives the metatable at the top its fields' Java functions (a getter for those read live, a setter for each)
-     * and, for an array's class, its elements' ones; with either read live, its __index is state.lua's
+     * and, for an array's class, its elements' ones; with either read live, its __index is objects.lua's
      * {@code get_member}.
      */
     private void fieldsAndElements(MemorySegment L, Class<?> type, boolean statics) {
@@ -352,10 +357,13 @@ public final class JavaObjects {
         }
     }
 
-    /** Gives state.lua's metamethods their Java functions, and makes the __gc; once. */
+    /** Runs objects.lua, gives its metamethods their Java functions, and makes the __gc; once. */
     private void install(MemorySegment L) {
         if (collect != null) {
             return;
+        }
+        if (objectsRef == LUA_NOREF) {
+            objectsRef = objectsTable.applyAsInt(L);
         }
         lua_rawgeti(L, LUA_REGISTRYINDEX, objectsRef);
         lua_rawgeti(L, -1, 2);
