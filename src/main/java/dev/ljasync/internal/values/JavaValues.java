@@ -28,7 +28,9 @@ public final class JavaValues {
 
     /** LuaJIT (GC64) keeps light userdata addresses in 47 bits. */
     private static final long LIGHT_USERDATA_LIMIT = 1L << 47;
-    private static final long SCRATCH_BYTES = 4096;
+    // Where a pushed string is copied on its way to Lua: per state, so 1 KB (names, keys and short text; a longer
+    // string takes memory of its own), not a page of every state's
+    private static final long SCRATCH_BYTES = 1024;
     private static final long EXACT = 1L << 53;
     private static final BigInteger TWO_TO_64 = BigInteger.ONE.shiftLeft(64);
 
