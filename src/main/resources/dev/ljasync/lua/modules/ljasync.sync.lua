@@ -155,7 +155,8 @@ end
 
 function check(ct, self, name, method, level)
   if not istype(ct, self) then
-    error(modname .. ": " .. name .. ":" .. method .. " needs a " .. name .. " (call it with a colon: x:" .. method
+    error(modname .. ": " .. name .. ":" .. method .. " needs " .. (name == "executor" and "an " or "a ") .. name
+      .. " (call it with a colon: x:" .. method
       .. "(...)), not " .. (kind_of(self) or type(self)), level + 1)
   end
 end
