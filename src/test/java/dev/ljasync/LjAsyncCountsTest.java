@@ -140,11 +140,14 @@ class LjAsyncCountsTest {
                     local f = half:funcptr()
                     local results = f(4) + f(7) + f(10)
                     local ok, e = pcall(half.queue_stats, half)
-                    local counts = {results, half:calls(), half:errors(), half:refusals(), half:wait_time(), e}
+                    local _, dotted = pcall(function() local n = half.calls() return n end)
+                    local counts = {results, half:calls(), half:errors(), half:refusals(), half:wait_time(), e, dotted}
                     half:free()
                     return unpack(counts)""");
             assertArrayEquals(new Object[] {7L, 3L, 1L, 0L, 0L, "lj-async.callback: queue_stats: this"
-                    + " callback is not queued (CallbackFactory(signature, {queued = capacity}) makes a queued one)"}, r);
+                    + " callback is not queued (CallbackFactory(signature, {queued = capacity}) makes a queued one)",
+                    "chunk:8: lj-async.callback: callback:calls needs a callback (call it with a colon: cb:calls())"},
+                    r);
         }
     }
 

@@ -25,8 +25,8 @@ local copy = require("ljasync.copy")
 local ctype_of = require("ljasync.ctype")
 local private = sync._private
 local call, call_with, read, encode = private.call, private.call_with, private.read, private.encode
-local type, error, select, pcall, setmetatable, tostring, pairs = type, error, select, pcall, setmetatable, tostring,
-  pairs
+local type, error, select, pcall, setmetatable, tostring, pairs, next = type, error, select, pcall, setmetatable,
+  tostring, pairs, next
 local new, cast, fstring, metatype = ffi.new, ffi.cast, ffi.string, ffi.metatype
 
 -- the operations of dev.ljasync.LjAsync
@@ -111,7 +111,6 @@ end
 
 -- A count of the callback's (`op`), for the method `method`.
 local function counted(self, op, method)
-  check(self, method)
   local n = call(op, self.id, nil, 0, 0, nil)
   if n < 0 then
     failed(method, n, 3)
@@ -119,28 +118,16 @@ local function counted(self, op, method)
   return n
 end
 
---- How many calls failed so far (refused ones included).
-function Callback.errors(self)
-  local n = counted(self, CALLBACK_ERRORS, "errors")
-  return n
-end
-
---- How many calls have run, returned or failed (refused calls never ran).
-function Callback.calls(self)
-  local n = counted(self, CALLBACK_CALLS, "calls")
-  return n
-end
-
---- How many calls were refused without running.
-function Callback.refusals(self)
-  local n = counted(self, CALLBACK_REFUSALS, "refusals")
-  return n
-end
-
---- The seconds calls have spent waiting for a free state, in all.
-function Callback.wait_time(self)
-  local n = counted(self, CALLBACK_WAIT_TIME, "wait_time")
-  return n
+-- The counts: errors() how many calls failed (refused ones included), calls() how many ran (returned or failed;
+-- refused calls never ran), refusals() how many were refused without running, wait_time() the seconds calls spent
+-- waiting for a free state, in all.
+for method, op in next, {errors = CALLBACK_ERRORS, calls = CALLBACK_CALLS, refusals = CALLBACK_REFUSALS,
+  wait_time = CALLBACK_WAIT_TIME} do
+  Callback[method] = function(self)
+    check(self, method)
+    local n = counted(self, op, method) -- not a tail call: counted's errors point at the caller of this method
+    return n
+  end
 end
 
 local counts = new("double[4]")
