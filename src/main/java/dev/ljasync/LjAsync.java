@@ -22,7 +22,8 @@ import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 
 /**
  * The Java side of lj-async's Lua API (the modules lj-async.callback and lj-async.thread): the operations from 50
- * on of ljasync.sync's entry ({@link SyncUpcalls.Extension}). A callback or thread made from Lua is the same
+ * on of ljasync.sync's entry ({@link SyncUpcalls.Extension}), those of its executors served by
+ * {@link LjAsyncExecutors}. A callback or thread made from Lua is the same
  * {@link Callback} or {@link LuaThread} that Java makes, held here under a handle for the Lua object that owns it;
  * its states are opened with the options of the state that made it, so that a sandbox cannot make a state with more
  * than it has. Thread-safe.

@@ -180,6 +180,19 @@ class LuaExecutorLuaApiTest {
     }
 
     @Test
+    void shouldOpenTheWorkersStatesWithWhatTheStateThatMadeItOpened() {
+        try (LuaState sandbox = LuaState.builder().libraries(LuaState.Library.BASE, LuaState.Library.PACKAGE,
+                LuaState.Library.FFI).open()) {
+            Object[] r = sandbox.run("""
+                    local ex = require("ljasync.sync").executor()
+                    local ok, noIo, noOs, noString = ex:submit("return io == nil, os == nil, string == nil"):get(30)
+                    ex:close()
+                    return ok, noIo, noOs, noString""");
+            assertArrayEquals(new Object[] {true, true, true, true}, r);
+        }
+    }
+
+    @Test
     void shouldResetGlobalsWhenAsked() {
         Object[] r = run("""
                 local kept, reset = sync.executor(), sync.executor{reset_globals = true}

@@ -13,6 +13,10 @@
 --   cb:queue_stats()                                      -- {queued=, dropped=, ran=, discarded=, pending=}
 --   cb:free_now()                                         -- closes, discarding the queued calls: how many
 --
+-- The options: queued, the capacity of a queue that calls go to and return at once (a void result only; 1 to
+-- 1048576); full, what a call does when it is full: "block" (wait for room, the default) or "drop"; states, how
+-- many states serve the calls (1 to 256, 1 by default), for a direct callback too.
+--
 -- Without init args, f serves the calls (lj-async); with them, f is called once in the new state with them and
 -- returns the function that does (lj-async's fork). The new state opens what this state opened. A Lua error in a
 -- call gives the native caller the zero of the result type, and goes with its traceback to the callback's error
