@@ -1123,7 +1123,9 @@ end
 -- ---- executors (dev.ljasync.LuaExecutor) ----------------------------------------------------------------------------
 -- An executor is held in Java for its wrapper, and shut down once the wrapper is collected (its queued tasks still
 -- run, for futures held elsewhere); each future is held the same way. Arguments cross as one message, a table of
--- them with their count in n; results as one message each, as a thread's do.
+-- them with their count in n; results as one message each, as a thread's do. In between they are the Java task's
+-- values (dev.ljasync.LjAsyncExecutors), whose whole numbers are Longs: a whole number past 2^53 arrives as an
+-- int64_t, an int64_t that a double holds as a number.
 
 local DROP, EXECUTOR_NEW, EXECUTOR_SUBMIT, EXECUTOR_STOP, FUTURE_WAIT, FUTURE_STATE, FUTURE_RESULTS, FUTURE_ERROR,
   FUTURE_CANCEL = 60, 66, 67, 68, 69, 70, 71, 72, 73
