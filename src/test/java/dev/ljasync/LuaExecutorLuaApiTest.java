@@ -141,6 +141,17 @@ class LuaExecutorLuaApiTest {
     }
 
     @Test
+    void shouldCarryWholeNumbersAsJavaHasThem() {
+        Object[] r = run("""
+                local ex = sync.executor()
+                local ok, a, b, big, small = ex:submit("local a, b = ... return type(a), type(b), 2^60, 5LL", 2^60, 5LL)
+                  :get(30)
+                ex:close()
+                return a, b, type(big), type(small), big == 2^60, small == 5""");
+        assertArrayEquals(new Object[] {"cdata", "number", "cdata", "number", true, true}, r);
+    }
+
+    @Test
     void shouldKeepAnExecutorInTheStateThatMadeIt() {
         Object[] r = run("""
                 local ex = sync.executor()
