@@ -22,7 +22,8 @@ import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 
 /**
  * The Java side of lj-async's Lua API (the modules lj-async.callback and lj-async.thread): the operations from 50
- * on of ljasync.sync's entry ({@link SyncUpcalls.Extension}). A callback or thread made from Lua is the same
+ * on of ljasync.sync's entry ({@link SyncUpcalls.Extension}), those of its executors served by
+ * {@link LjAsyncExecutors}. A callback or thread made from Lua is the same
  * {@link Callback} or {@link LuaThread} that Java makes, held here under a handle for the Lua object that owns it;
  * its states are opened with the options of the state that made it, so that a sandbox cannot make a state with more
  * than it has. Thread-safe.
@@ -32,7 +33,10 @@ final class LjAsync {
     // the operations (also written in lj-async.callback and lj-async.thread)
     private static final int CALLBACK_NEW = 50, CALLBACK_FREE = 51, CALLBACK_ERRORS = 52, CALLBACK_LAST_ERROR = 53,
             THREAD_NEW = 54, THREAD_JOIN = 55, THREAD_RESULTS = 56, THREAD_STATUS = 57, THREAD_ERROR = 58,
-            THREAD_CANCEL = 59, DROP = 60;
+            THREAD_CANCEL = 59, DROP = 60, CALLBACK_CALLS = 61, CALLBACK_REFUSALS = 62, CALLBACK_WAIT_TIME = 63,
+            CALLBACK_QUEUE_STATS = 64, CALLBACK_FREE_NOW = 65;
+    /** The first operation of ljasync.sync's executors, served by {@link LjAsyncExecutors}. */
+    static final int EXECUTOR_OPS = 66;
 
     private static final System.Logger LOG = System.getLogger(LuaThread.class.getName());
     // weakly: a state's options may hold what holds the state (an output sink), which would then never be freed
@@ -74,6 +78,19 @@ final class LjAsync {
                 yield Shared.OK;
             }
             case CALLBACK_ERRORS -> object(handle, Callback.class).errorCount();
+            case CALLBACK_CALLS -> object(handle, Callback.class).callCount();
+            case CALLBACK_REFUSALS -> object(handle, Callback.class).refusalCount();
+            case CALLBACK_WAIT_TIME -> object(handle, Callback.class).waitTime().toNanos() / 1e9;
+            case CALLBACK_QUEUE_STATS -> {
+                Callback.QueueStats stats = object(handle, Callback.class).queueStats();
+                MemorySegment counts = data.reinterpret(4 * JAVA_DOUBLE.byteSize());
+                long[] values = {stats.queued(), stats.dropped(), stats.ran(), stats.discarded()};
+                for (int i = 0; i < values.length; i++) {
+                    counts.setAtIndex(JAVA_DOUBLE, i, values[i]);
+                }
+                yield Shared.OK;
+            }
+            case CALLBACK_FREE_NOW -> object(handle, Callback.class).closeNow();
             case CALLBACK_LAST_ERROR -> text(object(handle, Callback.class).lastError()
                     .map(LuaException::getMessage).orElse(""), data, size);
             case THREAD_NEW -> newThread(message(data, size));
@@ -82,7 +99,10 @@ final class LjAsync {
                 boolean ended = object(handle, LuaThread.class).join(Duration.ofNanos(Math.max(nanos, 0)));
                 yield ended ? 1 : nanos < 0 ? -Shared.PINNED : 0; // see SyncUpcalls.waitNanos
             }
-            case THREAD_RESULTS -> results(object(handle, LuaThread.class), data, size);
+            case THREAD_RESULTS -> {
+                List<byte[]> messages = object(handle, LuaThread.class).messages();
+                yield messages == null ? -1 : messages(messages, data, size);
+            }
             case THREAD_STATUS -> object(handle, LuaThread.class).status().ordinal();
             case THREAD_ERROR -> text(object(handle, LuaThread.class).error().map(LuaException::getMessage)
                     .orElse(""), data, size);
@@ -91,20 +111,28 @@ final class LjAsync {
                 yield Shared.OK;
             }
             case DROP -> {
-                if (OBJECTS.remove(handle) instanceof Callback callback) {
+                Object dropped = OBJECTS.remove(handle);
+                if (dropped instanceof Callback callback) {
                     closer().execute(callback::close);
+                } else if (dropped instanceof LuaExecutor executor) {
+                    executor.shutdown(); // its queued tasks still run: their futures may be held elsewhere
                 }
                 yield Shared.OK;
             }
-            default -> throw new IllegalArgumentException("lj-async asked for unknown operation " + op);
+            default -> op >= EXECUTOR_OPS ? LjAsyncExecutors.call(op, handle, data, size, timeout)
+                    : throwUnknown(op);
         };
     }
 
-    private static LuaTable message(MemorySegment data, long size) {
+    private static double throwUnknown(int op) {
+        throw new IllegalArgumentException("lj-async asked for unknown operation " + op);
+    }
+
+    static LuaTable message(MemorySegment data, long size) {
         return (LuaTable) Messages.decode(data.reinterpret(size).toArray(JAVA_BYTE));
     }
 
-    private static LuaState.Options optionsOf(LuaTable message) {
+    static LuaState.Options optionsOf(LuaTable message) {
         WeakReference<LuaState> state = STATES.get((Long) message.get("state"));
         LuaState asking = state == null ? null : state.get();
         if (asking == null) {
@@ -113,29 +141,41 @@ final class LjAsync {
         return asking.options;
     }
 
-    private static byte[] bytes(Object text) {
+    static byte[] bytes(Object text) {
         return text instanceof String s ? s.getBytes(StandardCharsets.UTF_8) : (byte[]) text;
     }
 
-    private static long hold(Object object) {
+    static long hold(Object object) {
         long handle = HANDLES.incrementAndGet();
         OBJECTS.put(handle, object);
         return handle;
     }
 
-    private static <T> T object(long handle, Class<T> type) {
+    static <T> T object(long handle, Class<T> type) {
         Object object = OBJECTS.get(handle);
         if (!type.isInstance(object)) {
-            throw new IllegalStateException("this " + (type == Callback.class ? "callback" : "thread")
+            throw new IllegalStateException("this " + (type == Callback.class ? "callback"
+                    : type == LuaThread.class ? "thread" : type == LuaExecutor.class ? "executor" : "future")
                     + " was freed");
         }
         return type.cast(object);
     }
 
-    /** {signature, payload, init, state} -> the callback's handle; its function pointer in out[0]. */
+    /**
+     * {signature, payload, init, state [, states] [, queued, full]} -> the callback's handle; its function pointer in
+     * out[0]. lj-async.callback checked the options' types; the builder checks their ranges.
+     */
     private static double newCallback(LuaTable message, MemorySegment out) {
         CallbackType type = CallbackType.of(new String(bytes(message.get("signature")), StandardCharsets.UTF_8));
-        Callback callback = type.builder().withStateOptions(optionsOf(message))
+        Callback.Builder builder = type.builder().withStateOptions(optionsOf(message));
+        if (message.get("states") instanceof Number states) {
+            builder.states(states.intValue());
+        }
+        if (message.get("queued") instanceof Number capacity) {
+            builder.queued(capacity.intValue(), "drop".equals(message.get("full")) ? Callback.QueueFull.DROP
+                    : Callback.QueueFull.BLOCK);
+        }
+        Callback callback = builder
                 .copied(bytes(message.get("payload")), Boolean.TRUE.equals(message.get("init")), new Object[0]);
         out.set(JAVA_DOUBLE, 0, callback.funcptr().address());
         return hold(callback);
@@ -157,15 +197,11 @@ final class LjAsync {
     }
 
     /**
-     * A finished thread's results, as their messages one after the other, each after its length (a uint32), the
-     * count first: copied into {@code data} when they fit in {@code size} bytes. Returns the length they take (a
-     * caller with less room asks again), or -1 for a thread that did not finish.
+     * Results (a finished thread's, a task's), as their messages one after the other, each after its length (a
+     * uint32), the count first: copied into {@code data} when they fit in {@code size} bytes. Returns the length they
+     * take (a caller with less room asks again).
      */
-    private static double results(LuaThread thread, MemorySegment data, long size) {
-        List<byte[]> messages = thread.messages();
-        if (messages == null) {
-            return -1;
-        }
+    static double messages(List<byte[]> messages, MemorySegment data, long size) {
         int length = 4;
         for (byte[] message : messages) {
             length += 4 + message.length;
@@ -181,7 +217,7 @@ final class LjAsync {
     }
 
     /** Copies {@code text} into {@code data} when it fits in {@code size} bytes; returns its length. */
-    private static double text(String text, MemorySegment data, long size) {
+    static double text(String text, MemorySegment data, long size) {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         if (bytes.length <= size) {
             MemorySegment.copy(bytes, 0, data.reinterpret(size), JAVA_BYTE, 0, bytes.length);

@@ -179,7 +179,11 @@ public final class LuaExecutor extends AbstractExecutorService {
          * @throws IllegalArgumentException when {@code options} gives Java modules without {@code Library.PACKAGE}
          */
         public Builder stateOptions(LuaState.Builder options) {
-            this.stateOptions = Objects.requireNonNull(options, "options").options();
+            return withStateOptions(Objects.requireNonNull(options, "options").options());
+        }
+
+        Builder withStateOptions(LuaState.Options options) {
+            this.stateOptions = options;
             return this;
         }
 

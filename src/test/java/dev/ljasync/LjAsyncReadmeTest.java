@@ -46,6 +46,39 @@ class LjAsyncReadmeTest {
         assertEquals(List.of("123", "true\t42"), lines);
     }
 
+    /**
+     * The Lua blocks of this library's README beyond lj-async's (the Lua side of each part): each prints what its
+     * comments say.
+     */
+    @Test
+    void shouldRunTheLuaSideExamplesOfThisReadme() throws IOException {
+        String readme = java.nio.file.Files.readString(java.nio.file.Path.of("README.md"));
+        assertEquals(List.of("true\t5", "true\t42", "false\ttask:1: no 7"), printed(luaBlock(readme, "## Executor", 0)));
+        assertEquals(List.of("1\t2\t3\t3\t0"), printed(luaBlock(readme, "### Queued callbacks", 0)));
+        assertEquals(List.of("2\t0\t5", "3\t1\t0\t0"), printed(luaBlock(readme, "## Seeing what runs", 0)));
+        assertEquals(List.of("10\t10"), printed(luaBlock(readme, "## From lj-async", 1)));
+    }
+
+    /** The {@code index}th Lua block (from 0) of the README's section {@code heading}. */
+    private static String luaBlock(String readme, String heading, int index) {
+        int at = readme.indexOf("\n" + heading + "\n");
+        assertTrue(at >= 0, heading);
+        for (int i = 0; i <= index; i++) {
+            at = readme.indexOf("```lua\n", at) + "```lua\n".length();
+        }
+        int next = readme.indexOf("\n## ", readme.indexOf("\n" + heading + "\n") + 1);
+        assertTrue(at < next, "the section " + heading + " has a Lua block " + index);
+        return readme.substring(at, readme.indexOf("```", at));
+    }
+
+    private static List<String> printed(String block) {
+        List<String> lines = new CopyOnWriteArrayList<>();
+        try (LuaState lua = LuaState.builder().output(lines::add).open()) {
+            lua.run(block);
+        }
+        return lines;
+    }
+
     @Test
     void shouldPrintWhatTheCallbackIsCalledWith() {
         List<String> lines = new CopyOnWriteArrayList<>();

@@ -15,18 +15,17 @@ local ffi = require("ffi")
 local sync = require("ljasync.sync")
 local copy = require("ljasync.copy")
 local private = sync._private
-local call, call_with, read, encode, decode, seconds = private.call, private.call_with, private.read,
-  private.encode, private.decode, private.seconds
-local type, error, select, pcall, setmetatable, tostring, unpack = type, error, select, pcall, setmetatable,
-  tostring, unpack
-local new, cast, gc, fstring, metatype, typeof = ffi.new, ffi.cast, ffi.gc, ffi.string, ffi.metatype, ffi.typeof
+local call, call_with, read, encode, seconds, results_of = private.call, private.call_with, private.read,
+  private.encode, private.seconds, private.results
+local type, error, select, pcall, setmetatable, tostring = type, error, select, pcall, setmetatable, tostring
+local new, gc, fstring, metatype, typeof = ffi.new, ffi.gc, ffi.string, ffi.metatype, ffi.typeof
 
 -- the operations of dev.ljasync.LjAsync
 local THREAD_NEW, THREAD_JOIN, THREAD_RESULTS, THREAD_STATUS, THREAD_ERROR, THREAD_CANCEL, DROP = 54, 55, 56, 57,
   58, 59, 60
 local STATUS = {[0] = "running", "finished", "failed", "cancelled"}
 
-local uint32_p, void_p = typeof("const uint32_t *"), typeof("void *")
+local void_p = typeof("void *")
 
 local function failed(what, status, level)
   private.failed(modname, what, status, level + 1)
@@ -66,17 +65,7 @@ end
 
 -- The results of a finished thread, as values (none for a thread that did not finish).
 local function results(self)
-  local b = read(THREAD_RESULTS, self.id)
-  if b == nil then
-    return
-  end
-  local count, values, at = cast(uint32_p, b)[0], {}, 4
-  for i = 1, count do
-    local length = cast(uint32_p, b + at)[0]
-    values[i] = decode(b + at + 4, length)
-    at = at + 4 + length
-  end
-  return unpack(values, 1, count)
+  return results_of(THREAD_RESULTS, self.id)
 end
 
 --- Waits for the thread to end, up to `timeout` seconds (0: not at all; nil: as long as it takes). Returns true and

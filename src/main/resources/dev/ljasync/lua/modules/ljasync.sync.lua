@@ -14,6 +14,10 @@
 --                                          -- t:increment(k [, by]) -> the new number; t:snapshot(); t:size();
 --                                          -- t:clear(); t:handle()
 --   local x = sync.wrap(handle)            -- the object a handle names: what Java passes, or x:handle() elsewhere
+--   local ex = sync.executor{workers = n, setup = "lua source", reset_globals = bool, cancellable = bool}
+--   local f = ex:submit(source, ...)       -- or ex:call(name, ...): a future of the results
+--   f:get([timeout]) -> true, results... / false, error / nil, "timeout"; f:done(); f:cancel()
+--   ex:shutdown(); ex:close()              -- no new tasks; close also waits for the queued and running ones
 --
 -- Timeouts are in seconds; none (nil) waits as long as it takes. Every wait from Lua happens inside a native call
 -- (lua_pcall), so on a virtual thread it pins the carrier while it waits: there a wait without a timeout that would
@@ -22,7 +26,7 @@
 -- reference to its object until the wrapper is collected or its state closes. Values cross as bytes in the one
 -- encoding that dev.ljasync.internal.Messages reads and writes on the Java side; a number through a channel crosses
 -- as a double, with nothing to encode or decode.
-local modname, entry = ...
+local modname, entry, state_id = ...
 local ffi = require("ffi")
 local type, error, next, tostring, select, pcall, require, unpack, rawequal = type, error, next, tostring, select,
   pcall, require, unpack, rawequal
@@ -107,6 +111,7 @@ end
 
 local Channel, Mutex, Semaphore, Keeper = {}, {}, {}, {}
 local channel_t, mutex_t, semaphore_t, keeper_t
+local Executor, Future, executor_t, future_t = {}, {} -- not shared: they belong to the state that made them
 local SharedTable, table_t = {}
 
 local function kind_of(x)
@@ -150,7 +155,8 @@ end
 
 function check(ct, self, name, method, level)
   if not istype(ct, self) then
-    error(modname .. ": " .. name .. ":" .. method .. " needs a " .. name .. " (call it with a colon: x:" .. method
+    error(modname .. ": " .. name .. ":" .. method .. " needs " .. (name == "executor" and "an " or "a ") .. name
+      .. " (call it with a colon: x:" .. method
       .. "(...)), not " .. (kind_of(self) or type(self)), level + 1)
   end
 end
@@ -302,6 +308,8 @@ local function encode(v, depth)
     sbuf[spos] = T_UINT64
     cast(uint64_p, sbuf + spos + 1)[0] = v
     spos = spos + 9
+  elseif tv == "cdata" and (istype(executor_t, v) or istype(future_t, v)) then
+    refuse(depth, 0, "it is an executor or a future, which belongs to the state that made it")
   elseif tv == "cdata" and kind_of(v) then
     refuse(depth, 0, "it is a " .. kind_of(v) .. ", which is shared, not copied: send its handle() and"
       .. " sync.wrap() it on the other side")
@@ -1039,9 +1047,233 @@ function Keeper.clear(self, key)
   return r
 end
 
+-- ---- messages for the library's other operations ------------------------------------------------------------------
+
+-- The operation with the bytes of a Lua string as its data (the entry takes a void *).
+local function call_with(op, id, s, timeout, result)
+  local b = new(bytes_t, #s)
+  copy(b, s, #s)
+  return sync_call(op, id, b, #s, timeout, result)
+end
+
+-- The bytes that an operation copies into a buffer it is given, asked again with a larger one when they did not
+-- fit: the buffer and their length, or nil and the failed status.
+local function read(op, id)
+  local size = 256
+  while true do
+    local b = new(bytes_t, size)
+    local n = sync_call(op, id, b, size, 0, nil)
+    if n < 0 then
+      return nil, n
+    elseif n <= size then
+      return b, n
+    end
+    size = n
+  end
+end
+
+-- A value's message, as a Lua string.
+local function message_of(value)
+  if busy then
+    local outer = nest()
+    local ok, e = pcall(encode, value, 1)
+    local bytes = ok and fstring(sbuf, spos)
+    unnest(outer)
+    if not ok then
+      error(e, 0)
+    end
+    return bytes
+  end
+  busy = true
+  spos, ntables = 0, 0
+  encode(value, 1)
+  busy, first, seen = false, nil, nil
+  return fstring(sbuf, spos)
+end
+
+-- The value of the message at p[0, n).
+local function value_of(p, n)
+  local v, pos = decode(p, 0, n, n > 0 and p[0] == T_TABLE and {} or nil)
+  if pos ~= n then
+    corrupt()
+  end
+  return v
+end
+
+-- The values of results that an operation copies (a thread's, a task's): their count (a uint32), then each message
+-- after its length (a uint32). None when the operation has none (-1: a thread that did not finish); another failure
+-- raises the error of method `what` at the caller's caller, when given.
+local function results_of(op, id, what)
+  local b, n = read(op, id)
+  if b == nil then
+    if what and n ~= -1 then
+      fail(what, n, 3)
+    end
+    return
+  end
+  local n, values, at = cast(uint32_p, b)[0], {}, 4
+  for i = 1, n do
+    local length = cast(uint32_p, b + at)[0]
+    values[i] = value_of(b + at + 4, length)
+    at = at + 4 + length
+  end
+  return unpack(values, 1, n)
+end
+
+-- ---- executors (dev.ljasync.LuaExecutor) ----------------------------------------------------------------------------
+-- An executor is held in Java for its wrapper, and shut down once the wrapper is collected (its queued tasks still
+-- run, for futures held elsewhere); each future is held the same way. Arguments cross as one message, a table of
+-- them with their count in n; results as one message each, as a thread's do. In between they are the Java task's
+-- values (dev.ljasync.LjAsyncExecutors), whose whole numbers are Longs: a whole number past 2^53 arrives as an
+-- int64_t, an int64_t that a double holds as a number.
+
+local DROP, EXECUTOR_NEW, EXECUTOR_SUBMIT, EXECUTOR_STOP, FUTURE_WAIT, FUTURE_STATE, FUTURE_RESULTS, FUTURE_ERROR,
+  FUTURE_CANCEL = 60, 66, 67, 68, 69, 70, 71, 72, 73
+local RUNNING, SUCCEEDED, CANCELLED = 0, 1, 3
+local stopped = setmetatable({}, {__mode = "k"}) -- an executor -> "shut down" or "closed"
+
+local function held(name, methods)
+  return metatype("struct { const double id; }", {
+    __index = methods,
+    __gc = function(self)
+      sync_call(DROP, self.id, nil, 0, 0, nil)
+    end,
+    __tostring = function(self)
+      return name .. " " .. tostring(self.id)
+    end,
+  })
+end
+executor_t, future_t = held("executor", Executor), held("future", Future)
+
+local function enqueue(self, method, what, key, ...)
+  check(executor_t, self, "executor", method, 3)
+  if type(what) ~= "string" then
+    error(modname .. ": executor:" .. method .. " takes " .. (key == "source" and "Lua source" or "a function's name")
+      .. " (a string), not " .. (kind_of(what) and "a " .. kind_of(what) or "a " .. type(what)), 3)
+  end
+  if stopped[self] then
+    error(modname .. ": executor:" .. method .. ": this executor is " .. stopped[self] .. ": it takes no new tasks",
+      3)
+  end
+  local r = call_with(EXECUTOR_SUBMIT, self.id, message_of({[key] = what, args = {n = select("#", ...), ...}}), 0,
+    nil)
+  if r < 0 then
+    fail(method, r, 3)
+  end
+  return new(future_t, r)
+end
+
+--- Runs Lua source as a chunk (named "task") on a worker, with the arguments as its `...`: a future of its results.
+function Executor.submit(self, source, ...)
+  local f = enqueue(self, "submit", source, "source", ...)
+  return f
+end
+
+--- Calls a function of the workers' states (one the setup defined) by its global or dotted name: a future.
+function Executor.call(self, name, ...)
+  local f = enqueue(self, "call", name, "call", ...)
+  return f
+end
+
+local function stop(self, method, wait)
+  check(executor_t, self, "executor", method, 3)
+  local r = sync_call(EXECUTOR_STOP, self.id, nil, wait and 1 or 0, 0, nil)
+  if r < 0 then
+    fail(method, r, 3)
+  end
+  if stopped[self] ~= "closed" then
+    stopped[self] = wait and "closed" or "shut down"
+  end
+end
+
+--- Takes no new tasks; the queued ones still run.
+function Executor.shutdown(self)
+  stop(self, "shutdown", false)
+end
+
+--- Shuts down and waits for the queued and running tasks to end.
+function Executor.close(self)
+  stop(self, "close", true)
+end
+
+local function future_op(self, op, method)
+  check(future_t, self, "future", method, 3)
+  local r = sync_call(op, self.id, nil, 0, 0, nil)
+  if r < 0 then
+    fail(method, r, 3)
+  end
+  return r
+end
+
+--- Waits up to `timeout` seconds (nil: as long as it takes) for the task: true and its results; false and its error
+--- with its traceback (or "cancelled"); nil, "timeout".
+function Future.get(self, timeout)
+  check(future_t, self, "future", "get", 2)
+  local r = sync_call(FUTURE_WAIT, self.id, nil, 0, seconds(timeout, 2), nil)
+  if r == 0 then
+    return nil, "timeout"
+  elseif r < 0 then
+    fail("get", r, 2)
+  end
+  local state = future_op(self, FUTURE_STATE, "get")
+  if state == SUCCEEDED then
+    return true, results_of(FUTURE_RESULTS, self.id, "get")
+  elseif state == CANCELLED then
+    return false, "cancelled"
+  end
+  local b, n = read(FUTURE_ERROR, self.id)
+  if b == nil then
+    fail("get", n, 2)
+  end
+  return false, fstring(b, n)
+end
+
+--- Whether the task has ended (returned, failed or been cancelled).
+function Future.done(self)
+  return future_op(self, FUTURE_STATE, "done") ~= RUNNING
+end
+
+--- Cancels the task: a queued one never runs; a running one stops on a cancellable executor. Whether it did.
+function Future.cancel(self)
+  return future_op(self, FUTURE_CANCEL, "cancel") == 1
+end
+
+local executor_options = {workers = "number", setup = "string", reset_globals = "boolean", cancellable = "boolean"}
+local refused_by_copy = false
+
 -- ---- the module -----------------------------------------------------------------------------------------------------
 
 local sync = {}
+
+--- A new LuaExecutor whose workers' states open what this state opened; see the top of this file.
+function sync.executor(options)
+  options = options == nil and {} or options
+  if type(options) ~= "table" then
+    error(modname .. ": executor takes a table of options, not a " .. (kind_of(options) or type(options)), 2)
+  end
+  for k, v in next, options do
+    local expected = executor_options[k]
+    if expected == nil then
+      error(modname .. ": unknown executor option " .. tostring(k)
+        .. " (the options are workers, setup, reset_globals and cancellable)", 2)
+    elseif type(v) ~= expected then
+      error(modname .. ": executor option " .. k .. " is a " .. expected .. ", not a " .. type(v), 2)
+    end
+  end
+  local workers = options.workers == nil and 1 or count(options.workers, "an executor's workers", 1, 2)
+  if not refused_by_copy then -- a function's upvalue that is an executor cannot be copied into another state
+    refused_by_copy = true
+    local copying = require("ljasync.copy")
+    copying.refuse(executor_t, "is an executor of ljasync.sync, which belongs to the state that made it")
+    copying.refuse(future_t, "is a future of ljasync.sync, which belongs to the state that made it")
+  end
+  local r = call_with(EXECUTOR_NEW, 0, message_of({workers = workers, setup = options.setup,
+    reset_globals = options.reset_globals, cancellable = options.cancellable, state = state_id}), 0, nil)
+  if r < 0 then
+    fail("executor", r, 2)
+  end
+  return new(executor_t, r)
+end
 
 -- A new handle's wrapper; the handle already carries the wrapper's reference.
 local function made(ct, r, what)
@@ -1183,52 +1415,11 @@ sync._private = {
   failed = function(name, what, status, level)
     error(name .. ": " .. what .. ": " .. why(status), level + 1)
   end,
-  -- the operation with the bytes of a Lua string as its data (the entry takes a void *)
-  call_with = function(op, id, s, timeout, result)
-    local b = new(bytes_t, #s)
-    copy(b, s, #s)
-    return sync_call(op, id, b, #s, timeout, result)
-  end,
-  -- the bytes that an operation copies into a buffer it is given, asked again with a larger one when they did not
-  -- fit: the buffer and their length, or nil and the failed status
-  read = function(op, id)
-    local size = 256
-    while true do
-      local b = new(bytes_t, size)
-      local n = sync_call(op, id, b, size, 0, nil)
-      if n < 0 then
-        return nil, n
-      elseif n <= size then
-        return b, n
-      end
-      size = n
-    end
-  end,
-  encode = function(value)
-    if busy then
-      local outer = nest()
-      local ok, e = pcall(encode, value, 1)
-      local bytes = ok and fstring(sbuf, spos)
-      unnest(outer)
-      if not ok then
-        error(e, 0)
-      end
-      return bytes
-    end
-    busy = true
-    spos, ntables = 0, 0
-    encode(value, 1)
-    busy, first, seen = false, nil, nil
-    return fstring(sbuf, spos)
-  end,
-  -- the value of the message at p[0, n)
-  decode = function(p, n)
-    local v, pos = decode(p, 0, n, n > 0 and p[0] == T_TABLE and {} or nil)
-    if pos ~= n then
-      corrupt()
-    end
-    return v
-  end,
+  call_with = call_with,
+  read = read,
+  encode = message_of,
+  decode = value_of,
+  results = results_of,
 }
 
 return sync
