@@ -140,7 +140,8 @@ class QueuedCallbackTest {
     void shouldRunEveryWorkItemOfLibuvsThreadPoolOnce() throws Throwable {
         int items = 2_000, reqSize = 512; // a uv_work_t is about 128 bytes on 64-bit Linux
         try (Arena arena = Arena.ofShared()) {
-            SymbolLookup uv = SymbolLookup.libraryLookup("libuv.so.1", arena);
+            // loaded for good: libuv's pool threads outlive the test, inside libuv's code, which must stay mapped
+            SymbolLookup uv = SymbolLookup.libraryLookup("libuv.so.1", Arena.global());
             MethodHandle loopSize = LINKER.downcallHandle(uv.find("uv_loop_size").orElseThrow(),
                     FunctionDescriptor.of(JAVA_LONG));
             MethodHandle loopInit = LINKER.downcallHandle(uv.find("uv_loop_init").orElseThrow(),
@@ -182,7 +183,8 @@ class QueuedCallbackTest {
     void shouldCountEveryCallOfAnOpenMpTeamAsRunOrDropped() throws Throwable {
         int regions = 300, team = 4, made = regions * team;
         try (Arena arena = Arena.ofShared()) {
-            SymbolLookup gomp = SymbolLookup.libraryLookup("libgomp.so.1", arena);
+            // loaded for good: libgomp keeps its team's threads waiting in its code after GOMP_parallel returns
+            SymbolLookup gomp = SymbolLookup.libraryLookup("libgomp.so.1", Arena.global());
             MethodHandle parallel = LINKER.downcallHandle(gomp.find("GOMP_parallel").orElseThrow(),
                     FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, JAVA_INT, JAVA_INT));
             MemorySegment count = arena.allocate(JAVA_LONG);
