@@ -140,8 +140,9 @@ class QueuedCallbackTest {
     void shouldRunEveryWorkItemOfLibuvsThreadPoolOnce() throws Throwable {
         int items = 2_000, reqSize = 512; // a uv_work_t is about 128 bytes on 64-bit Linux
         try (Arena arena = Arena.ofShared()) {
-            // loaded for good: libuv's pool threads outlive the test, inside libuv's code, which must stay mapped
-            SymbolLookup uv = SymbolLookup.libraryLookup("libuv.so.1", Arena.global());
+            // unloaded with the arena: libuv's destructor then joins its pool threads (at the JVM's exit it would
+            // wait for threads the exiting JVM no longer lets run)
+            SymbolLookup uv = SymbolLookup.libraryLookup("libuv.so.1", arena);
             MethodHandle loopSize = LINKER.downcallHandle(uv.find("uv_loop_size").orElseThrow(),
                     FunctionDescriptor.of(JAVA_LONG));
             MethodHandle loopInit = LINKER.downcallHandle(uv.find("uv_loop_init").orElseThrow(),
