@@ -39,6 +39,12 @@ final class StateSetup {
             lua_getglobal(L, "debug"); // for interrupt.lua, below the bootstrap; the sandbox may hide the library
         }
         int[] refs = bootstrap(calls, stateId);
+        if (!opened.contains(LuaState.Library.FFI)) {
+            // Opened after state.lua, which so leaves the library's modules out, and hidden by the sandbox below. The
+            // FFI must exist all the same: LuaJIT opens it by itself, and puts it in package.loaded, the first time it
+            // parses a 64-bit literal (1LL), unless it is open already; that would hand user code the whole FFI.
+            openLibrary(calls, LuaState.Library.FFI);
+        }
         lua_pushvalue(L, LUA_GLOBALSINDEX); // state.lua's _G, for CallPath.call
         calls.globals(registryRef(L));
         int[] sandbox = sandbox(calls, options, interruption);
@@ -55,27 +61,31 @@ final class StateSetup {
     }
 
     private static void openLibraries(CallPath calls, Set<LuaState.Library> libraries) {
-        MemorySegment L = calls.L;
         // The debug library is always opened for the traceback, and jit for the errors of __gc finalizers (state.lua);
         // the sandbox hides them again when not asked for.
         Set<LuaState.Library> opened = EnumSet.copyOf(libraries);
         opened.add(LuaState.Library.DEBUG);
         opened.add(LuaState.Library.JIT);
+        lua_settop(calls.L, 0);
         for (LuaState.Library library : opened) {
-            lua_settop(L, 0);
-            boolean paused = gcPause(L);
-            try {
-                lua_pushcfunction(L, luaopen(library.luaName));
-                calls.values.push(L, library.luaName);
-            } finally {
-                gcResume(L, paused);
-            }
-            int status = lua_pcall(L, 1, 0, 0);
-            if (status != LUA_OK) {
-                throw calls.failure(L, status, "opening the " + library + " library");
-            }
+            openLibrary(calls, library);
         }
-        lua_settop(L, 0);
+    }
+
+    /** Opens one library, leaving the stack as it was. */
+    private static void openLibrary(CallPath calls, LuaState.Library library) {
+        MemorySegment L = calls.L;
+        boolean paused = gcPause(L);
+        try {
+            lua_pushcfunction(L, luaopen(library.luaName));
+            calls.values.push(L, library.luaName);
+        } finally {
+            gcResume(L, paused);
+        }
+        int status = lua_pcall(L, 1, 0, 0);
+        if (status != LUA_OK) {
+            throw calls.failure(L, status, "opening the " + library + " library");
+        }
     }
 
     /**

@@ -104,6 +104,20 @@ class SandboxCrashTest {
         }
     }
 
+    static void ffiThroughAnInt64Literal() {
+        // LuaJIT opens its FFI for the first 1LL it parses, when no one has, and registers it in package.loaded
+        String reach = """
+                local ffi = package.loaded.ffi
+                if ffi then ffi.cast("int *", 0)[0] = 1 end
+                return type(ffi)""";
+        try (LuaState lua = LuaState.open(LuaState.Library.PACKAGE)) {
+            Object[] parsed = lua.run("local n = loadstring('return 1LL')() " + reach.replace("return ",
+                    "return type(n), "));
+            Object[] topLevel = lua.run("local n = 2LL " + reach.replace("return ", "return type(n), "));
+            System.out.println("kept out: " + parsed[0] + " " + parsed[1] + ", " + topLevel[0] + " " + topLevel[1]);
+        }
+    }
+
     static void exitFromRun() {
         try (LuaState lua = LuaState.open()) {
             lua.run("os.exit(3)");
@@ -150,6 +164,12 @@ class SandboxCrashTest {
     @Test
     void shouldRefuseEditedBytecodeInTextGivenToAThread() {
         ChildJvm.run(SandboxCrashTest.class, "editedBytecodeThroughThread").assertPrinted("refused: ");
+    }
+
+    @Test
+    void shouldKeepTheFfiThatAnInt64LiteralOpensFromUserCodeWithoutIt() {
+        ChildJvm.run(SandboxCrashTest.class, "ffiThroughAnInt64Literal").assertPrinted(
+                "kept out: cdata nil, cdata nil");
     }
 
     @Test
