@@ -446,8 +446,10 @@ public final class LuaState implements AutoCloseable {
 
         /**
          * Lets Lua code reach Java classes, as luajava does: the global {@code java} with
-         * {@code java.import("java.util.ArrayList")}, which gives the class's constructors ({@code cls.new(args)}),
-         * static methods ({@code cls.valueOf(args)}) and constants (static final fields, read once), and every Java
+         * {@code java.import("java.util.ArrayList")}, which gives the class's constructors ({@code cls.new(args)},
+         * {@code cls(args)}, {@code java.new(cls, args)}), static methods ({@code cls.valueOf(args)}), constants
+         * (static final fields, read once) and {@code cls.class}; {@code java.import("java.util.*")}, a package
+         * whose classes are imported as they are named ({@code util.ArrayList}); and every Java
          * object in the state (passed in, or returned by a method) callable with its public methods. Public fields
          * are read live and written ({@code cls.counter = 5}, {@code obj.x = 1}; the value converts by the one rule,
          * and a misfit or a final field is a Lua error naming the field); a method wins over a field of the same

@@ -606,6 +606,37 @@ class JavaObjectTest {
     }
 
     @Test
+    void shouldImportAPackageAndConstructByCallingAClassOrWithJavaNew() {
+        try (LuaState trusted = trusted()) {
+            Object[] r = trusted.run("""
+                    local util = java.import("java.util.*")
+                    local list = util.ArrayList()                 -- calling a class constructs
+                    list:add(java.new(util.ArrayList, 4):size())   -- java.new(cls, args...)
+                    list:add(java.new(list:getClass()):size())     -- and given a java.lang.Class
+                    local sb = java.import("java.lang.*").StringBuilder("ab")
+                    return tostring(list), rawget(util, "ArrayList") == util.ArrayList, tostring(sb:reverse()),
+                           util.ArrayList.class:getSimpleName(), util.ArrayList.class == list:getClass(),
+                           getmetatable(util)
+                    """, "chunk");
+            assertArrayEquals(new Object[] {"[0, 0]", true, "ba", "ArrayList", true, "java package java.util"}, r);
+            assertFailures(trusted, "chunk:1: ",
+                    "local c = java.import('java.util.*').Nope",
+                    "Java function 'java.import' threw java.lang.IllegalArgumentException: no class java.util.Nope"
+                            + " (give its binary name, like \"java.util.Map$Entry\")",
+                    "local c = java.import('java.util.*')[1]",
+                    "bad argument #1 to 'java.import' (a class name of package java.util expected, got number)",
+                    "local o = java.import('java.util.List')()", "java.util.List has no public constructor",
+                    "local o = java.new(java.import('java.lang.Math'))", "java.lang.Math has no public constructor",
+                    "local o = java.new('java.lang.String')",
+                    "Java function 'java.new' threw java.lang.IllegalArgumentException: java.new takes an imported"
+                            + " class or a java.lang.Class, then the constructor's arguments; not string",
+                    "local o = java.import('java.lang.Integer')('x')",
+                    "Java function 'java.lang.Integer.new' threw java.lang.NumberFormatException: For input"
+                            + " string: \"x\"");
+        }
+    }
+
+    @Test
     void shouldNotCrashWhenTheDebugLibraryCallsTheFieldAndElementFunctions() {
         try (LuaState trusted = trusted()) {
             Object[] r = trusted.run("""

@@ -1,10 +1,10 @@
 -- The Lua side of Java objects (JavaObjects), loaded in a state the first time it pushes a Java object or opens the
 -- global `java`, in the environment of the library's own chunks (the globals as they were before any user code).
 -- Java passes state.lua's `finish`, which raises a Java function's failure after it has returned. Returns the table
--- Java keeps: {object_mt, java, library, method, get_member}.
+-- Java keeps: {object_mt, java, library, method, get_member, construct}.
 local finish = ...
-local tostring, type, error, rawget, select, unpack, newproxy, getmetatable = tostring, type, error, rawget, select,
-  unpack, newproxy, getmetatable
+local tostring, type, error, rawget, select, unpack, newproxy, getmetatable, setmetatable = tostring, type, error,
+  rawget, select, unpack, newproxy, getmetatable, setmetatable
 local getmetatable_raw = debug.getmetatable
 
 -- A Java object in Lua is a full userdata holding its number in Java's table of objects. Java makes one metatable per
@@ -103,11 +103,48 @@ local function bound(ok, ...)
   end
 end
 
+-- cls(...), java.new(cls, ...): cls.new(...), the class's constructors. Tail-called, so errors name the caller's line.
+local function construct(class, ...)
+  local mt = getmetatable_raw(class)
+  if mt[RAW].new == nil then
+    error(mt[NAME] .. " has no public constructor", 2)
+  end
+  return class.new(...)
+end
+
+-- java.import("pkg.*"): a table that imports the package's classes as they are first named (pkg.Name).
+local function package(prefix)
+  local mt = {__metatable = "java package " .. prefix}
+  mt.__index = function(classes, name)
+    if type(name) ~= "string" then
+      error("bad argument #1 to 'java.import' (a class name of package " .. prefix .. " expected, got "
+        .. type(name) .. ")", 2)
+    end
+    local ok, class, level = java.import(prefix .. "." .. name)
+    if ok ~= true then
+      error(class, level == 0 and 0 or 2)
+    end
+    classes[name] = class
+    return class
+  end
+  return setmetatable({}, mt)
+end
+
 -- The global `java` of a state with Java classes. A table implementing interfaces would reach Java as a copy, as
 -- any table argument does: it goes in a userdata that indexes to it ([1]), which reaches Java as a reference.
 local library = {
   import = function(name)
+    if type(name) == "string" and name:sub(-2) == ".*" and #name > 2 then
+      return package(name:sub(1, -3))
+    end
     return finish(java.import(name))
+  end,
+  new = function(class, ...)
+    local ok, statics, level = java.new(class)
+    if ok ~= true then
+      error(statics, level == 0 and 0 or 2)
+    end
+    return construct(statics, ...)
   end,
   proxy = function(...)
     local n, args = select("#", ...), {...}
@@ -131,7 +168,7 @@ local library = {
 }
 
 -- What Java keeps: the fields of every metatable, the table of Java functions, the global `java`, the __index of the
--- methods tables, and the __index of objects with fields or elements.
-local objects = {object_mt, java, library, method, get_member}
+-- methods tables, the __index of objects with fields or elements, and the __call of classes.
+local objects = {object_mt, java, library, method, get_member, construct}
 
 return objects

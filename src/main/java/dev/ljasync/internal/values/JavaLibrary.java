@@ -26,12 +26,28 @@ final class JavaLibrary {
         this.values = values;
     }
 
-    /** {@code java.import(name)}: the public class of that name, for its static members. */
+    /**
+     * {@code java.import(name)}: the public class of that name, for its static members; also given a class (an
+     * imported one, or a {@code java.lang.Class}), as {@code java.new} does.
+     */
     static Class<?> importClass(Object[] args) {
+        if (args.length == 1 && args[0] instanceof Class<?> c) {
+            return accessible(c);
+        }
         if (args.length != 1 || !(args[0] instanceof String name)) {
-            throw new IllegalArgumentException("java.import takes a class name, like \"java.util.ArrayList\"");
+            throw new IllegalArgumentException("java.import takes a class name, like \"java.util.ArrayList\", or a"
+                    + " package's, like \"java.util.*\"");
         }
         return classNamed(name);
+    }
+
+    /** {@code java.new(class, ...)}'s class: an imported one or a {@code java.lang.Class}, for its constructors. */
+    static Class<?> constructed(Object[] args) {
+        if (args.length < 1 || !(args[0] instanceof Class<?> c)) {
+            throw new IllegalArgumentException("java.new takes an imported class or a java.lang.Class, then the"
+                    + " constructor's arguments; not " + LuaToJava.describe(args.length < 1 ? null : args[0]));
+        }
+        return accessible(c);
     }
 
     /**
@@ -140,10 +156,15 @@ final class JavaLibrary {
             throw new IllegalArgumentException("no class " + name + " (give its binary name, like"
                     + " \"java.util.Map$Entry\")");
         }
+        return accessible(type);
+    }
+
+    /** {@code type}, when public in a package its module exports to everyone. */
+    private static Class<?> accessible(Class<?> type) {
         try {
             MethodHandles.publicLookup().accessClass(type);
         } catch (IllegalAccessException e) {
-            throw new IllegalArgumentException(name + " is not public in a package its module exports");
+            throw new IllegalArgumentException(type.getName() + " is not public in a package its module exports");
         }
         return type;
     }

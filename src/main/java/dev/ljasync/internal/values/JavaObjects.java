@@ -287,6 +287,10 @@ public final class JavaObjects {
         if (exposure.kind() == Kind.STATIC) {
             lua_pushboolean(L, true);
             lua_rawseti(L, -2, STATIC);
+            lua_rawgeti(L, LUA_REGISTRYINDEX, objectsRef);
+            lua_rawgeti(L, -1, 6); // objects.lua's construct: cls(...) is cls.new(...)
+            lua_setfield(L, -3, "__call");
+            lua_pop(L, 1);
         }
         if (javaClasses && exposure.kind() != Kind.OPAQUE) {
             fieldsAndElements(L, exposure.type(), exposure.kind() == Kind.STATIC);
@@ -304,6 +308,8 @@ public final class JavaObjects {
                 values.push(L, constant.getValue());
                 lua_setfield(L, -2, constant.getKey());
             }
+            values.push(L, exposure.type()); // cls.class, the java.lang.Class ("class" names no member of Java's)
+            lua_setfield(L, -2, "class");
             lua_pop(L, 2);
         }
         return ref;
@@ -374,6 +380,8 @@ public final class JavaObjects {
         if (javaClasses) {
             closures.push(L, "java.import", args -> new Statics(JavaLibrary.importClass(args)));
             lua_setfield(L, -2, "import");
+            closures.push(L, "java.new", args -> new Statics(JavaLibrary.constructed(args)));
+            lua_setfield(L, -2, "new");
             closures.push(L, "java.proxy", library::proxy);
             lua_setfield(L, -2, "proxy");
             closures.push(L, "java.array", JavaLibrary::array);
