@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
@@ -42,7 +41,6 @@ final class LjAsync {
     // weakly: a state's options may hold what holds the state (an output sink), which would then never be freed
     private static final Map<Long, WeakReference<LuaState>> STATES = new ConcurrentHashMap<>();
     private static final Map<Long, Object> OBJECTS = new ConcurrentHashMap<>();
-    private static final AtomicLong HANDLES = new AtomicLong();
     // closes the callbacks whose Lua objects were collected: a close waits for the calls in flight, which a __gc
     // finalizer must not do
     private static volatile ExecutorService closer;
@@ -111,11 +109,10 @@ final class LjAsync {
                 yield Shared.OK;
             }
             case DROP -> {
-                Object dropped = OBJECTS.remove(handle);
-                if (dropped instanceof Callback callback) {
+                if (OBJECTS.get(handle) instanceof LjAsyncExecutors.Held held) {
+                    held.release(handle); // one of the executor's Lua objects, in this state or another
+                } else if (OBJECTS.remove(handle) instanceof Callback callback) {
                     closer().execute(callback::close);
-                } else if (dropped instanceof LuaExecutor executor) {
-                    executor.shutdown(); // its queued tasks still run: their futures may be held elsewhere
                 }
                 yield Shared.OK;
             }
@@ -146,13 +143,26 @@ final class LjAsync {
     }
 
     static long hold(Object object) {
-        long handle = HANDLES.incrementAndGet();
+        long handle = Shared.newHandle();
         OBJECTS.put(handle, object);
         return handle;
     }
 
+    /** What a handle holds, or null. */
+    static Object held(long handle) {
+        return OBJECTS.get(handle);
+    }
+
+    /** Lets go of what a handle holds. */
+    static void unhold(long handle) {
+        OBJECTS.remove(handle);
+    }
+
     static <T> T object(long handle, Class<T> type) {
         Object object = OBJECTS.get(handle);
+        if (object instanceof LjAsyncExecutors.Held held) {
+            object = held.executor;
+        }
         if (!type.isInstance(object)) {
             throw new IllegalStateException("this " + (type == Callback.class ? "callback"
                     : type == LuaThread.class ? "thread" : type == LuaExecutor.class ? "executor" : "future")

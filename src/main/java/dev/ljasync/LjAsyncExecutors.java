@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The Java side of ljasync.sync's executors ({@code sync.executor{...}}): the operations from
@@ -25,11 +26,63 @@ final class LjAsyncExecutors {
 
     // the operations (also written in ljasync.sync)
     private static final int EXECUTOR_NEW = LjAsync.EXECUTOR_OPS, EXECUTOR_SUBMIT = 67, EXECUTOR_STOP = 68,
-            FUTURE_WAIT = 69, FUTURE_STATE = 70, FUTURE_RESULTS = 71, FUTURE_ERROR = 72, FUTURE_CANCEL = 73;
+            FUTURE_WAIT = 69, FUTURE_STATE = 70, FUTURE_RESULTS = 71, FUTURE_ERROR = 72, FUTURE_CANCEL = 73,
+            EXECUTOR_RETAIN = 74;
     // what FUTURE_STATE answers
     private static final int RUNNING = 0, SUCCEEDED = 1, FAILED = 2, CANCELLED = 3;
 
     private LjAsyncExecutors() {}
+
+    /**
+     * An executor that Lua objects hold by its handle, in the state that made it and in any other that wrapped the
+     * handle ({@code ex:handle()}, {@code sync.wrap}), and Java too when Java made it ({@link LuaExecutor#handle()})
+     * until it shuts down. One made in Lua shuts down once the last of its Lua objects is collected; its queued tasks
+     * still run, for futures held elsewhere.
+     */
+    static final class Held {
+        final LuaExecutor executor;
+        private final boolean madeInJava;
+        private final AtomicInteger holders = new AtomicInteger(1); // the Lua object that made it, or Java
+
+        Held(LuaExecutor executor, boolean madeInJava) {
+            this.executor = executor;
+            this.madeInJava = madeInJava;
+        }
+
+        /** Takes one more hold, unless the last one has gone. */
+        boolean retain() {
+            int n;
+            do {
+                n = holders.get();
+                if (n <= 0) {
+                    return false;
+                }
+            } while (!holders.compareAndSet(n, n + 1));
+            return true;
+        }
+
+        /** Gives back one hold; the last one takes the handle away, and shuts down an executor made in Lua. */
+        void release(long handle) {
+            if (holders.decrementAndGet() == 0) {
+                LjAsync.unhold(handle);
+                if (!madeInJava) {
+                    executor.shutdown();
+                }
+            }
+        }
+    }
+
+    /** A handle for an executor that Java made, held for Java until it shuts down ({@link #release}). */
+    static long share(LuaExecutor executor) {
+        return LjAsync.hold(new Held(executor, true));
+    }
+
+    /** Java's hold on a shared executor that shut down. */
+    static void release(long handle) {
+        if (LjAsync.held(handle) instanceof Held held) {
+            held.release(handle);
+        }
+    }
 
     static double call(int op, long handle, MemorySegment data, long size, double timeout) throws Exception {
         return switch (op) {
@@ -64,6 +117,7 @@ final class LjAsyncExecutors {
             }
             case FUTURE_ERROR -> LjAsync.text(error(future(handle)), data, size);
             case FUTURE_CANCEL -> future(handle).cancel(true) ? 1 : 0;
+            case EXECUTOR_RETAIN -> LjAsync.held(handle) instanceof Held held && held.retain() ? 1 : 0;
             default -> throw new IllegalArgumentException("ljasync.sync asked for unknown operation " + op);
         };
     }
@@ -82,7 +136,7 @@ final class LjAsyncExecutors {
         if (message.get("setup") != null) {
             builder.setup(text(message.get("setup")));
         }
-        return LjAsync.hold(builder.build());
+        return LjAsync.hold(new Held(builder.build(), false));
     }
 
     /** {source or call, args = {n = count, ...}} -> the future's handle. */

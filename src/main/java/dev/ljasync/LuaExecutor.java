@@ -83,6 +83,7 @@ public final class LuaExecutor extends AbstractExecutorService {
     private final CountDownLatch terminated;
     private final Object lifecycle = new Object(); // makes a submission and shutdown one before the other
     private volatile boolean shutdown;
+    private long handle; // the handle Lua code reaches it by, once asked for (under lifecycle)
 
     private LuaExecutor(Builder builder) {
         this.name = builder.name != null ? builder.name : "lua-executor-" + COUNT.incrementAndGet();
@@ -290,14 +291,40 @@ public final class LuaExecutor extends AbstractExecutorService {
         }
     }
 
+    /**
+     * The handle by which Lua code in any state reaches this executor: ljasync.sync's {@code sync.wrap(handle)}
+     * gives an executor object there ({@code ex:submit(source, ...)}, {@code ex:call(name, ...)} with futures, as
+     * {@code sync.executor} makes). Those objects do not keep it running: it ends as Java shuts it down, after which
+     * their tasks are refused, and a Lua object may shut it down as well.
+     *
+     * @return the handle, a positive integer exact as a Lua number
+     * @throws IllegalStateException once shut down
+     */
+    public long handle() {
+        synchronized (lifecycle) {
+            if (shutdown) {
+                throw new IllegalStateException("this executor is shut down");
+            }
+            if (handle == 0) {
+                handle = LjAsyncExecutors.share(this);
+            }
+            return handle;
+        }
+    }
+
     /** Takes no new tasks; the queued ones still run, then the workers close their states and end. Harmless twice. */
     @Override
     public void shutdown() {
+        long shared = 0;
         synchronized (lifecycle) {
             if (!shutdown) {
                 shutdown = true;
                 workers.forEach(worker -> queue.add(STOP));
+                shared = handle;
             }
+        }
+        if (shared != 0) {
+            LjAsyncExecutors.release(shared); // Java's hold; Lua objects of it may still hold the handle
         }
     }
 

@@ -39,15 +39,20 @@ final class StateSetup {
             lua_getglobal(L, "debug"); // for interrupt.lua, below the bootstrap; the sandbox may hide the library
         }
         int[] refs = bootstrap(calls, stateId);
-        if (!opened.contains(LuaState.Library.FFI)) {
-            // Opened after state.lua, which so leaves the library's modules out, and hidden by the sandbox below. The
-            // FFI must exist all the same: LuaJIT opens it by itself, and puts it in package.loaded, the first time it
-            // parses a 64-bit literal (1LL), unless it is open already; that would hand user code the whole FFI.
-            openLibrary(calls, LuaState.Library.FFI);
-        }
         lua_pushvalue(L, LUA_GLOBALSINDEX); // state.lua's _G, for CallPath.call
         calls.globals(registryRef(L));
         int[] sandbox = sandbox(calls, options, interruption);
+        if (!opened.contains(LuaState.Library.FFI)) {
+            // LuaJIT opens its FFI by itself, and puts it in package.loaded, the first time it parses a 64-bit literal
+            // (1LL) when no FFI is open: that would hand user code the whole FFI. So it is opened here, once neither
+            // the library's code nor the sandbox can see it (the state opened it for neither), and left out of
+            // package.loaded.
+            openLibrary(calls, LuaState.Library.FFI);
+            lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED");
+            lua_pushnil(L);
+            lua_setfield(L, -2, "ffi");
+            lua_pop(L, 1);
+        }
         calls.failures.exitSlot(sandbox[0]);
         if (interruption != null) {
             int status = interruption.install(L);

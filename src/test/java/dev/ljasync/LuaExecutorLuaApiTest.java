@@ -3,6 +3,11 @@ package dev.ljasync;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -152,7 +157,7 @@ class LuaExecutorLuaApiTest {
     }
 
     @Test
-    void shouldKeepAnExecutorInTheStateThatMadeIt() {
+    void shouldRefuseToCopyAnExecutorOrAFuture() {
         Object[] r = run("""
                 local ex = sync.executor()
                 local f = ex:submit("return 1")
@@ -161,12 +166,92 @@ class LuaExecutorLuaApiTest {
                 local _, copied = pcall(require("lj-async.thread"), function() return ex end)
                 ex:close()
                 return sent, future, copied""");
-        assertEquals("chunk:4: ljasync.sync: cannot send value[1]: it is an executor or a future, which belongs to"
-                + " the state that made it", r[0]);
-        assertEquals("chunk:5: ljasync.sync: cannot send value: it is an executor or a future, which belongs to the"
-                + " state that made it", r[1]);
-        assertTrue(((String) r[2]).contains("is an executor of ljasync.sync, which belongs to the state that made it"),
-                (String) r[2]);
+        assertEquals("chunk:4: ljasync.sync: cannot send value[1]: it is an executor, which is shared, not copied:"
+                + " send its handle() and sync.wrap() it on the other side", r[0]);
+        assertEquals("chunk:5: ljasync.sync: cannot send value: it is a future, which belongs to the state that made"
+                + " it", r[1]);
+        assertTrue(((String) r[2]).contains("is an executor of ljasync.sync, which is shared, not copied: pass its"
+                + " handle() and sync.wrap() it there"), (String) r[2]);
+    }
+
+    /** A thread's chunk that wraps the executor handle it is given and sums add(i, 0) for i = 1..100 through it. */
+    private static final String SUMMING_THREAD = """
+            local sync = require "ljasync.sync"
+            local ex = sync.wrap((...))
+            return function()
+              local sum = 0
+              for i = 1, 100 do
+                local ok, n = ex:call("add", i, 0):get(30)
+                assert(ok, n)
+                sum = sum + n
+              end
+              return sum
+            end""";
+
+    private static long joinedSum(List<LuaThread> threads) throws InterruptedException {
+        long sum = 0;
+        for (LuaThread t : threads) {
+            assertTrue(t.join(Duration.ofSeconds(60)), "a thread did not end");
+            sum += ((Number) t.results().get(0)).longValue();
+        }
+        return sum;
+    }
+
+    @Test
+    void shouldShareAnExecutorWithOtherStatesThroughItsHandle() throws Exception {
+        try (LuaState lua = LuaState.open()) {
+            long handle = ((Number) lua.run("""
+                    local sync = require "ljasync.sync"
+                    ex = sync.executor{workers = 2, setup = "function add(a, b) return a + b end"}
+                    return ex:handle()""")[0]).longValue();
+            List<LuaThread> threads = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                threads.add(LuaThread.start(SUMMING_THREAD, MemorySegment.NULL, handle));
+            }
+            assertEquals(3 * 5050, joinedSum(threads));
+            // the state that made it lets its object go: a wrapper in another state still holds the executor
+            try (Channel ready = new Channel(); Channel go = new Channel()) {
+                LuaThread holder = LuaThread.start("""
+                        local sync = require "ljasync.sync"
+                        local ex, ready, go = sync.wrap((...)), sync.wrap((select(2, ...))), sync.wrap((select(3, ...)))
+                        return function()
+                          ready:send(true)
+                          assert(go:receive(30) == "go")
+                          local ok, n = ex:call("add", 20, 22):get(30)
+                          return n
+                        end""", MemorySegment.NULL, handle, ready.handle(), go.handle());
+                assertEquals(true, ready.receive(Duration.ofSeconds(30)));
+                lua.run("ex = nil collectgarbage() collectgarbage()");
+                go.send("go");
+                assertTrue(holder.join(Duration.ofSeconds(30)));
+                assertEquals(List.of(42L), holder.results());
+            }
+            // and once that state is gone too, the executor shuts down and its handle names nothing
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (LjAsync.held(handle) != null && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertNull(LjAsync.held(handle));
+        }
+    }
+
+    @Test
+    void shouldShareAJavaExecutorWithLuaUntilJavaShutsItDown() {
+        LuaExecutor executor = LuaExecutor.builder().workers(1).setup("function add(a, b) return a + b end").build();
+        try (LuaState lua = LuaState.open()) {
+            Object[] r = lua.run("""
+                    local sync = require "ljasync.sync"
+                    ex = sync.wrap((...))
+                    return select(2, ex:call("add", 2, 3):get(30)), ex:handle() == ...""", "chunk", executor.handle());
+            assertArrayEquals(new Object[] {5L, true}, r);
+            assertEquals(executor.handle(), executor.handle());
+            executor.shutdown();
+            LuaException e = assertThrows(LuaException.class, () -> lua.run("ex:submit('return 1')", "chunk"));
+            assertTrue(e.luaMessage().startsWith("chunk:1: ljasync.sync: submit"), e.luaMessage());
+            assertThrows(IllegalStateException.class, executor::handle);
+        } finally {
+            executor.close();
+        }
     }
 
     @Test

@@ -71,7 +71,7 @@ class SyncLifetimeTest {
             assertTrue(e.getMessage().contains("was released once nothing referred to it"), e.getMessage());
             LuaException error = assertThrows(LuaException.class,
                     () -> lua.run("require('ljasync.sync').wrap(...)", "wrap", madeInLua));
-            assertTrue(error.luaMessage().contains("no channel, mutex, semaphore, keeper or shared table has handle "
+            assertTrue(error.luaMessage().contains("no channel, mutex, semaphore, keeper, shared table or executor has handle "
                     + madeInLua + " (it was released once nothing referred to it any more"), error.luaMessage());
 
             long madeInJava = handleOfUnreachableChannel();

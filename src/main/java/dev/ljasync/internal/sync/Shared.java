@@ -57,11 +57,19 @@ public abstract sealed class Shared permits SharedChannel, SharedMutex, SharedSe
     private final AtomicInteger references = new AtomicInteger(1);
 
     Shared() {
+        this.handle = newHandle();
+    }
+
+    /**
+     * A handle no other object of the library has had: the objects here and the executors that Lua code reaches
+     * ({@code sync.wrap}) share one count, so that a handle names one of them only.
+     */
+    public static long newHandle() {
         long next = HANDLES.incrementAndGet();
         if (next >= HANDLE_LIMIT) {
             throw new IllegalStateException("the library has run out of handles (2^53 were made)");
         }
-        this.handle = next;
+        return next;
     }
 
     /** Enters a new object in the registry, holding the one reference of its creator. */

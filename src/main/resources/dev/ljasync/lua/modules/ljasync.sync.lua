@@ -308,8 +308,11 @@ local function encode(v, depth)
     sbuf[spos] = T_UINT64
     cast(uint64_p, sbuf + spos + 1)[0] = v
     spos = spos + 9
-  elseif tv == "cdata" and (istype(executor_t, v) or istype(future_t, v)) then
-    refuse(depth, 0, "it is an executor or a future, which belongs to the state that made it")
+  elseif tv == "cdata" and istype(executor_t, v) then
+    refuse(depth, 0, "it is an executor, which is shared, not copied: send its handle() and sync.wrap() it on the"
+      .. " other side")
+  elseif tv == "cdata" and istype(future_t, v) then
+    refuse(depth, 0, "it is a future, which belongs to the state that made it")
   elseif tv == "cdata" and kind_of(v) then
     refuse(depth, 0, "it is a " .. kind_of(v) .. ", which is shared, not copied: send its handle() and"
       .. " sync.wrap() it on the other side")
@@ -1128,7 +1131,7 @@ end
 -- int64_t, an int64_t that a double holds as a number.
 
 local DROP, EXECUTOR_NEW, EXECUTOR_SUBMIT, EXECUTOR_STOP, FUTURE_WAIT, FUTURE_STATE, FUTURE_RESULTS, FUTURE_ERROR,
-  FUTURE_CANCEL = 60, 66, 67, 68, 69, 70, 71, 72, 73
+  FUTURE_CANCEL, EXECUTOR_RETAIN = 60, 66, 67, 68, 69, 70, 71, 72, 73, 74
 local RUNNING, SUCCEEDED, CANCELLED = 0, 1, 3
 local stopped = setmetatable({}, {__mode = "k"}) -- an executor -> "shut down" or "closed"
 
@@ -1184,6 +1187,13 @@ local function stop(self, method, wait)
   if stopped[self] ~= "closed" then
     stopped[self] = wait and "closed" or "shut down"
   end
+end
+
+--- The executor's handle: sync.wrap(handle) in another state (or this one) gives an executor object there that
+--- submits to the same workers. It runs until every such object has been collected, or one shuts it down.
+function Executor.handle(self)
+  check(executor_t, self, "executor", "handle", 2)
+  return self.id
 end
 
 --- Takes no new tasks; the queued ones still run.
@@ -1264,7 +1274,8 @@ function sync.executor(options)
   if not refused_by_copy then -- a function's upvalue that is an executor cannot be copied into another state
     refused_by_copy = true
     local copying = require("ljasync.copy")
-    copying.refuse(executor_t, "is an executor of ljasync.sync, which belongs to the state that made it")
+    copying.refuse(executor_t, "is an executor of ljasync.sync, which is shared, not copied: pass its handle() and"
+      .. " sync.wrap() it there")
     copying.refuse(future_t, "is a future of ljasync.sync, which belongs to the state that made it")
   end
   local r = call_with(EXECUTOR_NEW, 0, message_of({workers = workers, setup = options.setup,
@@ -1379,8 +1390,8 @@ function sync.wrap(handle)
     return handle
   end
   if type(handle) ~= "number" or handle < 1 or handle % 1 ~= 0 then
-    error(modname .. ": wrap takes the handle of a channel, mutex, semaphore, keeper or shared table (a whole number),"
-      .. " not "
+    error(modname .. ": wrap takes the handle of a channel, mutex, semaphore, keeper, shared table or executor (a"
+      .. " whole number), not "
       .. (type(handle) == "number" and tostring(handle) or "a " .. type(handle)), 2)
   end
   local kind = sync_call(RETAIN, handle, nil, 0, 0, nil)
@@ -1395,8 +1406,11 @@ function sync.wrap(handle)
   elseif kind == KIND_KEEPER then
     return new(keeper_t, handle)
   elseif kind == NO_OBJECT then
-    error(modname .. ": no channel, mutex, semaphore, keeper or shared table has handle " .. tostring(handle)
-      .. " (it was released once nothing referred to it any more, or never existed)", 2)
+    if sync_call(EXECUTOR_RETAIN, handle, nil, 0, 0, nil) == 1 then
+      return new(executor_t, handle)
+    end
+    error(modname .. ": no channel, mutex, semaphore, keeper, shared table or executor has handle "
+      .. tostring(handle) .. " (it was released once nothing referred to it any more, or never existed)", 2)
   end
   fail("wrap", kind, 2)
 end
