@@ -6,6 +6,7 @@ import dev.ljasync.internal.lua.StateLifetime;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
@@ -16,8 +17,8 @@ import static dev.ljasync.internal.lua.LuaNative.*;
 
 /**
  * Where the Lua code of one state writes: {@code print}, {@code io.write}, {@code io.stdout} and {@code io.stderr}
- * (output.lua) go to two Java sinks, the state's output and error output, through two Java functions that no Lua
- * code but output.lua reaches. A sink is a {@link PrintStream}, which gets the bytes as they are, one
+ * (output.lua, and streams.lua, which it loads the first time one is used) go to two Java sinks, the state's output
+ * and error output, through two Java functions that no Lua code but the library's reaches. A sink is a {@link PrintStream}, which gets the bytes as they are, one
  * {@code write(byte[], int, int)} per print or write (so a line is never split by another thread's), or a
  * {@code Consumer<String>}, which gets whole lines decoded as UTF-8; the last partial line is handed on by a flush
  * and when the state closes. Used by the thread holding the state.
@@ -71,12 +72,38 @@ final class StateOutput {
         void close();
     }
 
+    /**
+     * output.lua's {@code load_streams}: pushes streams.lua (the collector paused while it loads, as for every chunk
+     * of the library), or nil and LuaJIT's message. An upcall that never throws; lives as long as the JVM.
+     */
+    private static final MemorySegment LOAD_STREAMS = cfunction(StateOutput::loadStreams, Arena.global());
+
     private final Writer out;
     private final Writer err;
 
     private StateOutput(LuaState.Options options) {
         this.out = options.output().open();
         this.err = options.errorOutput().open();
+    }
+
+    private static int loadStreams(MemorySegment L) {
+        try {
+            boolean paused = gcPause(L);
+            int status;
+            try {
+                status = LibraryChunks.STREAMS.load(L);
+            } finally {
+                gcResume(L, paused);
+            }
+            if (status == LUA_OK) {
+                return 1;
+            }
+            lua_pushnil(L);
+            lua_insert(L, -2);
+            return 2;
+        } catch (Throwable t) {
+            return 0; // nothing: output.lua says the output could not be set up
+        }
     }
 
     /**
@@ -99,12 +126,13 @@ final class StateOutput {
                 // that object: so the lifetime, which must not reach it, holds `output` only weakly (below).
                 functions.pushPrivate(L, options.output().describe(), args -> output.run(output.out, args));
                 functions.pushPrivate(L, options.errorOutput().describe(), args -> output.run(output.err, args));
+                lua_pushcfunction(L, LOAD_STREAMS);
             }
         } finally {
             gcResume(L, paused);
         }
         if (status == LUA_OK) {
-            status = lua_pcall(L, 2, 0, 1);
+            status = lua_pcall(L, 3, 0, 1);
         }
         if (status != LUA_OK) {
             throw calls.failure(L, status, "setting up the state's output");

@@ -1,221 +1,67 @@
 -- Run once in every lua_State that LuaState makes, after sandbox.lua, in the environment of the library's own
 -- chunks: `print`, and with the io library `io.write`, `io.stdout`, `io.stderr` and what goes with them, write to
--- the state's output and error output (Java sinks) instead of the process's C stdout and stderr. Java passes one C
--- closure per stream (output, error output), reachable from nothing else, called with an operation and strings:
--- ("print", s1, s2, ...) writes them joined by tabs and ended by a newline, ("write", s1, ...) writes them as they
--- are, ("flush") flushes; it returns true, or false and a message (or nothing, when it could not run at all, as in
--- the finalizers of a state the collector closes). Each operation reaches Java as one call: a line that one print
--- writes is one write to a PrintStream, never interleaved with another thread's.
---
--- The functions here check their arguments themselves and raise at their caller, as LuaJIT's do, so that no error
--- shows a position in this chunk; they never tail-call the closures, whose failures they raise.
-local out, err = ...
+-- the state's output and error output (Java sinks) instead of the process's C stdout and stderr. The code that does
+-- it (streams.lua) takes a tenth of a state's heap and most states never print: so the functions here load it the
+-- first time one of them is used, through `load_streams` (a C function of the library that pushes that chunk, or
+-- nil and a message), and tail-call its functions, whose errors then name the line that called these.
+local out, err, load_streams = ...
 local G = _G -- the state's globals (the library's environment reads the globals of the moment sandbox.lua ran)
-local type, select, error, rawget, unpack, newproxy, getmetatable = type, select, error, rawget, unpack, newproxy,
-  getmetatable
+local rawget, type, newproxy, getmetatable, setfenv, getfenv, error, tostring = rawget, type, newproxy, getmetatable,
+  setfenv, getfenv, error, tostring
 
-local GONE = "the state's output could not be written (the state is being closed, or Java ran out of memory)"
-
--- Runs an operation of a stream's closure; a failure is raised `level` frames up from here (3: at the caller of the
--- function that called this one). The levels below count frames the same way.
-local function emit(level, stream, ...)
-  local ok, message = stream(...)
-  if not ok then
-    error(message or GONE, level)
-  end
+local io = rawget(G, "io")
+local stdout, stderr, originals
+if type(io) == "table" then
+  -- io.stdout and io.stderr are values from the start; streams.lua gives their metatables the methods
+  stdout, stderr = newproxy(true), newproxy(true)
+  originals = {type = io.type, open = io.open, output = io.output, close = io.close}
 end
 
--- ---- print --------------------------------------------------------------------------------------------------
--- As LuaJIT's: tostring is looked up in the globals at each call (so a replaced tostring is used), and must give a
--- string (or a number) for each argument.
-local function text(tostring, value)
-  local s = tostring(value)
-  local kind = type(s)
-  if kind == "string" then
-    return s
-  elseif kind == "number" then
-    return s .. ""
+local streams
+local function loaded()
+  if streams == nil then
+    local chunk, message = load_streams()
+    if chunk == nil then
+      error(message or "the state's output could not be set up", 0)
+    end
+    setfenv(chunk, getfenv(1))
+    streams = chunk(out, err, stdout, stderr, originals)
   end
-  error("'tostring' must return a string to 'print'", 3)
+  return streams
 end
 
 G.print = function(...)
-  local tostring = rawget(G, "tostring")
-  if tostring == nil then
-    tostring = G.tostring -- through G's metatable, as LuaJIT falls back to
-    if tostring == nil then
-      error("attempt to call a nil value (global 'tostring')", 2)
-    end
-  end
-  local n = select("#", ...)
-  if n == 1 then
-    emit(3, out, "print", text(tostring, (...)))
-    return
-  end
-  local parts = {...}
-  for i = 1, n do
-    parts[i] = text(tostring, parts[i])
-  end
-  emit(3, out, "print", unpack(parts, 1, n))
+  return loaded().print(...)
 end
-
--- ---- io ---------------------------------------------------------------------------------------------------------
-local io = rawget(G, "io")
-if type(io) ~= "table" then
+if stdout == nil then
   return -- a state without the io library: print alone
-end
-local io_type, io_open, io_output, io_close = io.type, io.open, io.output, io.close
-
-local function bad(n, name, problem, level)
-  error("bad argument #" .. n .. " to '" .. name .. "' (" .. problem .. ")", level)
-end
-
--- The stand-ins for io.stdout and io.stderr: userdata, as files are, whose methods write to a stream.
-local methods = {}
-local streams, names = {}, {}
-local function standin(stream, name)
-  local file = newproxy(true)
-  local mt = getmetatable(file)
-  mt.__index = methods
-  mt.__tostring = function() return "file (" .. name .. ")" end
-  streams[file], names[file] = stream, "io." .. name
-  return file
-end
-local stdout, stderr = standin(out, "stdout"), standin(err, "stderr")
-local current = stdout -- the default output file: a stand-in, or a real file given to io.output
-
--- The stream of a stand-in given as the first argument of one of its methods.
-local function stream_of(file, name)
-  local stream = streams[file]
-  if stream == nil then
-    bad(1, name, "FILE* expected, got " .. type(file), 4)
-  end
-  return stream
-end
-
--- Writes the arguments of a write (strings, and numbers as Lua formats them) to a stream, as one operation; called
--- by the functions user code calls.
-local function write(stream, name, ...)
-  local n = select("#", ...)
-  if n == 1 then
-    local s = ...
-    local kind = type(s)
-    if kind == "number" then
-      s = s .. ""
-    elseif kind ~= "string" then
-      bad(1, name, "string expected, got " .. kind, 4)
-    end
-    emit(4, stream, "write", s)
-  elseif n > 1 then
-    local parts = {...}
-    for i = 1, n do
-      local kind = type(parts[i])
-      if kind == "number" then
-        parts[i] = parts[i] .. ""
-      elseif kind ~= "string" then
-        bad(i, name, "string expected, got " .. kind, 4)
-      end
-    end
-    emit(4, stream, "write", unpack(parts, 1, n))
-  end
-end
-
-function methods.write(file, ...)
-  write(stream_of(file, "write"), "write", ...)
-  return file
-end
-
-function methods.flush(file)
-  emit(3, stream_of(file, "flush"), "flush")
-  return true
-end
-
-function methods.setvbuf(file, mode, size)
-  stream_of(file, "setvbuf")
-  if type(mode) ~= "string" then
-    bad(1, "setvbuf", "string expected, got " .. type(mode), 3)
-  elseif mode ~= "no" and mode ~= "full" and mode ~= "line" then
-    bad(1, "setvbuf", "invalid option '" .. mode .. "'", 3)
-  elseif size ~= nil and type(size) ~= "number" then
-    bad(2, "setvbuf", "number expected, got " .. type(size), 3)
-  end
-  return true -- every write reaches Java at once: there is no C buffer to set
-end
-
-function methods.close(file)
-  stream_of(file, "close")
-  return nil, "cannot close standard file"
-end
-
-local function unreadable(what)
-  return function(file)
-    stream_of(file, what)
-    error(names[file] .. " cannot " .. (what == "seek" and "seek" or "be read") .. ": it writes to the state's"
-      .. " output, which goes to Java", 2)
-  end
-end
-methods.read, methods.lines, methods.seek = unreadable("read"), unreadable("lines"), unreadable("seek")
-
-io.stdout, io.stderr = stdout, stderr
-
-io.type = function(value)
-  if streams[value] ~= nil then
-    return "file"
-  end
-  return io_type(value)
 end
 
 io.write = function(...)
-  local stream = streams[current]
-  if stream == nil then
-    return current:write(...) -- a real file
-  end
-  write(stream, "write", ...)
-  return current
+  return loaded().write(...)
 end
-
 io.flush = function()
-  local stream = streams[current]
-  if stream == nil then
-    return current:flush()
-  end
-  emit(3, stream, "flush")
-  return true
+  return loaded().flush()
 end
-
--- io.output(): the default output file; io.output(file or name): sets it. A real file is also given to LuaJIT's
--- io.output, once checked, so that it can fail on nothing.
 io.output = function(file)
-  if file == nil or streams[file] ~= nil then
-    current = file or current
-    return current
-  end
-  local kind = type(file)
-  if kind == "string" or kind == "number" then
-    local opened, message = io_open(file, "w")
-    if opened == nil then
-      bad(1, "output", message, 3)
-    end
-    file = opened
-  else
-    local state = io_type(file)
-    if state == "closed file" then
-      error("attempt to use a closed file", 2)
-    elseif state ~= "file" then
-      bad(1, "output", "FILE* expected, got " .. kind, 3)
-    end
-  end
-  io_output(file)
-  current = file
-  return file
+  return loaded().output(file)
+end
+io.close = function(file)
+  return loaded().close(file)
+end
+io.type = function(value)
+  return loaded().type(value)
 end
 
-io.close = function(file)
-  if file == nil then
-    file = current
-  end
-  if streams[file] ~= nil then
-    return nil, "cannot close standard file"
-  end
-  return io_close(file)
+local function index(_, key)
+  return loaded().methods[key]
 end
+local function text(file)
+  loaded()
+  return tostring(file) -- with the __tostring streams.lua set
+end
+for _, file in next, {stdout, stderr} do
+  local mt = getmetatable(file)
+  mt.__index, mt.__tostring = index, text
+end
+io.stdout, io.stderr = stdout, stderr

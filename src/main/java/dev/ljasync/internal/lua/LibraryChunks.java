@@ -48,6 +48,8 @@ public final class LibraryChunks {
     public static final Chunk TYPED_JAVA = chunk("typed_java.lua", "ljasync.typed_java");
     /** Run in every state after {@link #SANDBOX}: print and io's standard files write to Java sinks. */
     public static final Chunk OUTPUT = chunk("output.lua", "ljasync.output");
+    /** What print and io's standard files run, loaded by {@link #OUTPUT}'s functions the first time one is used. */
+    public static final Chunk STREAMS = chunk("streams.lua", "ljasync.streams");
 
     /**
      * One of the library's chunks, compiled: its bytecode and its name ("=ljasync.state") in native memory for the
