@@ -42,11 +42,11 @@ final class StateSetup {
         lua_pushvalue(L, LUA_GLOBALSINDEX); // state.lua's _G, for CallPath.call
         calls.globals(registryRef(L));
         int[] sandbox = sandbox(calls, options, interruption);
-        if (!opened.contains(LuaState.Library.FFI)) {
+        if (!opened.contains(LuaState.Library.FFI) && options.libraries().contains(LuaState.Library.PACKAGE)) {
             // LuaJIT opens its FFI by itself, and puts it in package.loaded, the first time it parses a 64-bit literal
-            // (1LL) when no FFI is open: that would hand user code the whole FFI. So it is opened here, once neither
-            // the library's code nor the sandbox can see it (the state opened it for neither), and left out of
-            // package.loaded.
+            // (1LL) when no FFI is open: that would hand user code with the package library the whole FFI. So it is
+            // opened here, once neither the library's code nor the sandbox can see it (the state opened it for
+            // neither), and left out of package.loaded. Without the package library, nothing reaches it there.
             openLibrary(calls, LuaState.Library.FFI);
             lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED");
             lua_pushnil(L);

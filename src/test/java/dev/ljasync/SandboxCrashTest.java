@@ -116,6 +116,11 @@ class SandboxCrashTest {
             Object[] topLevel = lua.run("local n = 2LL " + reach.replace("return ", "return type(n), "));
             System.out.println("kept out: " + parsed[0] + " " + parsed[1] + ", " + topLevel[0] + " " + topLevel[1]);
         }
+        try (LuaState lua = LuaState.open(LuaState.Library.BASE)) { // no package.loaded to find it in, nor require
+            Object[] r = lua.run("local n = 3LL return type(n), type(package), type(require), type(debug)");
+            System.out.println("unreachable: " + String.join(" ", java.util.Arrays.stream(r).map(String::valueOf)
+                    .toList()));
+        }
     }
 
     static void exitFromRun() {
@@ -168,8 +173,9 @@ class SandboxCrashTest {
 
     @Test
     void shouldKeepTheFfiThatAnInt64LiteralOpensFromUserCodeWithoutIt() {
-        ChildJvm.run(SandboxCrashTest.class, "ffiThroughAnInt64Literal").assertPrinted(
-                "kept out: cdata nil, cdata nil");
+        ChildJvm.Outcome outcome = ChildJvm.run(SandboxCrashTest.class, "ffiThroughAnInt64Literal");
+        outcome.assertPrinted("kept out: cdata nil, cdata nil");
+        outcome.assertPrinted("unreachable: cdata nil nil nil");
     }
 
     @Test
